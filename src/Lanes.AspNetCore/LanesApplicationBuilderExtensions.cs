@@ -1,0 +1,25 @@
+using Lanes.AspNetCore;
+using Lanes.Resolution;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Adds the Lanes middleware to the request pipeline.</summary>
+public static class LanesApplicationBuilderExtensions
+{
+    /// <summary>
+    /// Resolves the lane of every request and keeps it in <c>LaneContext</c> for the rest of the pipeline.
+    /// Put it early: before anything that logs, calls other services or starts background work.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>services.AddLanes()</c> was not called.</exception>
+    public static IApplicationBuilder UseLanes(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (app.ApplicationServices.GetService(typeof(LaneResolver)) is null)
+        {
+            throw new InvalidOperationException(
+                "Unable to find the Lanes services. Call 'services.AddLanes()' (or 'builder.Services.AddLanes(...)') before 'app.UseLanes()'.");
+        }
+
+        return app.UseMiddleware<LanesMiddleware>();
+    }
+}

@@ -1,0 +1,25 @@
+using Lanes.Configuration;
+using Lanes.Http;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Lane propagation for one <see cref="IHttpClientBuilder"/> (a named or typed client).</summary>
+public static class LanesHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Every request of this client carries the current lane as the canonical header, unless the request sets
+    /// that header itself. Requires <c>services.AddLanes()</c>.
+    /// </summary>
+    /// <example><code>services.AddHttpClient&lt;DetailsClient&gt;(c => c.BaseAddress = new("http://details")).AddLanePropagation();</code></example>
+    public static IHttpClientBuilder AddLanePropagation(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetSettings(sp)));
+        return builder;
+    }
+
+    internal static LaneSettings GetSettings(IServiceProvider services)
+        => services.GetService(typeof(LaneSettings)) as LaneSettings
+           ?? throw new InvalidOperationException(
+               "Lane propagation needs the Lanes services. Call 'services.AddLanes()' in the application startup code; 'AddLanePropagation()' alone is not enough.");
+}

@@ -1,0 +1,33 @@
+namespace Lanes.Configuration;
+
+/// <summary>The built-in presets (DESIGN 4).</summary>
+internal static class LanePresetCatalog
+{
+    internal sealed record PresetDefinition(string Header, string[] Aliases, string? DefaultLane);
+
+    private static readonly PresetDefinition s_mspider = new("x-mspider-lane", ["x-mspider-laneid"], "green");
+    private static readonly PresetDefinition s_nsf = new("x-nsf-mark", [], null);
+
+    public static bool TryGet(string? name, out PresetDefinition? preset)
+    {
+        preset = null;
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return true;
+        }
+
+        if (string.Equals(name.Trim(), LanePresets.MSpider, StringComparison.OrdinalIgnoreCase))
+        {
+            preset = s_mspider;
+            return true;
+        }
+
+        if (string.Equals(name.Trim(), LanePresets.Nsf, StringComparison.OrdinalIgnoreCase))
+        {
+            preset = s_nsf;
+            return true;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,58 @@
+using Lanes.Parsing;
+
+namespace Lanes;
+
+/// <summary>
+/// How a service reads, validates and propagates lanes. Bound from the <c>Lanes</c> configuration section
+/// by <c>services.AddLanes()</c> and validated at start-up.
+/// </summary>
+/// <remarks>
+/// A <see cref="Preset"/> fills <see cref="Header"/>, <see cref="Aliases"/> and <see cref="DefaultLane"/>
+/// where they are left unset (<see langword="null"/> or an empty list). Set <see cref="DefaultLane"/> to
+/// an empty string to switch a preset's default off. With neither a preset nor a header, the canonical
+/// header is <see cref="FallbackHeader"/>.
+/// </remarks>
+public sealed class LaneOptions
+{
+    /// <summary>The configuration section <c>AddLanes()</c> binds: <c>Lanes</c>.</summary>
+    public const string SectionName = "Lanes";
+
+    /// <summary>The canonical header used when neither <see cref="Header"/> nor <see cref="Preset"/> is set.</summary>
+    public const string FallbackHeader = "x-lane";
+
+    /// <summary>A preset from <see cref="LanePresets"/> (<c>mspider</c> or <c>nsf</c>), or <see langword="null"/>.</summary>
+    public string? Preset { get; set; }
+
+    /// <summary>The canonical header that carries the lane between services, e.g. <c>x-mspider-lane</c>.</summary>
+    public string? Header { get; set; }
+
+    /// <summary>Other headers a client may send instead, tried in order after <see cref="Header"/>, e.g. <c>x-mspider-laneid</c>.</summary>
+    public IList<string> Aliases { get; } = new List<string>();
+
+    /// <summary>The lane a request gets when it carries none. Empty string: no default, even with a preset.</summary>
+    public string? DefaultLane { get; set; }
+
+    /// <summary>Optional allow-list of lanes. Empty: every valid lane is accepted.</summary>
+    public IList<string> KnownLanes { get; } = new List<string>();
+
+    /// <summary>What to do with a valid lane that is not in <see cref="KnownLanes"/>. Default <see cref="UnknownLanePolicy.Keep"/>.</summary>
+    public UnknownLanePolicy UnknownLanePolicy { get; set; } = UnknownLanePolicy.Keep;
+
+    /// <summary>What to do with an invalid lane value. Default <see cref="InvalidLanePolicy.Ignore"/>.</summary>
+    public InvalidLanePolicy InvalidLanePolicy { get; set; } = InvalidLanePolicy.Ignore;
+
+    /// <summary>Answer 400 when no lane resolves (after the default). Default <see langword="false"/>.</summary>
+    public bool RequireLane { get; set; }
+
+    /// <summary>Maximum length of a lane, 1..256. Default 63.</summary>
+    public int MaxLength { get; set; } = LaneParser.DefaultMaxLength;
+
+    /// <summary>Applies a preset by name and returns these options, for chaining in a configure delegate.</summary>
+    /// <param name="preset">A name from <see cref="LanePresets"/>.</param>
+    public LaneOptions UsePreset(string preset)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(preset);
+        Preset = preset;
+        return this;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Lanes;
+
+/// <summary>Where the current lane came from (DESIGN 3). Reported as the <c>lane.source</c> tag.</summary>
+public enum LaneSource
+{
+    /// <summary>No lane.</summary>
+    None = 0,
+
+    /// <summary>The canonical header (for example <c>x-mspider-lane</c>).</summary>
+    Header,
+
+    /// <summary>One of the configured alias headers (for example <c>x-mspider-laneid</c>).</summary>
+    Alias,
+
+    /// <summary>The configured <see cref="LaneOptions.DefaultLane"/>.</summary>
+    Default,
+
+    /// <summary>An explicit <see cref="LaneContext.Begin(string?)"/> scope in application code.</summary>
+    Scope,
+}
