@@ -1,0 +1,162 @@
+using Lanes.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Lanes.Tests.Configuration;
+
+public class LaneOptionsTests
+{
+    private static ServiceProvider Build(IDictionary<string, string?> configuration, Action<LaneOptions>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build());
+        if (configure is null)
+        {
+            services.AddLanes();
+        }
+        else
+        {
+            services.AddLanes(configure);
+        }
+
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public void Presets_HaveDocumentedValues()
+    {
+        var mspider = LaneSettings.Create(new LaneOptions { Preset = "mspider" });
+        var nsf = LaneSettings.Create(new LaneOptions { Preset = "NSF" });
+        var none = LaneSettings.Create(new LaneOptions());
+
+        Assert.Equal("x-mspider-lane", mspider.Header);
+        Assert.Equal(["x-mspider-laneid"], mspider.Aliases);
+        Assert.Equal("green", mspider.DefaultLane);
+        Assert.Equal("x-nsf-mark", nsf.Header);
+        Assert.Empty(nsf.Aliases);
+        Assert.Null(nsf.DefaultLane);
+        Assert.Equal("x-lane", none.Header);
+        Assert.Empty(none.Aliases);
+        Assert.Null(none.DefaultLane);
+    }
+
+    [Fact]
+    public void Preset_ExplicitValuesWin()
+    {
+        var options = new LaneOptions { Preset = LanePresets.MSpider, Header = "bu", DefaultLane = "wtchk" };
+        options.Aliases.Add("buid");
+
+        var settings = LaneSettings.Create(options);
+
+        Assert.Equal("bu", settings.Header);
+        Assert.Equal(["buid"], settings.Aliases);
+        Assert.Equal("wtchk", settings.DefaultLane);
+    }
+
+    [Fact]
+    public void AddLanes_BindsLanesSection()
+    {
+        using var provider = Build(new Dictionary<string, string?>
+        {
+            ["Lanes:Header"] = "bu",
+            ["Lanes:Aliases:0"] = "buid",
+            ["Lanes:DefaultLane"] = "wtchk",
+            ["Lanes:KnownLanes:0"] = "wtchk",
+            ["Lanes:KnownLanes:1"] = "wicph",
+            ["Lanes:UnknownLanePolicy"] = "Reject",
+            ["Lanes:InvalidLanePolicy"] = "Reject",
+            ["Lanes:RequireLane"] = "true",
+            ["Lanes:MaxLength"] = "16",
+        });
+
+        var settings = provider.GetRequiredService<LaneSettings>();
+
+        Assert.Equal("bu", settings.Header);
+        Assert.Equal(["buid"], settings.Aliases);
+        Assert.Equal("wtchk", settings.DefaultLane);
+        Assert.True(settings.IsKnown("wicph"));
+        Assert.False(settings.IsKnown("other"));
+        Assert.Equal(UnknownLanePolicy.Reject, settings.UnknownLanePolicy);
+        Assert.Equal(InvalidLanePolicy.Reject, settings.InvalidLanePolicy);
+        Assert.True(settings.RequireLane);
+        Assert.Equal(16, settings.MaxLength);
+    }
+
+    [Fact]
+    public void AddLanes_DelegateWinsOverSection()
+    {
+        using var provider = Build(
+            new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf", ["Lanes:DefaultLane"] = "dev1" },
+            o => o.DefaultLane = "dev2");
+
+        var settings = provider.GetRequiredService<LaneSettings>();
+
+        Assert.Equal("x-nsf-mark", settings.Header);
+        Assert.Equal("dev2", settings.DefaultLane);
+    }
+
+    [Fact]
+    public void AddLanes_CalledTwice_RegistersServicesOnce()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLanes(o => o.UsePreset(LanePresets.Nsf));
+        services.AddLanes();
+
+        Assert.Single(services, d => d.ServiceType == typeof(LaneSettings));
+        Assert.Single(services, d => d.ServiceType == typeof(LanePropagator));
+        using var provider = services.BuildServiceProvider();
+        Assert.Equal("x-nsf-mark", provider.GetRequiredService<LanePropagator>().HeaderName);
+    }
+
+    public static TheoryData<string, string?, string> InvalidConfigurations => new()
+    {
+        { "Lanes:Preset", "istio", "Lanes:Preset 'istio' is not a preset" },
+        { "Lanes:MaxLength", "0", "Lanes:MaxLength is 0: use a value from 1 to 256" },
+        { "Lanes:MaxLength", "1000", "Lanes:MaxLength is 1000" },
+        { "Lanes:Header", "x lane", "Lanes:Header 'x lane' is not a valid HTTP header name" },
+        { "Lanes:Aliases:0", "bad:alias", "Lanes:Aliases:0 'bad:alias' is not a valid HTTP header name" },
+        { "Lanes:Aliases:0", "X-Lane", "Lanes:Aliases:0 'X-Lane' repeats the canonical header" },
+        { "Lanes:DefaultLane", "gr een", "Lanes:DefaultLane 'gr een' is not a valid lane" },
+        { "Lanes:DefaultLane", "line\nbreak", "Lanes:DefaultLane 'line\\x0Abreak' is not a valid lane" },
+        { "Lanes:KnownLanes:0", "bad lane", "Lanes:KnownLanes:0 'bad lane' is not a valid lane" },
+        { "Lanes:UnknownLanePolicy", "UseDefault", "KnownLanes is empty, so no lane is unknown" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidConfigurations))]
+    public void Validate_InvalidConfiguration_FailsWithMessageNamingSetting(string key, string? value, string expectedMessage)
+    {
+        using var provider = Build(new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LanePropagator>());
+
+        Assert.Contains(expectedMessage, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DefaultLaneNotKnown_Fails()
+    {
+        using var provider = Build(new Dictionary<string, string?>
+        {
+            ["Lanes:DefaultLane"] = "green",
+            ["Lanes:KnownLanes:0"] = "yellow",
+        });
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LaneSettings>());
+
+        Assert.Contains("Lanes:DefaultLane 'green' is not in Lanes:KnownLanes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BadEnumValue_FailsAtBindingWithKey()
+    {
+        using var provider = Build(new Dictionary<string, string?> { ["Lanes:InvalidLanePolicy"] = "Explode" });
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<LaneSettings>());
+
+        Assert.Contains("Lanes:InvalidLanePolicy", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,60 @@
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace Lanes.Testing;
+
+internal static class Upstreams
+{
+    /// <summary>A WireMock.Net upstream on loopback that answers 200 "ok" to anything.</summary>
+    public static WireMockServer Start()
+    {
+        var server = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200).WithBody("ok"));
+        return server;
+    }
+
+    /// <summary>The values of <paramref name="header"/> on each request the upstream received for <paramref name="path"/>, in order.</summary>
+    public static IReadOnlyList<string[]?> ReceivedHeader(this WireMockServer server, string path, string header)
+    {
+        var result = new List<string[]?>();
+        foreach (var entry in server.LogEntries)
+        {
+            if (!string.Equals(entry.RequestMessage.Path, path, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            string[]? values = null;
+            foreach (var pair in entry.RequestMessage.Headers ?? new Dictionary<string, WireMock.Types.WireMockList<string>>())
+            {
+                if (string.Equals(pair.Key, header, StringComparison.OrdinalIgnoreCase))
+                {
+                    values = [.. pair.Value];
+                }
+            }
+
+            result.Add(values);
+        }
+
+        return result;
+    }
+
+    /// <summary>Waits until the upstream received <paramref name="count"/> requests for <paramref name="path"/> (for fire-and-forget calls).</summary>
+    public static async Task WaitForRequestsAsync(this WireMockServer server, string path, int count = 1, int timeoutSeconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (server.LogEntries.Count(e => string.Equals(e.RequestMessage.Path, path, StringComparison.Ordinal)) >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"The upstream did not receive {count} request(s) for {path} within {timeoutSeconds} s.");
+    }
+}
