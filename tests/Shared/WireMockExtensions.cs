@@ -15,10 +15,13 @@ internal static class Upstreams
         return server;
     }
 
-    /// <summary>The values of <paramref name="header"/> on each request the upstream received for <paramref name="path"/>, in order.</summary>
-    public static IReadOnlyList<string[]?> ReceivedHeader(this WireMockServer server, string path, string header)
+    /// <summary>
+    /// The value of <paramref name="header"/> (repeated values joined by ", ") on each request the upstream
+    /// received for <paramref name="path"/>, in order; null where the request did not carry it.
+    /// </summary>
+    public static IReadOnlyList<string?> ReceivedHeader(this WireMockServer server, string path, string header)
     {
-        var result = new List<string[]?>();
+        var result = new List<string?>();
         foreach (var entry in server.LogEntries)
         {
             if (!string.Equals(entry.RequestMessage.Path, path, StringComparison.Ordinal))
@@ -26,12 +29,12 @@ internal static class Upstreams
                 continue;
             }
 
-            string[]? values = null;
+            string? values = null;
             foreach (var pair in entry.RequestMessage.Headers ?? new Dictionary<string, WireMock.Types.WireMockList<string>>())
             {
                 if (string.Equals(pair.Key, header, StringComparison.OrdinalIgnoreCase))
                 {
-                    values = [.. pair.Value];
+                    values = string.Join(", ", pair.Value);
                 }
             }
 
