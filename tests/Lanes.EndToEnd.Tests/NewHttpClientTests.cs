@@ -2,12 +2,6 @@ using Lanes.Testing;
 
 namespace Lanes.EndToEnd.Tests;
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessWideHookGroup
-{
-    public const string Name = "DistributedContextPropagator.Current is process-wide";
-}
-
 /// <summary><c>new HttpClient()</c> inside a request, through <c>AddDiagnosticsPropagation()</c>.</summary>
 [Collection(ProcessWideHookGroup.Name)]
 public sealed class NewHttpClientTests

@@ -6,14 +6,8 @@ using WireMock.Server;
 
 namespace Lanes.Http.Tests;
 
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class GlobalPropagatorGroup
-{
-    public const string Name = "DistributedContextPropagator.Current is process-wide";
-}
-
 /// <summary>The hook for HttpClient instances the application creates itself (<c>new HttpClient()</c>).</summary>
-[Collection(GlobalPropagatorGroup.Name)]
+[Collection(ProcessWideHookGroup.Name)]
 public sealed class LaneDistributedContextPropagatorTests : IAsyncLifetime
 {
     private readonly WireMockServer _upstream = Upstreams.Start();

@@ -19,6 +19,12 @@ public sealed class LanePropagationHandlerTests : IDisposable
         return services.BuildServiceProvider();
     }
 
+    private ServiceProvider BuildWithNsfClient() => Build(s =>
+    {
+        s.AddLanes(o => o.UsePreset(LanePresets.Nsf));
+        s.AddHttpClient("down").AddLanePropagation();
+    });
+
     private async Task<string?> SendAsync(HttpClient client, string path, Action<HttpRequestMessage>? configure = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(_upstream.Url!), path));
@@ -31,11 +37,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
     [Fact]
     public async Task AddLanePropagation_LaneInScope_SendsCanonicalHeader()
     {
-        using var provider = Build(s =>
-        {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf));
-            s.AddHttpClient("down").AddLanePropagation();
-        });
+        using var provider = BuildWithNsfClient();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
 
         string? received;
@@ -50,11 +52,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
     [Fact]
     public async Task AddLanePropagation_NoLane_SendsNoHeader()
     {
-        using var provider = Build(s =>
-        {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf));
-            s.AddHttpClient("down").AddLanePropagation();
-        });
+        using var provider = BuildWithNsfClient();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
 
         Assert.Null(await SendAsync(client, "/none"));
@@ -63,11 +61,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
     [Fact]
     public async Task AddLanePropagation_HeaderSetByApplication_IsKeptNotOverwritten()
     {
-        using var provider = Build(s =>
-        {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf));
-            s.AddHttpClient("down").AddLanePropagation();
-        });
+        using var provider = BuildWithNsfClient();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
 
         string? received;

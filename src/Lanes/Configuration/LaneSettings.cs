@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using Lanes.Parsing;
 
 namespace Lanes.Configuration;
 
@@ -102,6 +101,4 @@ internal sealed class LaneSettings
         var trimmed = options.DefaultLane.Trim();
         return trimmed.Length == 0 ? null : trimmed;
     }
-
-    internal static bool IsValidLane(string lane, int maxLength) => LaneParser.IsValidLane(lane, maxLength);
 }
