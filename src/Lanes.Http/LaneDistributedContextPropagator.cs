@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Lanes.Configuration;
 
 namespace Lanes.Http;
 
@@ -12,15 +11,17 @@ namespace Lanes.Http;
 internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator
 {
     private readonly DistributedContextPropagator _inner;
+    private readonly LanePropagator _lanes;
     private readonly string _header;
     private readonly IReadOnlyCollection<string> _fields;
 
-    public LaneDistributedContextPropagator(DistributedContextPropagator inner, LaneSettings settings)
+    public LaneDistributedContextPropagator(DistributedContextPropagator inner, LanePropagator lanes)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(lanes);
         _inner = inner;
-        _header = settings.Header;
+        _lanes = lanes;
+        _header = lanes.HeaderName;
         var fields = new List<string>(inner.Fields);
         if (!fields.Contains(_header, StringComparer.OrdinalIgnoreCase))
         {
@@ -39,7 +40,7 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
         _inner.Inject(activity, carrier, setter);
 
         var lane = LaneContext.Current;
-        if (lane is null || setter is null || carrier is null)
+        if (setter is null || carrier is null || !_lanes.CanInject(lane))
         {
             return;
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Lanes.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace Lanes.Http;
@@ -9,7 +8,7 @@ namespace Lanes.Http;
 /// when the host is starting (before any hosted service starts) and puts the previous one back when the host
 /// has stopped, if nobody replaced it meanwhile.
 /// </summary>
-internal sealed class LanePropagatorInstaller(LaneSettings settings) : IHostedLifecycleService
+internal sealed class LanePropagatorInstaller(LanePropagator lanes) : IHostedLifecycleService
 {
     private LaneDistributedContextPropagator? _installed;
 
@@ -17,7 +16,7 @@ internal sealed class LanePropagatorInstaller(LaneSettings settings) : IHostedLi
     {
         if (_installed is null)
         {
-            _installed = new LaneDistributedContextPropagator(DistributedContextPropagator.Current, settings);
+            _installed = new LaneDistributedContextPropagator(DistributedContextPropagator.Current, lanes);
             DistributedContextPropagator.Current = _installed;
         }
 

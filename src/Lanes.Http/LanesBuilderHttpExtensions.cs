@@ -28,7 +28,7 @@ public static class LanesBuilderHttpExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LanePropagatorInstaller>(
-            static sp => new LanePropagatorInstaller(LanesHttpClientBuilderExtensions.GetSettings(sp))));
+            static sp => new LanePropagatorInstaller(LanesHttpClientBuilderExtensions.GetPropagator(sp))));
         return builder;
     }
 }

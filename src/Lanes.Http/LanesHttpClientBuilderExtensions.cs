@@ -1,4 +1,4 @@
-using Lanes.Configuration;
+using Lanes;
 using Lanes.Http;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -14,12 +14,12 @@ public static class LanesHttpClientBuilderExtensions
     public static IHttpClientBuilder AddLanePropagation(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetSettings(sp)));
+        builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetPropagator(sp)));
         return builder;
     }
 
-    internal static LaneSettings GetSettings(IServiceProvider services)
-        => services.GetService(typeof(LaneSettings)) as LaneSettings
+    internal static LanePropagator GetPropagator(IServiceProvider services)
+        => services.GetService(typeof(LanePropagator)) as LanePropagator
            ?? throw new InvalidOperationException(
                "Lane propagation needs the Lanes services. Call 'services.AddLanes()' in the application startup code; 'AddLanePropagation()' alone is not enough.");
 }

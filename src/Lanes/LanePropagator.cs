@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Parsing;
@@ -68,24 +69,39 @@ public sealed class LanePropagator
     public void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
     {
         ArgumentNullException.ThrowIfNull(setter);
-        if (lane is null || carrier is null)
+        if (carrier is null || !CanInject(lane))
         {
-            return;
-        }
-
-        if (!LaneParser.IsValidLane(lane, _settings.MaxLength))
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
-                LanesLog.InvalidLaneNotInjected(_logger, LaneParser.Escape(lane));
-#pragma warning restore CA1873
-            }
-
             return;
         }
 
         setter(carrier, _settings.Header, lane);
+    }
+
+    /// <summary>
+    /// The one outbound rule, shared by <c>Inject</c>, the HttpClient handler and the diagnostics hook: a lane is
+    /// sent only when it is valid under this service's options (a <c>LaneContext.Begin</c> lane may be longer
+    /// than <see cref="LaneOptions.MaxLength"/>); an invalid one is logged escaped at Debug and not sent.
+    /// </summary>
+    internal bool CanInject([NotNullWhen(true)] string? lane)
+    {
+        if (lane is null)
+        {
+            return false;
+        }
+
+        if (LaneParser.IsValidLane(lane, _settings.MaxLength))
+        {
+            return true;
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+            LanesLog.InvalidLaneNotInjected(_logger, LaneParser.Escape(lane));
+#pragma warning restore CA1873
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -65,6 +65,18 @@ public sealed class LaneDistributedContextPropagatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NewHttpClient_ScopeLaneLongerThanMaxLength_SendsNoLaneHeader()
+    {
+        using var activity = new Activity("request").Start();
+        using var scope = LaneContext.Begin(new string('y', 100)); // valid for Begin (<= 256), not for this service (63)
+
+        var (lane, traceParent) = await SendWithNewHttpClientAsync("/too-long");
+
+        Assert.Null(lane);
+        Assert.NotNull(traceParent);
+    }
+
+    [Fact]
     public async Task NewHttpClient_NoLane_SendsNoLaneHeader()
     {
         using var activity = new Activity("request").Start();

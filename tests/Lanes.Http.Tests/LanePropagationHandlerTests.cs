@@ -74,6 +74,42 @@ public sealed class LanePropagationHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task AddLanePropagation_ScopeLaneLongerThanMaxLength_SendsNothing()
+    {
+        // LaneContext.Begin accepts up to 256 characters; this service accepts 8, so it must not send 12.
+        using var provider = Build(s =>
+        {
+            s.AddLanes(o => o.UsePreset(LanePresets.Nsf).MaxLength = 8);
+            s.AddHttpClient("down").AddLanePropagation();
+        });
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
+
+        string? received;
+        using (LaneContext.Begin("abcdefghijkl"))
+        {
+            received = await SendAsync(client, "/too-long");
+        }
+
+        Assert.Null(received);
+    }
+
+    [Fact]
+    public void AddLanePropagation_SynchronousSend_SendsCanonicalHeader()
+    {
+        using var provider = BuildWithNsfClient();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
+
+        using (LaneContext.Begin("dev1"))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(_upstream.Url!), "/sync"));
+            using var response = client.Send(request);
+            response.EnsureSuccessStatusCode();
+        }
+
+        Assert.Equal("dev1", Assert.Single(_upstream.ReceivedHeader("/sync", "x-nsf-mark")));
+    }
+
+    [Fact]
     public void AddLanePropagation_WithoutAddLanes_FailsWithActionableMessage()
     {
         using var provider = Build(s => s.AddHttpClient("down").AddLanePropagation());

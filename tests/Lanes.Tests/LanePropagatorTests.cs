@@ -48,6 +48,19 @@ public class LanePropagatorTests
     }
 
     [Fact]
+    public void Inject_CurrentLaneLongerThanMaxLength_WritesNothing()
+    {
+        var carrier = new Dictionary<string, string>();
+
+        using (LaneContext.Begin(new string('y', 64)))
+        {
+            MSpider.Inject(carrier, Getters.DictionarySetter);
+        }
+
+        Assert.Empty(carrier);
+    }
+
+    [Fact]
     public void InjectThenExtract_RoundTripsThroughMessageHeaders()
     {
         var headers = new Dictionary<string, string> { ["content-type"] = "application/json" };
