@@ -1,4 +1,5 @@
 using System.Collections;
+using Lanes.Diagnostics;
 
 namespace Lanes.AspNetCore;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Lanes.Configuration;
+using Lanes.Diagnostics;
 using Lanes.Resolution;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Lanes.W3C;
+using OpenTelemetry;
 
 namespace Lanes.Http;
 
@@ -6,9 +8,10 @@ namespace Lanes.Http;
 /// Wraps the runtime's <see cref="DistributedContextPropagator"/> so that every HttpClient whose handler
 /// injects trace context (<c>new HttpClient()</c>, third-party SDKs) also carries the current lane. The wrapped
 /// propagator keeps doing everything it did (traceparent, tracestate, baggage); the lane header is added after
-/// it, only when a lane is current and the request does not carry the header already.
+/// it, only when a lane is current and the request does not carry the header already; on an HttpRequestMessage the
+/// <c>baggage</c> lane member is merged into whatever the request holds by then.
 /// </summary>
-internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator
+internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator, IWrappingPropagator
 {
     private readonly DistributedContextPropagator _inner;
     private readonly LanePropagator _lanes;
@@ -39,13 +42,16 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
     {
         _inner.Inject(activity, carrier, setter);
 
-        var lane = LaneContext.Current;
-        if (setter is null || carrier is null || !_lanes.CanInject(lane))
+        if (carrier is HttpRequestMessage request)
         {
+            // Runs last (after OpenTelemetry's listener and the inner propagator), so the request holds everything
+            // they wrote: merge the lane member into it. The inner propagator's output is already on the request.
+            _lanes.ApplyTo(request, runtime: null, Baggage.Current);
             return;
         }
 
-        if (carrier is HttpRequestMessage request && request.Headers.Contains(_header))
+        var lane = _lanes.GetOutboundLane();
+        if (setter is null || carrier is null || !_lanes.CanInject(lane))
         {
             return;
         }

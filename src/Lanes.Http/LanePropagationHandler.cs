@@ -1,9 +1,13 @@
+using Lanes.W3C;
+using OpenTelemetry;
+
 namespace Lanes.Http;
 
 /// <summary>
 /// Adds the current lane (<see cref="LaneContext.Current"/>) to every outgoing request as the canonical header,
-/// unless the request already carries that header (application code set it: it is kept). With no lane, a lane
-/// this service would not accept, or no HttpContext at all, it sends nothing and never throws.
+/// unless the request already carries that header (application code set it: it is kept), and, with baggage on,
+/// exactly one <c>baggage</c> lane member merged with the other members (request, <c>Baggage.Current</c>, Activity
+/// baggage). With no lane, a lane this service would not accept, or no HttpContext at all, it sends nothing and never throws.
 /// </summary>
 internal sealed class LanePropagationHandler : DelegatingHandler
 {
@@ -29,12 +33,11 @@ internal sealed class LanePropagationHandler : DelegatingHandler
 
     private void Apply(HttpRequestMessage request)
     {
-        var lane = LaneContext.Current;
-        if (request is null || !_propagator.CanInject(lane) || request.Headers.Contains(_propagator.HeaderName))
+        if (request is not null)
         {
-            return;
+            // The runtime's DiagnosticsHandler runs after this handler and only adds 'baggage' when it is absent,
+            // so what it would have sent (Activity baggage) is merged in here.
+            _propagator.ApplyTo(request, OutboundBaggage.RuntimePropagator(), Baggage.Current);
         }
-
-        request.Headers.TryAddWithoutValidation(_propagator.HeaderName, lane);
     }
 }

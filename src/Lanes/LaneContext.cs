@@ -50,10 +50,13 @@ public static class LaneContext
     /// </summary>
     public static LaneScope Begin(LaneResolution resolution) => Push(resolution.Lane, resolution.Source);
 
+    /// <summary>The current frame; <see langword="null"/> outside any request or scope (then ambient fallbacks apply).</summary>
+    internal static Frame? CurrentFrame => s_current.Value;
+
     internal static LaneScope Push(string? lane, LaneSource source)
     {
         var previous = s_current.Value;
-        s_current.Value = lane is null && previous is null ? null : new Frame(lane, lane is null ? LaneSource.None : source);
+        s_current.Value = lane is null ? Frame.Empty : new Frame(lane, source);
         return new LaneScope(previous);
     }
 

@@ -17,6 +17,12 @@ public sealed class LaneOptions
     /// <summary>The configuration section <c>AddLanes()</c> binds: <c>Lanes</c>.</summary>
     public const string SectionName = "Lanes";
 
+    /// <summary>The default <see cref="TraceCacheSize"/>: 1024, as in mspider.</summary>
+    public const int DefaultTraceCacheSize = 1024;
+
+    /// <summary>The largest <see cref="TraceCacheSize"/> accepted.</summary>
+    public const int MaxTraceCacheSize = 1_000_000;
+
     /// <summary>The canonical header used when neither <see cref="Header"/> nor <see cref="Preset"/> is set.</summary>
     public const string FallbackHeader = "x-lane";
 
@@ -46,6 +52,22 @@ public sealed class LaneOptions
 
     /// <summary>Maximum length of a lane, 1..256. Default 63.</summary>
     public int MaxLength { get; set; } = LaneParser.DefaultMaxLength;
+
+    /// <summary>
+    /// Read the lane from the W3C <c>baggage</c> header when no lane header is present, and send exactly one
+    /// <c>baggage</c> member <c>&lt;key&gt;=&lt;lane&gt;</c> on every outgoing call, merged with the other members.
+    /// Default <see langword="true"/>.
+    /// </summary>
+    public bool EnableBaggage { get; set; } = true;
+
+    /// <summary>The baggage key of the lane member. Default: the canonical header name (for example <c>x-mspider-lane</c>).</summary>
+    public string? BaggageKey { get; set; }
+
+    /// <summary>
+    /// How many trace ids the trace cache remembers (mspider's <c>cache_size</c>); 0 turns the cache off.
+    /// Default <see cref="DefaultTraceCacheSize"/>.
+    /// </summary>
+    public int TraceCacheSize { get; set; } = DefaultTraceCacheSize;
 
     /// <summary>Applies a preset by name and returns these options, for chaining in a configure delegate.</summary>
     /// <param name="preset">A name from <see cref="LanePresets"/>.</param>

@@ -1,10 +1,15 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Net.Http.Headers;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Parsing;
 using Lanes.Resolution;
+using Lanes.Tracing;
+using Lanes.W3C;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
 
 namespace Lanes;
 
@@ -40,13 +45,24 @@ public sealed class LanePropagator
         _settings = settings;
         _resolver = resolver;
         _logger = logger;
-        Fields = settings.SourceHeaders;
+        var fields = new List<string>(settings.SourceHeaders);
+        if (settings.BaggageKey is not null)
+        {
+            fields.Add(BaggageParser.HeaderName);
+        }
+
+        fields.Add(TraceParent.HeaderName);
+        Fields = fields.AsReadOnly();
     }
+
+    internal LaneSettings Settings => _settings;
+
+    internal LaneResolver Resolver => _resolver;
 
     /// <summary>The canonical header, which <c>Inject</c> writes.</summary>
     public string HeaderName => _settings.Header;
 
-    /// <summary>Every field <c>Extract</c> reads: the canonical header, then the aliases.</summary>
+    /// <summary>Every field <c>Extract</c> reads: the canonical header, the aliases, <c>baggage</c> (when enabled) and <c>traceparent</c> (for the trace cache).</summary>
     public IReadOnlyCollection<string> Fields { get; }
 
     /// <summary>Builds a propagator from options, without dependency injection.</summary>
@@ -57,13 +73,18 @@ public sealed class LanePropagator
         loggerFactory ??= NullLoggerFactory.Instance;
         return new LanePropagator(
             settings,
-            new LaneResolver(settings, loggerFactory.CreateLogger<LaneResolver>()),
+            new LaneResolver(settings, new LaneTraceCache(settings.TraceCacheSize), new LanesMetrics(settings), loggerFactory.CreateLogger<LaneResolver>()),
             loggerFactory.CreateLogger<LanePropagator>());
     }
 
-    /// <summary>Writes the current lane (<see cref="LaneContext.Current"/>) into <paramref name="carrier"/>; nothing when there is none.</summary>
+    /// <summary>
+    /// Writes the current lane into <paramref name="carrier"/> under the canonical header; nothing when there is none.
+    /// The current lane is <see cref="LaneContext.Current"/> inside a request or scope; outside any, the lane member
+    /// of OpenTelemetry <c>Baggage.Current</c>, then the trace cache for the current Activity's trace id.
+    /// </summary>
+    /// <remarks>Writes the header only. For the <c>baggage</c> member use <see cref="LaneTextMapPropagator"/> with OpenTelemetry.</remarks>
     public void Inject<TCarrier>(TCarrier carrier, Action<TCarrier, string, string> setter)
-        => Inject(LaneContext.Current, carrier, setter);
+        => Inject(GetOutboundLane(), carrier, setter);
 
     /// <summary>Writes <paramref name="lane"/> into <paramref name="carrier"/> under the canonical header; nothing when it is null or invalid.</summary>
     public void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
@@ -105,8 +126,108 @@ public sealed class LanePropagator
     }
 
     /// <summary>
+    /// The lane an outgoing call carries now. Inside a request or a <see cref="LaneContext.Begin(string?)"/> scope its
+    /// lane is final (even none). Outside any, the ambient fallbacks apply: a valid lane member in OpenTelemetry
+    /// <c>Baggage.Current</c> (an OpenTelemetry-instrumented consumer restored it), then the trace cache for the
+    /// current Activity's trace id.
+    /// </summary>
+    internal string? GetOutboundLane()
+    {
+        var frame = LaneContext.CurrentFrame;
+        if (frame is not null)
+        {
+            return frame.Lane;
+        }
+
+        var settings = _settings;
+        if (settings.BaggageKey is not null)
+        {
+            var fromBaggage = OpenTelemetry.Baggage.Current.GetBaggage(settings.BaggageKey);
+            if (fromBaggage is not null && LaneParser.IsValidLane(fromBaggage, settings.MaxLength))
+            {
+                return fromBaggage;
+            }
+        }
+
+        var activity = Activity.Current;
+        if (activity is { IdFormat: ActivityIdFormat.W3C } && _resolver.TraceCache.TryGet(activity.TraceId, out var cached))
+        {
+            return cached;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Writes the lane onto an outgoing HTTP request: the canonical header unless the request has it (then that value
+    /// is the lane), and, with baggage on, the merged <c>baggage</c> header (<see cref="OutboundBaggage"/>).
+    /// Shared by the HttpClient handler, the runtime hook and the OpenTelemetry propagator.
+    /// </summary>
+    /// <param name="request">The outgoing request.</param>
+    /// <param name="runtime">The runtime propagator whose Activity baggage output to merge in, or null when it already ran.</param>
+    /// <param name="otelBaggage">OpenTelemetry baggage to merge in (usually <c>Baggage.Current</c>).</param>
+    internal void ApplyTo(HttpRequestMessage request, DistributedContextPropagator? runtime, OpenTelemetry.Baggage otelBaggage)
+    {
+        var settings = _settings;
+        var headers = request.Headers;
+        string? lane;
+        var hasHeader = headers.NonValidated.TryGetValues(settings.Header, out var set);
+        if (hasHeader)
+        {
+            // Application code set the header: it is kept, and it is the lane the baggage member repeats.
+            if (LaneParser.Parse(ToStringValues(set), settings.MaxLength, out lane) != LaneParseStatus.Valid)
+            {
+                return;
+            }
+        }
+        else
+        {
+            lane = GetOutboundLane();
+            if (!CanInject(lane))
+            {
+                return;
+            }
+
+            headers.TryAddWithoutValidation(settings.Header, lane);
+        }
+
+        if (settings.BaggageKey is null)
+        {
+            return;
+        }
+
+        var existing = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current) ? ToStringValues(current) : default;
+        var merged = OutboundBaggage.Merge(settings.BaggageKey, lane!, existing, otelBaggage, Activity.Current, runtime);
+        if (merged is not null)
+        {
+            headers.Remove(BaggageParser.HeaderName);
+            headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
+        }
+    }
+
+    private static StringValues ToStringValues(HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            foreach (var value in values)
+            {
+                return value;
+            }
+        }
+
+        var array = new string[values.Count];
+        var i = 0;
+        foreach (var value in values)
+        {
+            array[i++] = value;
+        }
+
+        return array;
+    }
+
+    /// <summary>
     /// Resolves the lane of <paramref name="carrier"/> exactly as the middleware resolves a request's:
-    /// canonical header, aliases, default lane, with the configured policies. The getter returns the values
+    /// canonical header, aliases, baggage, trace cache, default lane, with the configured policies. The getter returns the values
     /// of a field, or null; for HTTP-like carriers it should match names case-insensitively.
     /// </summary>
     public LaneResolution Extract<TCarrier>(TCarrier carrier, Func<TCarrier, string, IEnumerable<string>?> getter)

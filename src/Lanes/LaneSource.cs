@@ -17,4 +17,10 @@ public enum LaneSource
 
     /// <summary>An explicit <see cref="LaneContext.Begin(string?)"/> scope in application code.</summary>
     Scope,
+
+    /// <summary>The lane member of the W3C <c>baggage</c> header (key <see cref="LaneOptions.BaggageKey"/>).</summary>
+    Baggage,
+
+    /// <summary>The trace cache: the lane seen earlier in this process for the same W3C trace id.</summary>
+    TraceCache,
 }

@@ -97,6 +97,16 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
             }
         }
 
+        if (options.EnableBaggage && options.BaggageKey is not null && !IsToken(options.BaggageKey.Trim()))
+        {
+            failures.Add($"{section}:BaggageKey '{Show(options.BaggageKey)}' is not a valid baggage key: use letters, digits and '-' (for example 'x-mspider-lane'), or leave it empty to use the header name.");
+        }
+
+        if (options.TraceCacheSize is < 0 or > LaneOptions.MaxTraceCacheSize)
+        {
+            failures.Add($"{section}:TraceCacheSize is {options.TraceCacheSize.ToString(CultureInfo.InvariantCulture)}: use 0 (off) to {LaneOptions.MaxTraceCacheSize.ToString(CultureInfo.InvariantCulture)} (default {LaneOptions.DefaultTraceCacheSize.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
         if (options.UnknownLanePolicy != UnknownLanePolicy.Keep && options.KnownLanes.Count == 0)
         {
             failures.Add($"{section}:UnknownLanePolicy is {options.UnknownLanePolicy} but {section}:KnownLanes is empty, so no lane is unknown: list the known lanes or set UnknownLanePolicy to Keep.");

@@ -16,8 +16,12 @@ internal sealed class LaneSettings
         UnknownLanePolicy unknownLanePolicy,
         InvalidLanePolicy invalidLanePolicy,
         bool requireLane,
-        int maxLength)
+        int maxLength,
+        string? baggageKey,
+        int traceCacheSize)
     {
+        BaggageKey = baggageKey;
+        TraceCacheSize = traceCacheSize;
         Header = header;
         Aliases = aliases;
         DefaultLane = defaultLane;
@@ -52,6 +56,11 @@ internal sealed class LaneSettings
 
     public int MaxLength { get; }
 
+    /// <summary>The baggage key of the lane member, or <see langword="null"/> when baggage is off.</summary>
+    public string? BaggageKey { get; }
+
+    public int TraceCacheSize { get; }
+
     public bool IsKnown(string lane) => KnownLanes is null || KnownLanes.Contains(lane);
 
     /// <summary>Builds settings from options; throws <see cref="ArgumentException"/> with the validation message when they are invalid.</summary>
@@ -69,11 +78,17 @@ internal sealed class LaneSettings
         var aliases = GetEffectiveAliases(options, preset);
         var defaultLane = GetEffectiveDefaultLane(options, preset);
         var known = options.KnownLanes.Count == 0 ? null : options.KnownLanes.ToFrozenSet(StringComparer.Ordinal);
-        return new LaneSettings(header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength);
+        var baggageKey = options.EnableBaggage ? GetEffectiveBaggageKey(options, header) : null;
+        return new LaneSettings(
+            header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength,
+            baggageKey, options.TraceCacheSize);
     }
 
     internal static string GetEffectiveHeader(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)
         => !string.IsNullOrWhiteSpace(options.Header) ? options.Header.Trim() : preset?.Header ?? LaneOptions.FallbackHeader;
+
+    internal static string GetEffectiveBaggageKey(LaneOptions options, string header)
+        => !string.IsNullOrWhiteSpace(options.BaggageKey) ? options.BaggageKey.Trim() : header;
 
     internal static string[] GetEffectiveAliases(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)
     {

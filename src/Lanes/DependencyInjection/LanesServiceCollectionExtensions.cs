@@ -1,6 +1,9 @@
+using System.Diagnostics.Metrics;
 using Lanes;
 using Lanes.Configuration;
+using Lanes.Diagnostics;
 using Lanes.Resolution;
+using Lanes.Tracing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -64,10 +67,17 @@ public static class LanesServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LaneOptions>, LaneOptionsValidator>());
         services.TryAddSingleton(static sp => LaneSettings.Create(sp.GetRequiredService<IOptions<LaneOptions>>().Value));
-        services.TryAddSingleton(static sp => new LaneResolver(sp.GetRequiredService<LaneSettings>(), sp.GetRequiredService<ILogger<LaneResolver>>()));
+        services.TryAddSingleton(static sp => new LaneTraceCache(sp.GetRequiredService<LaneSettings>().TraceCacheSize));
+        services.TryAddSingleton(static sp => new LanesMetrics(sp.GetRequiredService<LaneSettings>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new LaneResolver(
+            sp.GetRequiredService<LaneSettings>(),
+            sp.GetRequiredService<LaneTraceCache>(),
+            sp.GetRequiredService<LanesMetrics>(),
+            sp.GetRequiredService<ILogger<LaneResolver>>()));
         services.TryAddSingleton(static sp => new LanePropagator(
             sp.GetRequiredService<LaneSettings>(),
             sp.GetRequiredService<LaneResolver>(),
             sp.GetRequiredService<ILogger<LanePropagator>>()));
+        services.TryAddSingleton(static sp => new LaneTextMapPropagator(sp.GetRequiredService<LanePropagator>()));
     }
 }

@@ -36,4 +36,9 @@ internal static partial class LanesLog
     [LoggerMessage(EventId = 4, EventName = "InvalidLaneNotInjected", Level = LogLevel.Debug,
         Message = "An invalid lane was not injected into a carrier: \"{EscapedValue}\"")]
     public static partial void InvalidLaneNotInjected(ILogger logger, string escapedValue);
+
+    /// <remarks>The lane was validated before it was cached.</remarks>
+    [LoggerMessage(EventId = 5, EventName = "LaneFromTraceCache", Level = LogLevel.Debug,
+        Message = "Restored lane '{Lane}' from the trace cache (the request carried no lane, its trace id was seen with one)")]
+    public static partial void LaneFromTraceCache(ILogger logger, string lane);
 }

@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Parsing;
+using Lanes.Tracing;
+using Lanes.W3C;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -8,30 +11,54 @@ namespace Lanes.Resolution;
 
 /// <summary>
 /// Resolves the lane of a request or message (DESIGN 3): first valid source wins, in this order:
-/// 1) canonical header, 2) aliases in configured order, 3) <see cref="LaneOptions.DefaultLane"/>, 4) none.
-/// Known-lane and invalid-value policies apply to each header source; <see cref="LaneOptions.RequireLane"/>
-/// applies last.
+/// 1) canonical header, 2) aliases in configured order, 3) the lane member of W3C <c>baggage</c>,
+/// 4) the trace cache (the lane seen earlier in this process for the same W3C trace id), 5)
+/// <see cref="LaneOptions.DefaultLane"/>, 6) none. Known-lane and invalid-value policies apply to each source;
+/// <see cref="LaneOptions.RequireLane"/> applies last. A lane taken from a header, an alias or baggage is
+/// remembered in the trace cache under the request's trace id.
 /// </summary>
-/// <remarks>
-/// W3C baggage and the trace cache slot in between the aliases and the default as further steps of
-/// <see cref="Resolve{TReader}"/>; each step returns "resolved", "rejected" or "go on".
-/// </remarks>
 internal sealed class LaneResolver
 {
     private readonly LaneSettings _settings;
+    private readonly LaneTraceCache _traceCache;
+    private readonly LanesMetrics _metrics;
     private readonly ILogger _logger;
 
-    public LaneResolver(LaneSettings settings, ILogger<LaneResolver> logger)
+    public LaneResolver(LaneSettings settings, LaneTraceCache traceCache, LanesMetrics metrics, ILogger<LaneResolver> logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(traceCache);
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(logger);
         _settings = settings;
+        _traceCache = traceCache;
+        _metrics = metrics;
         _logger = logger;
     }
 
     public LaneSettings Settings => _settings;
 
+    public LaneTraceCache TraceCache => _traceCache;
+
+    public LanesMetrics Metrics => _metrics;
+
     public LaneResolution Resolve<TReader>(ref TReader reader)
+        where TReader : struct, ILaneValueReader
+    {
+        var resolution = ResolveCore(ref reader);
+        if (resolution.IsRejected)
+        {
+            _metrics.Rejected(resolution.Rejection);
+        }
+        else
+        {
+            _metrics.Inbound(resolution.Lane, resolution.Source);
+        }
+
+        return resolution;
+    }
+
+    private LaneResolution ResolveCore<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
     {
         var settings = _settings;
@@ -44,20 +71,89 @@ internal sealed class LaneResolver
                 continue;
             }
 
+            var source = i == 0 ? LaneSource.Header : LaneSource.Alias;
             var status = LaneParser.Parse(values, settings.MaxLength, out var lane);
             if (status == LaneParseStatus.Valid)
             {
-                return Accept(lane!, i == 0 ? LaneSource.Header : LaneSource.Alias);
+                return Remember(ref reader, Accept(lane!, source));
             }
 
-            LanesLog.InvalidLaneValue(_logger, headers[i], status, settings.MaxLength, values);
-            if (settings.InvalidLanePolicy == InvalidLanePolicy.Reject)
+            if (Invalid(headers[i], source, status, values))
             {
                 return Reject(LaneRejection.InvalidValue);
             }
         }
 
+        if (settings.BaggageKey is not null)
+        {
+            var baggage = reader.GetValues(BaggageParser.HeaderName);
+            if (baggage.Count > 0)
+            {
+                var lookup = BaggageParser.Find(baggage, settings.BaggageKey, out var value);
+                if (lookup != BaggageLookup.NotFound)
+                {
+                    var status = lookup == BaggageLookup.Conflict
+                        ? LaneParseStatus.Ambiguous
+                        : LaneParser.Parse(value, settings.MaxLength, out value);
+                    if (status == LaneParseStatus.Valid)
+                    {
+                        return Remember(ref reader, Accept(value!, LaneSource.Baggage));
+                    }
+
+                    if (Invalid(BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty))
+                    {
+                        return Reject(LaneRejection.InvalidValue);
+                    }
+                }
+            }
+        }
+
+        if (_traceCache.Enabled && TryGetTraceId(ref reader, out var traceId) && _traceCache.TryGet(traceId, out var cached))
+        {
+            LanesLog.LaneFromTraceCache(_logger, cached!);
+            return Accept(cached!, LaneSource.TraceCache);
+        }
+
         return Fallback();
+    }
+
+    /// <summary>The trace id of the request: its <c>traceparent</c> header, else the current W3C Activity's.</summary>
+    private static bool TryGetTraceId<TReader>(ref TReader reader, out ActivityTraceId traceId)
+        where TReader : struct, ILaneValueReader
+    {
+        if (TraceParent.TryGetTraceId(reader.GetValues(TraceParent.HeaderName), out traceId))
+        {
+            return true;
+        }
+
+        var activity = Activity.Current;
+        if (activity is { IdFormat: ActivityIdFormat.W3C })
+        {
+            traceId = activity.TraceId;
+            return true;
+        }
+
+        return false;
+    }
+
+    private LaneResolution Remember<TReader>(ref TReader reader, LaneResolution resolution)
+        where TReader : struct, ILaneValueReader
+    {
+        if (resolution.Source is LaneSource.Header or LaneSource.Alias or LaneSource.Baggage
+            && _traceCache.Enabled && TryGetTraceId(ref reader, out var traceId))
+        {
+            _traceCache.Set(traceId, resolution.Lane!);
+        }
+
+        return resolution;
+    }
+
+    /// <summary>Logs and counts an invalid value; true when the policy says to reject.</summary>
+    private bool Invalid(string field, LaneSource source, LaneParseStatus status, StringValues values)
+    {
+        _metrics.Invalid(source, status);
+        LanesLog.InvalidLaneValue(_logger, field, status, _settings.MaxLength, values);
+        return _settings.InvalidLanePolicy == InvalidLanePolicy.Reject;
     }
 
     private LaneResolution Accept(string lane, LaneSource source)

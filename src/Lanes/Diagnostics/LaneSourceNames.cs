@@ -1,9 +1,9 @@
-namespace Lanes.AspNetCore;
+namespace Lanes.Diagnostics;
 
 /// <summary>Cached lower-case names of <see cref="LaneSource"/> values, for tags and log scopes (no per-request allocation).</summary>
 internal static class LaneSourceNames
 {
-    private static readonly string[] s_names = ["none", "header", "alias", "default", "scope"];
+    private static readonly string[] s_names = ["none", "header", "alias", "default", "scope", "baggage", "trace_cache"];
 
     public static string Get(LaneSource source)
     {

@@ -1,0 +1,93 @@
+using System.Diagnostics.Metrics;
+using Lanes.Configuration;
+using Lanes.Parsing;
+
+namespace Lanes.Diagnostics;
+
+/// <summary>The instruments of the <c>Lanes</c> Meter (DESIGN 5). Tag values are bounded: lanes by <see cref="LaneTagValues"/>, the rest are fixed names.</summary>
+internal sealed class LanesMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _inbound;
+    private readonly Counter<long> _invalid;
+    private readonly Counter<long> _rejected;
+    private readonly LaneTagValues _lanes;
+
+    public LanesMetrics(LaneSettings settings, IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(new MeterOptions(LanesDiagnostics.MeterName)) ?? new Meter(LanesDiagnostics.MeterName);
+        _lanes = new LaneTagValues(settings);
+        _inbound = _meter.CreateCounter<long>(LanesDiagnostics.InboundInstrument, "{request}", "Inbound requests and messages by resolved lane and where it came from.");
+        _invalid = _meter.CreateCounter<long>(LanesDiagnostics.InvalidInstrument, "{value}", "Invalid lane values, treated as absent or rejected.");
+        _rejected = _meter.CreateCounter<long>(LanesDiagnostics.RejectedInstrument, "{request}", "Requests answered 400 by a lane policy.");
+    }
+
+    public Meter Meter => _meter;
+
+    public LaneTagValues LaneTags => _lanes;
+
+    public void Inbound(string? lane, LaneSource source)
+    {
+        if (!_inbound.Enabled)
+        {
+            return;
+        }
+
+        var sourceTag = new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceTag, LaneSourceNames.Get(source));
+        if (lane is null)
+        {
+            _inbound.Add(1, sourceTag);
+        }
+        else
+        {
+            _inbound.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.LaneTag, _lanes.Get(lane)), sourceTag);
+        }
+    }
+
+    public void Invalid(LaneSource source, LaneParseStatus status)
+    {
+        if (_invalid.Enabled)
+        {
+            _invalid.Add(
+                1,
+                new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceTag, LaneSourceNames.Get(source)),
+                new KeyValuePair<string, object?>(LanesDiagnostics.ReasonTag, ReasonOf(status)));
+        }
+    }
+
+    public void Rejected(LaneRejection rejection)
+    {
+        if (_rejected.Enabled)
+        {
+            _rejected.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.ReasonTag, ReasonOf(rejection)));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    internal static string ReasonOf(LaneParseStatus status) => status switch
+    {
+        LaneParseStatus.Empty => "empty",
+        LaneParseStatus.TooLong => "too_long",
+        LaneParseStatus.InvalidCharacter => "invalid_character",
+        LaneParseStatus.Ambiguous => "ambiguous",
+        _ => "other",
+    };
+
+    internal static string ReasonOf(LaneRejection rejection) => rejection switch
+    {
+        LaneRejection.InvalidValue => "invalid_value",
+        LaneRejection.UnknownLane => "unknown_lane",
+        LaneRejection.Missing => "missing",
+        _ => "other",
+    };
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Primitives;
+using OtelBaggage = OpenTelemetry.Baggage;
+
+namespace Lanes.W3C;
+
+/// <summary>
+/// Builds the <c>baggage</c> header of an outgoing call (DESIGN 4): exactly one lane member, first, then every
+/// member that would have been sent without Lanes, in this order of precedence (the first member with a key wins):
+/// <list type="number">
+/// <item>members already on the request (set by application code, by OpenTelemetry, or by the runtime);</item>
+/// <item>OpenTelemetry <c>Baggage.Current</c> (or the <c>PropagationContext</c>'s baggage);</item>
+/// <item>what the runtime's <see cref="DistributedContextPropagator"/> would write for the current Activity
+/// (<c>Activity.Baggage</c> under the default W3C propagator; nothing under <c>NoOutput</c> or <c>Legacy</c>, which
+/// writes <c>Correlation-Context</c> instead).</item>
+/// </list>
+/// Any other member with the lane key is dropped, so the lane member always equals the lane the canonical header
+/// carries. Limits: 64 members and 8192 bytes; a member that does not fit is dropped whole, with those after it.
+/// </summary>
+internal static class OutboundBaggage
+{
+    private static readonly DistributedContextPropagator.PropagatorSetterCallback s_probeSetter = static (carrier, key, value) =>
+    {
+        if (carrier is Probe probe && string.Equals(key, BaggageParser.HeaderName, StringComparison.OrdinalIgnoreCase))
+        {
+            probe.Value = value;
+        }
+    };
+
+    public static string? Merge(string key, string lane, StringValues existing, OtelBaggage otelBaggage, Activity? activity, DistributedContextPropagator? runtime)
+    {
+        var builder = new BaggageBuilder();
+        if (!builder.Add(key, lane))
+        {
+            return null;
+        }
+
+        AddMembers(builder, existing);
+        foreach (var item in otelBaggage)
+        {
+            builder.Add(item.Key, item.Value);
+        }
+
+        if (activity is not null && runtime is not null && HasBaggage(activity))
+        {
+            var probe = new Probe();
+            runtime.Inject(activity, probe, s_probeSetter);
+            AddMembers(builder, probe.Value);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The runtime propagator under any Lanes wrapper, to learn what it would send.</summary>
+    public static DistributedContextPropagator RuntimePropagator()
+    {
+        var propagator = DistributedContextPropagator.Current;
+        while (propagator is IWrappingPropagator wrapper)
+        {
+            propagator = wrapper.Inner;
+        }
+
+        return propagator;
+    }
+
+    private static void AddMembers(BaggageBuilder builder, StringValues headers)
+    {
+        if (headers.Count == 0)
+        {
+            return;
+        }
+
+        var members = BaggageParser.Enumerate(headers);
+        while (members.MoveNext())
+        {
+            builder.Add(members.Current);
+        }
+    }
+
+    private static bool HasBaggage(Activity activity)
+    {
+        foreach (var _ in activity.Baggage)
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    private sealed class Probe
+    {
+        public string? Value { get; set; }
+    }
+}
