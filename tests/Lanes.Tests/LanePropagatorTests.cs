@@ -5,9 +5,12 @@ public class LanePropagatorTests
     private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
 
     [Fact]
-    public void Fields_AreCanonicalHeaderThenAliases()
+    public void Fields_AreCanonicalHeaderThenAliasesThenBaggageAndTraceparent()
     {
-        Assert.Equal(["x-mspider-lane", "x-mspider-laneid"], MSpider.Fields);
+        Assert.Equal(["x-mspider-lane", "x-mspider-laneid", "baggage", "traceparent"], MSpider.Fields);
+        Assert.Equal(
+            ["x-mspider-lane", "x-mspider-laneid", "traceparent"],
+            LanePropagator.Create(new LaneOptions { EnableBaggage = false }.UsePreset(LanePresets.MSpider)).Fields);
         Assert.Equal("x-mspider-lane", MSpider.HeaderName);
     }
 
