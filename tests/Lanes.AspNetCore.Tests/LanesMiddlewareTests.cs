@@ -61,6 +61,8 @@ public class LanesMiddlewareTests
     [InlineData("x-other", "yellow", "green", "Default", "default")]
     [InlineData("x-mspider-lane", "not a lane!", "green", "Default", "default")]
     [InlineData("x-mspider-lane", "yellow,green", "green", "Default", "default")]
+    [InlineData("baggage", "userId=alice, x-mspider-lane=yellow", "yellow", "Baggage", "baggage")]
+    [InlineData("baggage", "x-mspider-lane=yellow,x-mspider-lane=red", "green", "Default", "default")]
     public async Task Invoke_ResolvesLane_IntoContextAndActivityTags(string header, string value, string lane, string source, string tagSource)
     {
         await using var server = await StartAsync(MSpider());
@@ -70,6 +72,23 @@ public class LanesMiddlewareTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(new LaneSeen(lane, source, lane, tagSource), seen);
+    }
+
+    [Fact]
+    public async Task Invoke_CountsRequestsOnTheLanesMeterOfTheHost()
+    {
+        await using var server = await StartAsync(MSpider());
+        using var recorder = new MeasurementRecorder(server.App.Services.GetRequiredService<Lanes.Diagnostics.LanesMetrics>().Meter);
+
+        using (await GetAsync(server, ("x-mspider-lane", "yellow")))
+        using (await GetAsync(server, ("baggage", "x-mspider-lane=blue")))
+        using (await GetAsync(server, ("x-mspider-lane", "bad lane!")))
+        {
+        }
+
+        var inbound = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => $"{m.Tag("lane")}/{m.Tag("lane.source")}").ToArray();
+        Assert.Equal(["yellow/header", "blue/baggage", "green/default"], inbound);
+        Assert.Equal("invalid_character", Assert.Single(recorder.Of(LanesDiagnostics.InvalidInstrument)).Tag("reason"));
     }
 
     [Fact]

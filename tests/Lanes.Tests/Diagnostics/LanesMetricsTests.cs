@@ -1,3 +1,5 @@
+using Lanes.Testing;
+
 namespace Lanes.Tests.Diagnostics;
 
 public class LanesMetricsTests

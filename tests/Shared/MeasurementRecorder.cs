@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace Lanes.Tests.Diagnostics;
+namespace Lanes.Testing;
 
 /// <summary>An in-memory <see cref="MeterListener"/> over one Meter instance: records every long measurement with its tags.</summary>
 internal sealed class MeasurementRecorder : IDisposable
