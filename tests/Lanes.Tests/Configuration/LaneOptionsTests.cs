@@ -123,7 +123,37 @@ public class LaneOptionsTests
         { "Lanes:DefaultLane", "line\nbreak", "Lanes:DefaultLane 'line\\x0Abreak' is not a valid lane" },
         { "Lanes:KnownLanes:0", "bad lane", "Lanes:KnownLanes:0 'bad lane' is not a valid lane" },
         { "Lanes:UnknownLanePolicy", "UseDefault", "KnownLanes is empty, so no lane is unknown" },
+        { "Lanes:BaggageKey", "lane key", "Lanes:BaggageKey 'lane key' is not a valid baggage key" },
+        { "Lanes:TraceCacheSize", "-1", "Lanes:TraceCacheSize is -1: use 0 (off) to 1000000 (default 1024)" },
+        { "Lanes:TraceCacheSize", "2000000", "Lanes:TraceCacheSize is 2000000" },
     };
+
+    [Fact]
+    public void AddLanes_BindsBaggageAndTraceCacheSettings()
+    {
+        using var provider = Build(new Dictionary<string, string?>
+        {
+            ["Lanes:Header"] = "bu",
+            ["Lanes:BaggageKey"] = "lane",
+            ["Lanes:TraceCacheSize"] = "16",
+        });
+
+        var settings = provider.GetRequiredService<LaneSettings>();
+
+        Assert.Equal("lane", settings.BaggageKey);
+        Assert.Equal(16, provider.GetRequiredService<Lanes.Tracing.LaneTraceCache>().Capacity);
+    }
+
+    [Fact]
+    public void Defaults_BaggageOnWithTheHeaderAsKey_TraceCacheOf1024()
+    {
+        var settings = LaneSettings.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+        var off = LaneSettings.Create(new LaneOptions { EnableBaggage = false, BaggageKey = "not a key but ignored" });
+
+        Assert.Equal("x-mspider-lane", settings.BaggageKey);
+        Assert.Equal(1024, settings.TraceCacheSize);
+        Assert.Null(off.BaggageKey);
+    }
 
     [Theory]
     [MemberData(nameof(InvalidConfigurations))]
