@@ -13,6 +13,7 @@ await using var serviceA = await StartServiceAsync("A", downstream: AddressOf(se
     ("canonical header", "x-mspider-lane", "yellow", "yellow"),
     ("no header", null, null, "green"),
     ("invalid value", "x-mspider-lane", "yel low!", "green"),
+    ("baggage only", "baggage", "x-mspider-lane=yellow", "yellow"),
 ];
 
 using var client = new HttpClient { BaseAddress = AddressOf(serviceA) };
