@@ -23,12 +23,9 @@ internal sealed class LaneTagValues
     {
         ArgumentNullException.ThrowIfNull(settings);
         _defaultLane = settings.DefaultLane;
-        if (settings.KnownLanes is not null)
-        {
-            _known = _defaultLane is null || settings.KnownLanes.Contains(_defaultLane)
-                ? settings.KnownLanes
-                : settings.KnownLanes.Append(_defaultLane).ToFrozenSet(StringComparer.Ordinal);
-        }
+
+        // Start-up validation keeps the default lane inside KnownLanes, so the known set is KnownLanes itself.
+        _known = settings.KnownLanes;
     }
 
     public string Get(string lane)

@@ -16,8 +16,6 @@ internal sealed class BaggageBuilder
 
     public int Count => _keys.Count;
 
-    public int Length => _builder.Length;
-
     /// <summary>Adds <paramref name="key"/>=<paramref name="value"/>, percent-encoding the value.</summary>
     public bool Add(string key, string? value)
     {

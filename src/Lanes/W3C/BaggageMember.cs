@@ -42,6 +42,4 @@ internal readonly struct BaggageMember
 
     /// <summary>Whether the key equals <paramref name="key"/> (ordinal).</summary>
     public bool HasKey(string key) => Key.SequenceEqual(key);
-
-    public override string ToString() => string.Concat(Key, "=", RawValue);
 }
