@@ -29,6 +29,14 @@ internal static class OutboundBaggage
 
     public static string? Merge(string key, string lane, StringValues existing, OtelBaggage otelBaggage, Activity? activity, DistributedContextPropagator? runtime)
     {
+        var probeActivity = activity is not null && runtime is not null && HasBaggage(activity);
+        if (existing.Count == 0 && otelBaggage.Count == 0 && !probeActivity)
+        {
+            // The usual call: nothing else to merge. A lane needs no percent-encoding and the key is a validated
+            // token, so the member is written as it is, with one allocation.
+            return string.Concat(key, "=", lane);
+        }
+
         var builder = new BaggageBuilder();
         if (!builder.Add(key, lane))
         {
@@ -41,10 +49,10 @@ internal static class OutboundBaggage
             builder.Add(item.Key, item.Value);
         }
 
-        if (activity is not null && runtime is not null && HasBaggage(activity))
+        if (probeActivity)
         {
             var probe = new Probe();
-            runtime.Inject(activity, probe, s_probeSetter);
+            runtime!.Inject(activity, probe, s_probeSetter);
             AddMembers(builder, probe.Value);
         }
 

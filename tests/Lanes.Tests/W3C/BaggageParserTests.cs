@@ -172,6 +172,8 @@ public class BaggageParserTests
     [InlineData("=")]
     [InlineData("")]
     [InlineData("tab\there")]
+    [InlineData("cr\r\nlf")]
+    [InlineData("nul\0")]
     public void Builder_ThenParser_RoundTripsValuesExactly(string value)
     {
         var builder = new BaggageBuilder();
@@ -246,10 +248,32 @@ public class BaggageParserTests
     }
 
     [Fact]
+    public void Builder_NonAsciiValuesNearTheLimit_CountEncodedBytes()
+    {
+        // Each value encodes to 3 bytes per UTF-8 byte: the builder must count the encoded length, not the characters.
+        var builder = new BaggageBuilder();
+        var value = string.Concat(Enumerable.Repeat("\u00e9\u2713", 100));
+        var added = 0;
+        while (builder.Add("k" + added, value))
+        {
+            added++;
+        }
+
+        var header = builder.Build()!;
+        Assert.True(header.Length <= BaggageParser.MaxBytes, $"{header.Length} bytes");
+        Assert.True(header.Length > BaggageParser.MaxBytes - 1000, "the builder filled up to near the limit");
+        Assert.Equal(added, BaggageParserTests.ReadCount(header));
+        Assert.Equal(BaggageLookup.Found, BaggageParser.Find(header, "k0", out var decoded));
+        Assert.Equal(value, decoded);
+    }
+
+    [Fact]
     public void Builder_NoMember_BuildsNull()
     {
         Assert.Null(new BaggageBuilder().Build());
     }
+
+    private static int ReadCount(string header) => Count(header).Count;
 
     private static (int Count, bool LimitReached) Count(string header)
     {

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace Lanes.Tests.W3C;
+
+/// <summary><c>LanePropagator.ApplyTo</c>: the one path the handler, the runtime hook and the OpenTelemetry propagator share.</summary>
+public class OutboundBaggageTests
+{
+    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+
+    private static string? Baggage(HttpRequestMessage request)
+        => request.Headers.TryGetValues("baggage", out var values) ? string.Join(",", values) : null;
+
+    private static string? Lane(HttpRequestMessage request)
+        => request.Headers.TryGetValues("x-mspider-lane", out var values) ? string.Join(",", values) : null;
+
+    [Fact]
+    public async Task ApplyTo_NothingElseToMerge_WritesTheLaneMemberAlone()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+
+        using (LaneContext.Begin("yellow"))
+        {
+            MSpider.ApplyTo(request, DistributedContextPropagator.Current, default);
+        }
+
+        Assert.Equal("yellow", Lane(request));
+        Assert.Equal("x-mspider-lane=yellow", Baggage(request));
+    }
+
+    [Fact]
+    public async Task ApplyTo_Twice_KeepsOneLaneMemberAndEveryOtherMember()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        request.Headers.TryAddWithoutValidation("baggage", "k=v;p=1, x-mspider-lane=blue");
+
+        using (LaneContext.Begin("yellow"))
+        {
+            MSpider.ApplyTo(request, DistributedContextPropagator.Current, default);
+            MSpider.ApplyTo(request, runtime: null, default);
+        }
+
+        Assert.Equal("yellow", Lane(request));
+        Assert.Equal("x-mspider-lane=yellow,k=v;p=1", Baggage(request));
+    }
+
+    [Fact]
+    public async Task ApplyTo_AppSetInvalidLaneHeader_IsLeftAlone_AndNoMemberIsAdded()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        request.Headers.TryAddWithoutValidation("x-mspider-lane", "not a lane!");
+
+        using (LaneContext.Begin("yellow"))
+        {
+            MSpider.ApplyTo(request, DistributedContextPropagator.Current, default);
+        }
+
+        Assert.Equal("not a lane!", Lane(request));
+        Assert.Null(Baggage(request));
+    }
+
+    [Fact]
+    public async Task ApplyTo_NoLane_TouchesNothing()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        request.Headers.TryAddWithoutValidation("baggage", "k=v");
+
+        using (LaneContext.Begin((string?)null))
+        {
+            MSpider.ApplyTo(request, DistributedContextPropagator.Current, OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["x-mspider-lane"] = "yellow" }));
+        }
+
+        Assert.Null(Lane(request));
+        Assert.Equal("k=v", Baggage(request));
+    }
+
+    [Fact]
+    public async Task ApplyTo_OtelBaggageWithCrLf_IsPercentEncoded_NeverWrittenRaw()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        var otel = OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["note"] = "a\r\nInjected: 1", ["bad key"] = "x" });
+
+        using (LaneContext.Begin("yellow"))
+        {
+            MSpider.ApplyTo(request, runtime: null, otel);
+        }
+
+        Assert.Equal("x-mspider-lane=yellow,note=a%0D%0AInjected:%201", Baggage(request));
+    }
+}
