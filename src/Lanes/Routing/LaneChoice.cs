@@ -1,0 +1,38 @@
+namespace Lanes.Routing;
+
+/// <summary>
+/// The engine's answer for one lane, computed when the instance set changes and shared by every request of that
+/// lane: the subset to balance over (empty means 503), the outcome, the fallback reason and bounded names for
+/// debug headers and metrics.
+/// </summary>
+internal sealed class LaneChoice<T>
+    where T : class
+{
+    /// <summary>The name in <c>x-lane-served</c> when the unlabelled instances served.</summary>
+    public const string UnlabelledSubset = "(unlabelled)";
+
+    /// <summary>The name in <c>x-lane-served</c> when every healthy instance was eligible.</summary>
+    public const string AllSubset = "(all)";
+
+    internal LaneChoice(T[] instances, LaneRoutingOutcome outcome, LaneFallbackReason reason, string? served, string? laneTag)
+    {
+        Instances = instances;
+        Outcome = outcome;
+        Reason = reason;
+        Served = served;
+        LaneTag = laneTag;
+    }
+
+    /// <summary>The instances to balance over; empty when the outcome is <see cref="LaneRoutingOutcome.NoUpstream"/>.</summary>
+    public T[] Instances { get; }
+
+    public LaneRoutingOutcome Outcome { get; }
+
+    public LaneFallbackReason Reason { get; }
+
+    /// <summary>The subset that serves: a lane, <see cref="UnlabelledSubset"/> or <see cref="AllSubset"/>; <see langword="null"/> for 503.</summary>
+    public string? Served { get; }
+
+    /// <summary>The bounded <c>lane</c> metric tag: the lane when the service declares it or has instances of it, else <c>other</c>; <see langword="null"/> without a lane.</summary>
+    public string? LaneTag { get; }
+}

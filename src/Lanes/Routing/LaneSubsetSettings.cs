@@ -1,0 +1,26 @@
+namespace Lanes.Routing;
+
+/// <summary>A service's routing settings for the subset engine (DESIGN 6), already validated.</summary>
+internal sealed class LaneSubsetSettings
+{
+    public static readonly LaneSubsetSettings Default = new(LanePolicy.Permissive, declaredLanes: null, baselineLane: null, panicToAny: false);
+
+    public LaneSubsetSettings(LanePolicy policy, IReadOnlyCollection<string>? declaredLanes, string? baselineLane, bool panicToAny)
+    {
+        Policy = policy;
+        DeclaredLanes = declaredLanes;
+        BaselineLane = baselineLane;
+        PanicToAny = panicToAny;
+    }
+
+    public LanePolicy Policy { get; }
+
+    /// <summary>The lanes the service declares, or <see langword="null"/> to derive them from the lanes its instances carry.</summary>
+    public IReadOnlyCollection<string>? DeclaredLanes { get; }
+
+    /// <summary>The baseline lane, or <see langword="null"/> when the baseline is the unlabelled instances (DESIGN 1).</summary>
+    public string? BaselineLane { get; }
+
+    /// <summary>When the chosen subset is empty (the baseline too), use every healthy instance instead of answering 503.</summary>
+    public bool PanicToAny { get; }
+}

@@ -1,0 +1,165 @@
+using System.Collections.Frozen;
+
+namespace Lanes.Routing;
+
+/// <summary>
+/// The subset engine (DESIGN 6), one per service and instance set. <see cref="Build"/> runs when instances, health
+/// or configuration change and precomputes a <see cref="LaneChoice{T}"/> for every lane the service knows, for a
+/// request without a lane and for any other lane; <see cref="Select"/> is then one dictionary lookup, O(1) in the
+/// number of instances, and allocates nothing. Used by the gateway and by client-side routing alike.
+/// </summary>
+/// <remarks>
+/// Only healthy instances count. The baseline is the healthy instances of <see cref="LaneSubsetSettings.BaselineLane"/>,
+/// or the healthy unlabelled instances when it is <see langword="null"/>. Declared lanes are
+/// <see cref="LaneSubsetSettings.DeclaredLanes"/>, or, when not given, every lane an instance carries, healthy or not.
+/// </remarks>
+internal sealed class LaneSubsets<T>
+    where T : class
+{
+    private readonly FrozenDictionary<string, LaneChoice<T>> _byLane;
+    private readonly LaneChoice<T> _noLane;
+    private readonly LaneChoice<T> _otherLane;
+
+    private LaneSubsets(
+        LaneSubsetSettings settings,
+        FrozenDictionary<string, LaneChoice<T>> byLane,
+        LaneChoice<T> noLane,
+        LaneChoice<T> otherLane,
+        string[] declaredLanes)
+    {
+        Settings = settings;
+        _byLane = byLane;
+        _noLane = noLane;
+        _otherLane = otherLane;
+        DeclaredLanes = declaredLanes;
+    }
+
+    public LaneSubsetSettings Settings { get; }
+
+    /// <summary>The effective declared lanes, sorted: configured, or derived from the instances' labels.</summary>
+    public string[] DeclaredLanes { get; }
+
+    /// <summary>The choice for <paramref name="lane"/> (<see langword="null"/>: no lane). Never allocates.</summary>
+    public LaneChoice<T> Select(string? lane)
+    {
+        if (lane is null)
+        {
+            return _noLane;
+        }
+
+        return _byLane.TryGetValue(lane, out var choice) ? choice : _otherLane;
+    }
+
+    public static LaneSubsets<T> Build(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(instances);
+        ArgumentNullException.ThrowIfNull(settings);
+
+        var healthyByLane = new Dictionary<string, List<T>>(StringComparer.Ordinal);
+        var labelled = new HashSet<string>(StringComparer.Ordinal);
+        var unlabelled = new List<T>();
+        var healthy = new List<T>();
+        for (var i = 0; i < instances.Count; i++)
+        {
+            var instance = instances[i];
+            if (instance.Lane is not null)
+            {
+                labelled.Add(instance.Lane);
+            }
+
+            if (!instance.Healthy)
+            {
+                continue;
+            }
+
+            healthy.Add(instance.Item);
+            if (instance.Lane is null)
+            {
+                unlabelled.Add(instance.Item);
+            }
+            else
+            {
+                if (!healthyByLane.TryGetValue(instance.Lane, out var list))
+                {
+                    list = [];
+                    healthyByLane.Add(instance.Lane, list);
+                }
+
+                list.Add(instance.Item);
+            }
+        }
+
+        var declared = settings.DeclaredLanes is null
+            ? labelled
+            : new HashSet<string>(settings.DeclaredLanes, StringComparer.Ordinal);
+        var all = healthy.ToArray();
+        var baseline = settings.BaselineLane is null
+            ? unlabelled.ToArray()
+            : healthyByLane.TryGetValue(settings.BaselineLane, out var baselineList) ? baselineList.ToArray() : [];
+        var builder = new ChoiceBuilder(settings, all, baseline);
+
+        var byLane = new Dictionary<string, LaneChoice<T>>(StringComparer.Ordinal);
+        var lanes = new HashSet<string>(declared, StringComparer.Ordinal);
+        lanes.UnionWith(labelled);
+        foreach (var lane in lanes)
+        {
+            var subset = healthyByLane.TryGetValue(lane, out var list) ? list.ToArray() : null;
+            byLane.Add(lane, builder.ForLane(lane, subset, declared.Contains(lane)));
+        }
+
+        var declaredSorted = declared.ToArray();
+        Array.Sort(declaredSorted, StringComparer.Ordinal);
+        return new LaneSubsets<T>(
+            settings,
+            byLane.ToFrozenDictionary(StringComparer.Ordinal),
+            builder.ForNoLane(),
+            builder.ForLane(LanesDiagnostics.OtherLane, subset: null, declared: false),
+            declaredSorted);
+    }
+
+    private readonly struct ChoiceBuilder(LaneSubsetSettings settings, T[] all, T[] baseline)
+    {
+        private string BaselineName => settings.BaselineLane ?? LaneChoice<T>.UnlabelledSubset;
+
+        public LaneChoice<T> ForNoLane() => settings.Policy == LanePolicy.Any
+            ? Fallback(all, LaneChoice<T>.AllSubset, LaneFallbackReason.NoLane, laneTag: null)
+            : Fallback(baseline, BaselineName, LaneFallbackReason.NoLane, laneTag: null);
+
+        /// <summary>The row of DESIGN 6's table for a lane; <paramref name="subset"/> is its healthy instances, <see langword="null"/> when none.</summary>
+        public LaneChoice<T> ForLane(string laneTag, T[]? subset, bool declared)
+        {
+            if (subset is { Length: > 0 })
+            {
+                return new LaneChoice<T>(subset, LaneRoutingOutcome.Matched, LaneFallbackReason.None, laneTag, laneTag);
+            }
+
+            var reason = declared ? LaneFallbackReason.LaneUnavailable : LaneFallbackReason.LaneUndeclared;
+            return settings.Policy switch
+            {
+                LanePolicy.Strict => NoUpstream(reason, laneTag),
+                LanePolicy.Declared when declared => NoUpstream(reason, laneTag),
+                LanePolicy.Any => Fallback(all, LaneChoice<T>.AllSubset, reason, laneTag),
+                _ => Fallback(baseline, BaselineName, reason, laneTag),
+            };
+        }
+
+        /// <summary>The chosen set, unless it is empty: then 503, or every healthy instance with <see cref="LaneSubsetSettings.PanicToAny"/>.</summary>
+        private LaneChoice<T> Fallback(T[] chosen, string served, LaneFallbackReason reason, string? laneTag)
+        {
+            if (chosen.Length > 0)
+            {
+                return new LaneChoice<T>(chosen, LaneRoutingOutcome.Fallback, reason, served, laneTag);
+            }
+
+            if (settings.PanicToAny && all.Length > 0)
+            {
+                return new LaneChoice<T>(all, LaneRoutingOutcome.Fallback, reason, LaneChoice<T>.AllSubset, laneTag);
+            }
+
+            return NoUpstream(reason, laneTag);
+        }
+
+        private static LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag)
+            => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag);
+    }
+}
