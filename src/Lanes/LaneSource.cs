@@ -23,4 +23,7 @@ public enum LaneSource
 
     /// <summary>The trace cache: the lane seen earlier in this process for the same W3C trace id.</summary>
     TraceCache,
+
+    /// <summary>A colouring rule of the gateway (the entry), which assigned the lane.</summary>
+    Colouring,
 }

@@ -18,10 +18,24 @@ public static class LanesDiagnostics
     /// <summary>Counter of requests rejected by a policy, tagged <c>reason</c>.</summary>
     public const string RejectedInstrument = "lanes.rejected";
 
+    /// <summary>
+    /// Counter of routing decisions (gateway and client-side routing), tagged <c>cluster</c>, <c>lane</c> (when there
+    /// is one; lanes the cluster neither declares nor has instances of are <see cref="OtherLane"/>), <c>outcome</c>
+    /// (<c>matched</c>, <c>fallback</c>, <c>no_upstream</c>) and, for the last two, <c>reason</c>
+    /// (<c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>).
+    /// </summary>
+    public const string RoutedInstrument = "lanes.routed";
+
+    /// <summary>Tag holding the cluster (service) a routing decision was made for.</summary>
+    public const string ClusterTag = "cluster";
+
+    /// <summary>Tag holding a routing outcome.</summary>
+    public const string OutcomeTag = "outcome";
+
     /// <summary>Tag holding the lane. In metrics, lanes outside the known set are reported as <see cref="OtherLane"/>.</summary>
     public const string LaneTag = "lane";
 
-    /// <summary>Tag holding where the lane came from: <c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>default</c>, <c>scope</c>, <c>none</c>.</summary>
+    /// <summary>Tag holding where the lane came from: <c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>default</c>, <c>scope</c>, <c>colouring</c>, <c>none</c>.</summary>
     public const string LaneSourceTag = "lane.source";
 
     /// <summary>Tag holding why a value was invalid or a request rejected.</summary>

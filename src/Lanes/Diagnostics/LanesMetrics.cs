@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Lanes.Configuration;
+using System.Diagnostics;
 using Lanes.Parsing;
+using Lanes.Routing;
 
 namespace Lanes.Diagnostics;
 
@@ -12,6 +14,7 @@ internal sealed class LanesMetrics : IDisposable
     private readonly Counter<long> _inbound;
     private readonly Counter<long> _invalid;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _routed;
     private readonly LaneTagValues _lanes;
 
     public LanesMetrics(LaneSettings settings, IMeterFactory? meterFactory = null)
@@ -23,6 +26,7 @@ internal sealed class LanesMetrics : IDisposable
         _inbound = _meter.CreateCounter<long>(LanesDiagnostics.InboundInstrument, "{request}", "Inbound requests and messages by resolved lane and where it came from.");
         _invalid = _meter.CreateCounter<long>(LanesDiagnostics.InvalidInstrument, "{value}", "Invalid lane values, treated as absent or rejected.");
         _rejected = _meter.CreateCounter<long>(LanesDiagnostics.RejectedInstrument, "{request}", "Requests answered 400 by a lane policy.");
+        _routed = _meter.CreateCounter<long>(LanesDiagnostics.RoutedInstrument, "{request}", "Routing decisions by cluster, lane, outcome and fallback reason.");
     }
 
     public Meter Meter => _meter;
@@ -64,6 +68,33 @@ internal sealed class LanesMetrics : IDisposable
         {
             _rejected.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.ReasonTag, ReasonOf(rejection)));
         }
+    }
+
+    /// <summary>Counts a routing decision; <paramref name="laneTag"/> is already bounded (<see cref="Routing.LaneChoice{T}.LaneTag"/>).</summary>
+    public void Routed(string cluster, string? laneTag, LaneRoutingOutcome outcome, LaneFallbackReason reason)
+    {
+        if (!_routed.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { LanesDiagnostics.ClusterTag, cluster },
+            { LanesDiagnostics.OutcomeTag, LaneRoutingNames.Get(outcome) },
+        };
+        if (laneTag is not null)
+        {
+            tags.Add(LanesDiagnostics.LaneTag, laneTag);
+        }
+
+        var reasonName = LaneRoutingNames.Get(reason);
+        if (reasonName is not null)
+        {
+            tags.Add(LanesDiagnostics.ReasonTag, reasonName);
+        }
+
+        _routed.Add(1, in tags);
     }
 
     public void Dispose()

@@ -45,7 +45,14 @@ internal sealed class LaneResolver
     public LaneResolution Resolve<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
     {
-        var resolution = ResolveCore(ref reader);
+        var resolution = ResolveSources(ref reader, applyDefault: true);
+        Record(resolution);
+        return resolution;
+    }
+
+    /// <summary>Counts a final resolution: <c>lanes.rejected</c> when rejected, else <c>lanes.inbound</c>.</summary>
+    internal void Record(LaneResolution resolution)
+    {
         if (resolution.IsRejected)
         {
             _metrics.Rejected(resolution.Rejection);
@@ -54,11 +61,21 @@ internal sealed class LaneResolver
         {
             _metrics.Inbound(resolution.Lane, resolution.Source);
         }
-
-        return resolution;
     }
 
-    private LaneResolution ResolveCore<TReader>(ref TReader reader)
+    /// <summary>
+    /// The client-sent sources only (header, aliases, baggage, trace cache), with the policies, without the
+    /// default lane (an unknown lane under <see cref="UnknownLanePolicy.UseDefault"/> resolves to none) and without
+    /// counting. The gateway uses it so colouring rules run between the client's lane and the default.
+    /// </summary>
+    internal LaneResolution ResolveClient<TReader>(ref TReader reader)
+        where TReader : struct, ILaneValueReader
+        => ResolveSources(ref reader, applyDefault: false);
+
+    /// <summary>The default lane, or none, or a <see cref="LaneRejection.Missing"/> rejection under <see cref="LaneOptions.RequireLane"/>.</summary>
+    internal LaneResolution ResolveDefault() => Fallback();
+
+    private LaneResolution ResolveSources<TReader>(ref TReader reader, bool applyDefault)
         where TReader : struct, ILaneValueReader
     {
         var settings = _settings;
@@ -75,7 +92,7 @@ internal sealed class LaneResolver
             var status = LaneParser.Parse(values, settings.MaxLength, out var lane);
             if (status == LaneParseStatus.Valid)
             {
-                return Remember(ref reader, Accept(lane!, source));
+                return Remember(ref reader, Accept(lane!, source, applyDefault));
             }
 
             if (Invalid(headers[i], source, status, values))
@@ -97,7 +114,7 @@ internal sealed class LaneResolver
                         : LaneParser.Parse(value, settings.MaxLength, out value);
                     if (status == LaneParseStatus.Valid)
                     {
-                        return Remember(ref reader, Accept(value!, LaneSource.Baggage));
+                        return Remember(ref reader, Accept(value!, LaneSource.Baggage, applyDefault));
                     }
 
                     if (Invalid(BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty))
@@ -111,10 +128,10 @@ internal sealed class LaneResolver
         if (_traceCache.Enabled && TryGetTraceId(ref reader, out var traceId) && _traceCache.TryGet(traceId, out var cached))
         {
             LanesLog.LaneFromTraceCache(_logger, cached!);
-            return Accept(cached!, LaneSource.TraceCache);
+            return Accept(cached!, LaneSource.TraceCache, applyDefault);
         }
 
-        return Fallback();
+        return applyDefault ? Fallback() : default;
     }
 
     /// <summary>The trace id of the request: its <c>traceparent</c> header, else the current W3C Activity's.</summary>
@@ -156,7 +173,7 @@ internal sealed class LaneResolver
         return _settings.InvalidLanePolicy == InvalidLanePolicy.Reject;
     }
 
-    private LaneResolution Accept(string lane, LaneSource source)
+    private LaneResolution Accept(string lane, LaneSource source, bool applyDefault)
     {
         var settings = _settings;
         if (settings.IsKnown(lane))
@@ -171,7 +188,7 @@ internal sealed class LaneResolver
                 return Reject(LaneRejection.UnknownLane);
             case UnknownLanePolicy.UseDefault:
                 LanesLog.UnknownLane(_logger, lane, "replaced by the default");
-                return Fallback();
+                return applyDefault ? Fallback() : default;
             default:
                 return new LaneResolution(lane, source);
         }

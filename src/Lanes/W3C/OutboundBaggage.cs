@@ -59,6 +59,25 @@ internal static class OutboundBaggage
         return builder.Build();
     }
 
+    /// <summary>
+    /// The header without any member keyed <paramref name="key"/> (a request that leaves with no lane must not carry a
+    /// client's lane member); <see langword="null"/> when no member is left. Other members are kept as they were.
+    /// </summary>
+    public static string? Without(string key, StringValues existing)
+    {
+        var builder = new BaggageBuilder();
+        var members = BaggageParser.Enumerate(existing);
+        while (members.MoveNext())
+        {
+            if (!members.Current.Key.SequenceEqual(key))
+            {
+                builder.Add(members.Current);
+            }
+        }
+
+        return builder.Count == 0 ? null : builder.Build();
+    }
+
     /// <summary>The runtime propagator under any Lanes wrapper, to learn what it would send.</summary>
     public static DistributedContextPropagator RuntimePropagator()
     {

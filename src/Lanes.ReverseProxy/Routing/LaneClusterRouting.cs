@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+using Lanes.Configuration;
+using Lanes.Routing;
+using Yarp.ReverseProxy.Model;
+
+namespace Lanes.ReverseProxy.Routing;
+
+/// <summary>
+/// The subset engine's view of every YARP cluster. Subsets are rebuilt when YARP reports a cluster change
+/// (<see cref="IClusterChangeListener"/>: configuration, destinations, metadata) or when the cluster's available
+/// destinations change (health: YARP swaps the list), never per request: a request costs a dictionary lookup and
+/// three reference comparisons.
+/// </summary>
+internal sealed class LaneClusterRouting : IClusterChangeListener
+{
+    private readonly LaneSettings _settings;
+    private readonly ConcurrentDictionary<string, ClusterState> _clusters = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<CounterKey, StrongBox<long>> _counters = new();
+    private int _version;
+    private DeclaredSet? _declared;
+
+    public LaneClusterRouting(LaneSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+    }
+
+    public IEnumerable<ClusterState> Clusters => _clusters.Values;
+
+    public void OnClusterAdded(ClusterState cluster) => Changed(cluster, removed: false);
+
+    public void OnClusterChanged(ClusterState cluster) => Changed(cluster, removed: false);
+
+    public void OnClusterRemoved(ClusterState cluster) => Changed(cluster, removed: true);
+
+    /// <summary>The subsets of <paramref name="cluster"/> for its current destinations and health; <see langword="null"/> when the cluster does not use lanes.</summary>
+    public LaneSubsets<DestinationState>? GetSubsets(ClusterState cluster)
+    {
+        var state = cluster.DestinationsState;
+        var model = cluster.Model;
+        var version = Volatile.Read(ref _version);
+        if (_entries.TryGetValue(cluster.ClusterId, out var entry)
+            && ReferenceEquals(entry.Destinations, state)
+            && ReferenceEquals(entry.Model, model)
+            && entry.Version == version)
+        {
+            return entry.Subsets;
+        }
+
+        entry = new Entry(state, model, version, Build(model, state));
+        _entries[cluster.ClusterId] = entry;
+        return entry.Subsets;
+    }
+
+    /// <summary>True when some cluster declares <paramref name="lane"/> or has an instance labelled with it (trust <see cref="LaneTrust.AcceptDeclared"/>).</summary>
+    public bool IsDeclaredAnywhere(string lane)
+    {
+        var version = Volatile.Read(ref _version);
+        var declared = _declared;
+        if (declared is null || declared.Version != version)
+        {
+            var lanes = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var cluster in _clusters.Values)
+            {
+                if (GetSubsets(cluster) is { } subsets)
+                {
+                    lanes.UnionWith(subsets.DeclaredLanes);
+                    foreach (var destination in cluster.Destinations.Values)
+                    {
+                        if (ReadLane(destination) is { } label)
+                        {
+                            lanes.Add(label);
+                        }
+                    }
+                }
+            }
+
+            declared = new DeclaredSet(version, lanes.ToFrozenSet(StringComparer.Ordinal));
+            _declared = declared;
+        }
+
+        return declared.Lanes.Contains(lane);
+    }
+
+    /// <summary>Counts a decision for the admin endpoint; allocates only the first time a combination is seen.</summary>
+    public void Count(string cluster, LaneChoice<DestinationState> choice)
+    {
+        var key = new CounterKey(cluster, choice.LaneTag, choice.Outcome, choice.Reason);
+        if (!_counters.TryGetValue(key, out var box))
+        {
+            box = _counters.GetOrAdd(key, static _ => new StrongBox<long>());
+        }
+
+        Interlocked.Increment(ref box.Value);
+    }
+
+    public IEnumerable<KeyValuePair<CounterKey, long>> Counters(string cluster)
+    {
+        foreach (var pair in _counters)
+        {
+            if (string.Equals(pair.Key.Cluster, cluster, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new(pair.Key, Interlocked.Read(ref pair.Value.Value));
+            }
+        }
+    }
+
+    internal string? ReadLane(DestinationState destination)
+        => LaneRoutingMetadata.TryReadInstanceLane(destination.Model?.Config.Metadata, _settings.MaxLength, out var lane, out _) ? lane : null;
+
+    private void Changed(ClusterState cluster, bool removed)
+    {
+        if (removed)
+        {
+            _clusters.TryRemove(cluster.ClusterId, out _);
+            _entries.TryRemove(cluster.ClusterId, out _);
+        }
+        else
+        {
+            _clusters[cluster.ClusterId] = cluster;
+        }
+
+        Interlocked.Increment(ref _version);
+    }
+
+    private LaneSubsets<DestinationState>? Build(ClusterModel? model, ClusterDestinationsState state)
+    {
+        var all = state.AllDestinations;
+        var available = new HashSet<DestinationState>(state.AvailableDestinations, ReferenceEqualityComparer.Instance);
+        var instances = new LaneInstance<DestinationState>[all.Count];
+        var anyLabelled = false;
+        for (var i = 0; i < all.Count; i++)
+        {
+            var lane = ReadLane(all[i]);
+            anyLabelled |= lane is not null;
+            instances[i] = new LaneInstance<DestinationState>(all[i], lane, available.Contains(all[i]));
+        }
+
+        var metadata = model?.Config.Metadata;
+        if (!LaneRoutingMetadata.IsLaneAware(metadata, anyLabelled))
+        {
+            return null;
+        }
+
+        // The config filter refused invalid metadata before YARP applied it, so this read succeeds.
+        if (!LaneRoutingMetadata.TryReadService(metadata, _settings.DefaultLane, _settings.MaxLength, out var settings, out _))
+        {
+            settings = new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: _settings.DefaultLane, panicToAny: false);
+        }
+
+        return LaneSubsets<DestinationState>.Build(instances, settings);
+    }
+
+    internal readonly record struct CounterKey(string Cluster, string? Lane, LaneRoutingOutcome Outcome, LaneFallbackReason Reason);
+
+    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, int Version, LaneSubsets<DestinationState>? Subsets);
+
+    private sealed record DeclaredSet(int Version, FrozenSet<string> Lanes);
+}

@@ -1,0 +1,110 @@
+using Lanes.Diagnostics;
+using Lanes.ReverseProxy.Configuration;
+using Lanes.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Model;
+
+namespace Lanes.ReverseProxy.Routing;
+
+/// <summary>
+/// The proxy pipeline step (DESIGN 7, step 5): after YARP has filtered destinations by health and before it load
+/// balances, narrows <see cref="IReverseProxyFeature.AvailableDestinations"/> to the subset the request's lane selects
+/// under the cluster's policy. Everything after it (session affinity, load balancing, retries that re-pick from
+/// <c>AvailableDestinations</c>) stays inside that subset. An empty subset is answered here with 503
+/// <c>no healthy upstream</c>.
+/// </summary>
+internal sealed class LaneSubsetMiddleware
+{
+    internal const string ServedHeader = "x-lane-served";
+    internal const string FallbackHeader = "x-lane-fallback";
+
+    private readonly RequestDelegate _next;
+    private readonly LaneClusterRouting _routing;
+    private readonly LaneGatewayConfigSource _config;
+    private readonly LanesMetrics _metrics;
+    private readonly ILogger _logger;
+
+    public LaneSubsetMiddleware(
+        RequestDelegate next,
+        LaneClusterRouting routing,
+        LaneGatewayConfigSource config,
+        LanesMetrics metrics,
+        ILogger<LaneSubsetMiddleware> logger)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        _next = next;
+        _routing = routing;
+        _config = config;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        context.Features.Set(LaneSubsetMarker.Instance);
+        var cluster = context.GetRouteModel().Cluster;
+        var subsets = cluster is null ? null : _routing.GetSubsets(cluster);
+        if (subsets is null)
+        {
+            return _next(context);
+        }
+
+        var lane = LaneContext.Current;
+        var choice = subsets.Select(lane);
+        var clusterId = cluster!.ClusterId;
+        _routing.Count(clusterId, choice);
+        _metrics.Routed(clusterId, choice.LaneTag, choice.Outcome, choice.Reason);
+
+        if (_config.Current.DebugHeaders)
+        {
+            var headers = context.Response.Headers;
+            if (choice.Served is not null)
+            {
+                headers[ServedHeader] = choice.Served;
+            }
+
+            if (LaneRoutingNames.Get(choice.Reason) is { } reason)
+            {
+                headers[FallbackHeader] = reason;
+            }
+        }
+
+        if (choice.Instances.Length == 0)
+        {
+            return NoHealthyUpstreamAsync(context, clusterId, lane, subsets.Settings.Policy);
+        }
+
+        context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
+        return _next(context);
+    }
+
+    private Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)
+    {
+        LaneGatewayLog.NoHealthyUpstream(_logger, cluster, lane ?? "(none)", policy.ToString());
+        var detail = lane is null
+            ? $"No healthy instance of cluster '{cluster}' can serve a request without a lane (policy {policy})."
+            : $"No healthy instance of cluster '{cluster}' can serve lane '{lane}' (policy {policy}).";
+        var problem = TypedResults.Problem(
+            detail: detail,
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "no healthy upstream",
+            type: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+            extensions: new Dictionary<string, object?> { ["lane"] = lane, ["cluster"] = cluster });
+        return problem.ExecuteAsync(context);
+    }
+}
+
+/// <summary>Set on a request once lane subset selection ran, so the request transform can tell a pipeline without it.</summary>
+internal sealed class LaneSubsetMarker
+{
+    public static readonly LaneSubsetMarker Instance = new();
+
+    private LaneSubsetMarker()
+    {
+    }
+}
