@@ -1,0 +1,123 @@
+using System.Net;
+using Lanes.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
+
+namespace Lanes.ReverseProxy.Tests;
+
+/// <summary>Subset selection after YARP's health filtering: the same fleet under Permissive and Strict when yellow fails active health checks.</summary>
+public sealed class HealthAndPolicyTests
+{
+    [Fact]
+    public async Task ActiveHealthCheckFailsYellow_PermissiveFallsBackToGreen_StrictAnswers503()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        yellow.Healthy = false;
+        var config = new GatewayConfig().Lanes("Preset", "mspider").Lanes("DebugHeaders", "true");
+        foreach (var (cluster, policy) in new[] { ("permissive", "Permissive"), ("strict", "Strict") })
+        {
+            config.Route(cluster, cluster, $"/{cluster}/{{**rest}}")
+                .Cluster(cluster, ("lanePolicy", policy), ("ConsecutiveFailuresHealthPolicy.Threshold", "1"))
+                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled", "true")
+                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Interval", "00:00:00.200")
+                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Timeout", "00:00:02")
+                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Policy", "ConsecutiveFailures")
+                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Path", "/health")
+                .Destination(cluster, $"{cluster}-green", green, "green")
+                .Destination(cluster, $"{cluster}-yellow", yellow, "yellow");
+        }
+
+        await using var gateway = await Gateway.StartAsync(config);
+        await WaitForHealthAsync(gateway, "permissive-yellow", DestinationHealth.Unhealthy);
+        await WaitForHealthAsync(gateway, "strict-yellow", DestinationHealth.Unhealthy);
+
+        var (permissive, permissiveEcho) = await gateway.SendAsync("/permissive/x", ("x-mspider-lane", "yellow"));
+        var (strict, _) = await gateway.SendAsync("/strict/x", ("x-mspider-lane", "yellow"));
+
+        Assert.Equal(HttpStatusCode.OK, permissive.StatusCode);
+        Assert.Equal("green", permissiveEcho!.Instance);
+        Assert.Equal("yellow", permissiveEcho.Header("x-mspider-lane")); // the lane survives the baseline hop
+        Assert.Equal("lane-unavailable", permissive.Headers.GetValues("x-lane-fallback").Single());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, strict.StatusCode);
+        Assert.Equal("no healthy upstream", (await strict.ProblemAsync()).GetProperty("title").GetString());
+        Assert.DoesNotContain(yellow.Paths, static p => !p.StartsWith("/health", StringComparison.Ordinal));
+
+        // Health comes back: both policies serve yellow from yellow again, without a restart.
+        yellow.Healthy = true;
+        await WaitForHealthAsync(gateway, "strict-yellow", DestinationHealth.Healthy);
+        await WaitForHealthAsync(gateway, "permissive-yellow", DestinationHealth.Healthy);
+        var (_, back) = await gateway.SendAsync("/strict/x", ("x-mspider-lane", "yellow"));
+        Assert.Equal("yellow", back!.Instance);
+    }
+
+    [Fact]
+    public async Task AllHealthyDestinations_GreenAndNoLaneNeverReachYellow()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        var config = new GatewayConfig().Lanes("Preset", "mspider")
+            .Route("pp", "pp").Cluster("pp", ("lanePolicy", "Strict"))
+            .Destination("pp", "g", green, "green").Destination("pp", "y", yellow, "yellow");
+        await using var gateway = await Gateway.StartAsync(config);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var (_, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", i % 2 == 0 ? "green" : "yellow"));
+            Assert.Equal(i % 2 == 0 ? "green" : "yellow", echo!.Instance);
+        }
+    }
+
+    [Fact]
+    public async Task ClusterWithoutLaneMetadata_IsNotFiltered()
+    {
+        await using var a = await Upstream.StartAsync("a");
+        var config = new GatewayConfig().Lanes("Preset", "mspider").Route("plain", "plain").Destination("plain", "a", a);
+        await using var gateway = await Gateway.StartAsync(config);
+
+        // The default lane green has no instance here, but the cluster does not use lanes: YARP balances as usual.
+        var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("a", echo!.Instance);
+        Assert.Equal("yellow", echo.Header("x-mspider-lane"));
+    }
+
+    [Fact]
+    public async Task ProxyPipelineWithoutUseLanes_LaneAwareClusterIsRefusedNotBalancedAcrossLanes()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        var config = new GatewayConfig().Lanes("Preset", "mspider")
+            .Route("pp", "pp").Destination("pp", "g", green, "green").Destination("pp", "y", yellow, "yellow");
+        await using var gateway = await Gateway.StartAsync(config, withSubsetStep: false);
+
+        var (response, _) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Empty(green.Paths);
+        Assert.Empty(yellow.Paths);
+        Assert.Contains(gateway.Logs.Records, static r => r.EventId.Id == 106 && r.Message.Contains("UseLanes()", StringComparison.Ordinal));
+    }
+
+    internal static async Task WaitForHealthAsync(RunningServer gateway, string destinationId, DestinationHealth health)
+    {
+        var lookup = gateway.App.Services.GetRequiredService<IProxyStateLookup>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var cluster in lookup.GetClusters())
+            {
+                if (cluster.Destinations.TryGetValue(destinationId, out var destination) && destination.Health.Active == health)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"Destination '{destinationId}' did not become {health} within 20 s.");
+    }
+}
