@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lanes.Testing;
 
-internal sealed record LogRecord(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyList<KeyValuePair<string, object?>> Scope);
+internal sealed record LogRecord(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyList<KeyValuePair<string, object?>> Scope, Exception? Exception = null);
 
 /// <summary>Collects every log line with the scope values active when it was written.</summary>
 internal sealed class InMemoryLoggerProvider : ILoggerProvider, ISupportExternalScope
@@ -39,7 +39,7 @@ internal sealed class InMemoryLoggerProvider : ILoggerProvider, ISupportExternal
                     }
                 },
                 scope);
-            owner.Records.Enqueue(new LogRecord(category, logLevel, eventId, formatter(state, exception), scope));
+            owner.Records.Enqueue(new LogRecord(category, logLevel, eventId, formatter(state, exception), scope, exception));
         }
     }
 }

@@ -1,0 +1,131 @@
+using System.Text.Json.Nodes;
+using Lanes.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.ReverseProxy.Tests;
+
+/// <summary>Configuration reloads without a restart; an invalid edit is refused and the last good configuration keeps serving.</summary>
+public sealed class ReloadTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("lanes-reload-").FullName;
+
+    private string ConfigPath => Path.Combine(_directory, "gateway.json");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task EditingADestinationsLane_ChangesRouting_AndAnInvalidEditLeavesRoutingAsItWas()
+    {
+        await using var a = await Upstream.StartAsync("a");
+        await using var b = await Upstream.StartAsync("b");
+        await WriteAsync(Document(a, "green", b, "yellow"));
+        await using var gateway = await Gateway.StartAsync(null, builder => builder.Configuration.AddJsonFile(ConfigPath, optional: false, reloadOnChange: true));
+        Assert.Equal("b", (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Echo!.Instance);
+
+        // Valid edit: the labels swap.
+        await WriteAsync(Document(a, "yellow", b, "green"));
+        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Echo?.Instance == "a");
+        Assert.Equal("b", (await gateway.SendAsync("/x", ("x-mspider-lane", "green"))).Echo!.Instance);
+
+        // Invalid edit: a label that is not a lane. YARP refuses the whole update and logs why.
+        var errorsBefore = ConfigErrors(gateway);
+        await WriteAsync(Document(a, "not a lane!", b, "green"));
+        await EventuallyAsync(() => Task.FromResult(ConfigErrors(gateway) > errorsBefore));
+
+        Assert.Contains(
+            gateway.Logs.Records,
+            static r => r.Level == LogLevel.Error && Flatten(r.Exception).Contains("destination 'a' has invalid lane metadata", StringComparison.Ordinal));
+        Assert.Equal("a", (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Echo!.Instance);
+        Assert.Equal("b", (await gateway.SendAsync("/x", ("x-mspider-lane", "green"))).Echo!.Instance);
+    }
+
+    [Fact]
+    public async Task EditingColouringRules_AppliesWithoutRestart_AndAnInvalidRuleIsRefused()
+    {
+        await using var a = await Upstream.StartAsync("a");
+        await using var b = await Upstream.StartAsync("b");
+        var document = Document(a, "green", b, "yellow");
+        await WriteAsync(document);
+        await using var gateway = await Gateway.StartAsync(null, builder => builder.Configuration.AddJsonFile(ConfigPath, optional: false, reloadOnChange: true));
+        Assert.Equal("a", (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo!.Instance);
+
+        document["Lanes"]!["Colouring"] = new JsonArray(new JsonObject { ["Lane"] = "yellow", ["Header"] = "x-tester", ["Match"] = "Present" });
+        await WriteAsync(document);
+        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo?.Instance == "b");
+
+        document["Lanes"]!["Colouring"] = new JsonArray(new JsonObject { ["Lane"] = "green", ["Header"] = "x-tester", ["Match"] = "Regex", ["Value"] = "(a)\\1" });
+        await WriteAsync(document);
+        await EventuallyAsync(() => Task.FromResult(gateway.Logs.Records.Any(static r => r.EventId.Id == 101)));
+
+        var refused = gateway.Logs.Records.First(static r => r.EventId.Id == 101);
+        Assert.Contains("Lanes:Colouring:0:Value", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("b", (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo!.Instance);
+    }
+
+    private static int ConfigErrors(RunningServer gateway)
+        => gateway.Logs.Records.Count(static r => r.Level == LogLevel.Error && r.Category.StartsWith("Yarp.ReverseProxy", StringComparison.Ordinal));
+
+    private static string Flatten(Exception? exception)
+    {
+        var text = string.Empty;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            text += e.Message + "\n";
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    text += Flatten(inner);
+                }
+            }
+        }
+
+        return text;
+    }
+
+    private static JsonObject Document(Upstream a, string laneA, Upstream b, string laneB) => new()
+    {
+        ["Lanes"] = new JsonObject { ["Preset"] = "mspider" },
+        ["ReverseProxy"] = new JsonObject
+        {
+            ["Routes"] = new JsonObject { ["all"] = new JsonObject { ["ClusterId"] = "pp", ["Match"] = new JsonObject { ["Path"] = "{**catch-all}" } } },
+            ["Clusters"] = new JsonObject
+            {
+                ["pp"] = new JsonObject
+                {
+                    ["Metadata"] = new JsonObject { ["lanePolicy"] = "Strict" },
+                    ["Destinations"] = new JsonObject
+                    {
+                        ["a"] = new JsonObject { ["Address"] = a.Address.ToString(), ["Metadata"] = new JsonObject { ["lane"] = laneA } },
+                        ["b"] = new JsonObject { ["Address"] = b.Address.ToString(), ["Metadata"] = new JsonObject { ["lane"] = laneB } },
+                    },
+                },
+            },
+        },
+    };
+
+    private async Task WriteAsync(JsonObject document)
+    {
+        // Write then move, so the watcher never reads a half-written file.
+        var temp = ConfigPath + ".tmp";
+        await File.WriteAllTextAsync(temp, document.ToJsonString());
+        File.Move(temp, ConfigPath, overwrite: true);
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The configuration change did not take effect within 20 s.");
+    }
+}
