@@ -110,24 +110,29 @@ internal static class Gateway
     public static Task<RunningServer> StartAsync(
         GatewayConfig? config,
         Action<WebApplicationBuilder>? configure = null,
-        bool withSubsetStep = true)
+        bool withSubsetStep = true,
+        Action<WebApplication>? configureApp = null)
         => TestServers.StartAsync(
             builder =>
             {
                 configure?.Invoke(builder);
                 builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes();
             },
-            app => app.MapReverseProxy(proxy =>
+            app =>
             {
-                if (withSubsetStep)
+                configureApp?.Invoke(app);
+                app.MapReverseProxy(proxy =>
                 {
-                    proxy.UseLanes();
-                }
+                    if (withSubsetStep)
+                    {
+                        proxy.UseLanes();
+                    }
 
-                proxy.UseSessionAffinity();
-                proxy.UseLoadBalancing();
-                proxy.UsePassiveHealthChecks();
-            }),
+                    proxy.UseSessionAffinity();
+                    proxy.UseLoadBalancing();
+                    proxy.UsePassiveHealthChecks();
+                });
+            },
             config?.Values);
 
     public static async Task<(HttpResponseMessage Response, Echo? Echo)> SendAsync(
