@@ -111,7 +111,8 @@ internal static class Gateway
         GatewayConfig? config,
         Action<WebApplicationBuilder>? configure = null,
         bool withSubsetStep = true,
-        Action<WebApplication>? configureApp = null)
+        Action<WebApplication>? configureApp = null,
+        Action<IReverseProxyApplicationBuilder>? afterLanes = null)
         => TestServers.StartAsync(
             builder =>
             {
@@ -127,6 +128,8 @@ internal static class Gateway
                     {
                         proxy.UseLanes();
                     }
+
+                    afterLanes?.Invoke(proxy);
 
                     proxy.UseSessionAffinity();
                     proxy.UseLoadBalancing();

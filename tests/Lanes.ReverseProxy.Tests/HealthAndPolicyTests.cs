@@ -2,6 +2,8 @@ using System.Net;
 using Lanes.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Model;
 
 namespace Lanes.ReverseProxy.Tests;
@@ -119,5 +121,35 @@ public sealed class HealthAndPolicyTests
         }
 
         Assert.Fail($"Destination '{destinationId}' did not become {health} within 20 s.");
+    }
+}
+
+/// <summary>Everything after the lane step (affinity, load balancing, a retry that re-picks) sees only the subset.</summary>
+public sealed class SubsetVisibilityTests
+{
+    [Fact]
+    public async Task StepsAfterUseLanes_SeeOnlyTheChosenSubset_SoARetryStaysInTheLane()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow1 = await Upstream.StartAsync("yellow1");
+        await using var yellow2 = await Upstream.StartAsync("yellow2");
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var config = new GatewayConfig().Lanes("Preset", "mspider")
+            .Route("pp", "pp").Destination("pp", "g", green, "green")
+            .Destination("pp", "y1", yellow1, "yellow").Destination("pp", "y2", yellow2, "yellow");
+        await using var gateway = await Gateway.StartAsync(config, afterLanes: proxy => proxy.Use(async (context, next) =>
+        {
+            var feature = context.GetReverseProxyFeature();
+            seen.Enqueue(string.Join(",", feature.AvailableDestinations.Select(static d => d.DestinationId).Order(StringComparer.Ordinal)));
+            await next();
+        }));
+
+        for (var i = 0; i < 10; i++)
+        {
+            var (_, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
+            Assert.StartsWith("yellow", echo!.Instance, StringComparison.Ordinal);
+        }
+
+        Assert.All(seen, static ids => Assert.Equal("y1,y2", ids));
     }
 }
