@@ -6,18 +6,12 @@ namespace Lanes.ReverseProxy.Tests;
 /// <summary>The gateway entry (DESIGN 7, steps 1 to 4): colouring rules and trust, through real YARP.</summary>
 public sealed class EntryTests
 {
-    private static GatewayConfig TwoLanes(Upstream green, Upstream yellow) => new GatewayConfig()
-        .Lanes("Preset", "mspider")
-        .Route("pp", "pp")
-        .Destination("pp", "g", green, "green")
-        .Destination("pp", "y", yellow, "yellow");
-
     [Fact]
     public async Task Colouring_CookieRule_AssignsTheLaneToRequestsWithoutOne()
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var config = TwoLanes(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:Cookie", "beta").Lanes("Colouring:0:Value", "1");
+        var config = GatewayConfig.Mspider(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:Cookie", "beta").Lanes("Colouring:0:Value", "1");
         await using var gateway = await Gateway.StartAsync(config);
 
         var (_, tester) = await gateway.SendAsync("/x", ("Cookie", "session=abc; beta=1"));
@@ -35,8 +29,8 @@ public sealed class EntryTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var plain = TwoLanes(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:PathPrefix", "/beta");
-        var overriding = TwoLanes(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:PathPrefix", "/beta").Lanes("Colouring:0:Override", "true");
+        var plain = GatewayConfig.Mspider(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:PathPrefix", "/beta");
+        var overriding = GatewayConfig.Mspider(green, yellow).Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:PathPrefix", "/beta").Lanes("Colouring:0:Override", "true");
         await using var plainGateway = await Gateway.StartAsync(plain);
         await using var overridingGateway = await Gateway.StartAsync(overriding);
 
@@ -57,7 +51,7 @@ public sealed class EntryTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var config = TwoLanes(green, yellow)
+        var config = GatewayConfig.Mspider(green, yellow)
             .Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:Header", "x-tenant").Lanes("Colouring:0:Match", "Regex")
             .Lanes("Colouring:0:Value", "qa-[0-9]+").Lanes("Colouring:0:Method", "get");
         await using var gateway = await Gateway.StartAsync(config);
@@ -79,7 +73,7 @@ public sealed class EntryTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var config = TwoLanes(green, yellow)
+        var config = GatewayConfig.Mspider(green, yellow)
             .Lanes("Colouring:0:Lane", "yellow").Lanes("Colouring:0:Percentage", "10").Lanes("Colouring:0:StickyKey", "header:x-user-id");
         await using var gateway = await Gateway.StartAsync(config);
 
@@ -160,7 +154,7 @@ public sealed class EntryTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        await using var gateway = await Gateway.StartAsync(TwoLanes(green, yellow));
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow));
 
         var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-laneid", "yellow/../../etc"), ("baggage", "x-mspider-lane=a%20b"));
 

@@ -97,6 +97,13 @@ internal sealed class GatewayConfig
         return this;
     }
 
+    /// <summary>The mspider seed: preset <c>mspider</c>, one catch-all route to cluster <c>pp</c> with a green and a yellow destination.</summary>
+    public static GatewayConfig Mspider(Upstream green, Upstream yellow) => new GatewayConfig()
+        .Lanes("Preset", "mspider")
+        .Route("pp", "pp")
+        .Destination("pp", "g", green, "green")
+        .Destination("pp", "y", yellow, "yellow");
+
     public GatewayConfig Set(string key, string? value)
     {
         Values[key] = value;
@@ -162,6 +169,25 @@ internal static class Gateway
     {
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Every message of an exception, its inner exceptions and aggregated ones (YARP wraps config errors twice).</summary>
+    public static string Flatten(Exception? exception)
+    {
+        var text = string.Empty;
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            text += e.Message + "\n";
+            if (e is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    text += Flatten(inner);
+                }
+            }
+        }
+
+        return text;
     }
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);

@@ -35,7 +35,7 @@ public sealed class ReloadTests : IDisposable
 
         Assert.Contains(
             gateway.Logs.Records,
-            static r => r.Level == LogLevel.Error && Flatten(r.Exception).Contains("destination 'a' has invalid lane metadata", StringComparison.Ordinal));
+            static r => r.Level == LogLevel.Error && Gateway.Flatten(r.Exception).Contains("destination 'a' has invalid lane metadata", StringComparison.Ordinal));
         Assert.Equal("a", (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Echo!.Instance);
         Assert.Equal("b", (await gateway.SendAsync("/x", ("x-mspider-lane", "green"))).Echo!.Instance);
     }
@@ -65,24 +65,6 @@ public sealed class ReloadTests : IDisposable
 
     private static int ConfigErrors(RunningServer gateway)
         => gateway.Logs.Records.Count(static r => r.Level == LogLevel.Error && r.Category.StartsWith("Yarp.ReverseProxy", StringComparison.Ordinal));
-
-    private static string Flatten(Exception? exception)
-    {
-        var text = string.Empty;
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            text += e.Message + "\n";
-            if (e is AggregateException aggregate)
-            {
-                foreach (var inner in aggregate.InnerExceptions)
-                {
-                    text += Flatten(inner);
-                }
-            }
-        }
-
-        return text;
-    }
 
     private static JsonObject Document(Upstream a, string laneA, Upstream b, string laneB) => new()
     {

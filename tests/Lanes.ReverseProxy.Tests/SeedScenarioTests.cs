@@ -14,11 +14,7 @@ public sealed class SeedScenarioTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var config = new GatewayConfig()
-            .Lanes("Preset", "mspider")
-            .Route("productpage", "productpage")
-            .Destination("productpage", "pp-green", green, "green")
-            .Destination("productpage", "pp-yellow", yellow, "yellow");
+        var config = GatewayConfig.Mspider(green, yellow);
         await using var gateway = await Gateway.StartAsync(config);
 
         var (response, echo) = await gateway.SendAsync("/productpage", ("x-mspider-laneid", sent));
@@ -35,11 +31,7 @@ public sealed class SeedScenarioTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        var config = new GatewayConfig()
-            .Lanes("Preset", "mspider")
-            .Route("productpage", "productpage")
-            .Destination("productpage", "pp-green", green, "green")
-            .Destination("productpage", "pp-yellow", yellow, "yellow");
+        var config = GatewayConfig.Mspider(green, yellow);
         await using var gateway = await Gateway.StartAsync(config);
 
         for (var i = 0; i < 10; i++)
@@ -56,11 +48,7 @@ public sealed class SeedScenarioTests
     {
         await using var yellow = await Upstream.StartAsync("yellow");
         await using var green = await Upstream.StartAsync("green");
-        var config = new GatewayConfig()
-            .Lanes("Preset", "mspider")
-            .Route("productpage", "productpage")
-            .Destination("productpage", "pp-green", green, "green")
-            .Destination("productpage", "pp-yellow", yellow, "yellow");
+        var config = GatewayConfig.Mspider(green, yellow);
         await using var gateway = await Gateway.StartAsync(config);
 
         var (_, echo) = await gateway.SendAsync(

@@ -94,20 +94,21 @@ internal sealed class ColouringRule
             return false;
         }
 
-        if (ThresholdBuckets is not { } threshold)
-        {
-            return true;
-        }
-
         if (StickySource == ValueSource.None)
         {
-            return Random.Shared.Next(StickyHash.Buckets) < threshold;
+            return ThresholdBuckets is not { } random || Random.Shared.Next(StickyHash.Buckets) < random;
         }
 
+        // A sticky rule never applies to a request without its key, whatever the percentage.
         var key = Read(request, StickySource, StickyName!);
         if (StringValues.IsNullOrEmpty(key))
         {
             return false;
+        }
+
+        if (ThresholdBuckets is not { } threshold)
+        {
+            return true;
         }
 
         return StickyHash.Bucket(Lane, key[0]) < threshold;

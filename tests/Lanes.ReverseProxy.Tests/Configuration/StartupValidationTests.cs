@@ -14,8 +14,8 @@ public sealed class StartupValidationTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => Gateway.StartAsync(config));
 
-        Assert.Contains(expected, Flatten(error), StringComparison.Ordinal);
-        Assert.Contains("Cluster 'svc1'", Flatten(error), StringComparison.Ordinal);
+        Assert.Contains(expected, Gateway.Flatten(error), StringComparison.Ordinal);
+        Assert.Contains("Cluster 'svc1'", Gateway.Flatten(error), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -27,24 +27,6 @@ public sealed class StartupValidationTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => Gateway.StartAsync(config));
 
-        Assert.Contains("Lanes:Colouring:0:Percentage must be between 0 and 100", Flatten(error), StringComparison.Ordinal);
-    }
-
-    private static string Flatten(Exception exception)
-    {
-        var text = string.Empty;
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            text += e.Message + "\n";
-            if (e is AggregateException aggregate)
-            {
-                foreach (var inner in aggregate.InnerExceptions)
-                {
-                    text += Flatten(inner);
-                }
-            }
-        }
-
-        return text;
+        Assert.Contains("Lanes:Colouring:0:Percentage must be between 0 and 100", Gateway.Flatten(error), StringComparison.Ordinal);
     }
 }
