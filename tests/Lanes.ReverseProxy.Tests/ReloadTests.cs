@@ -63,6 +63,28 @@ public sealed class ReloadTests : IDisposable
         Assert.Equal("b", (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo!.Instance);
     }
 
+    [Fact]
+    public async Task DeclaringALaneInClusterMetadata_TrustAcceptDeclaredStartsKeepingItWithoutRestart()
+    {
+        await using var a = await Upstream.StartAsync("a");
+        await using var b = await Upstream.StartAsync("b");
+        var document = Document(a, "dev1", b, string.Empty);
+        document["Lanes"] = new JsonObject { ["Preset"] = "nsf", ["Trust"] = "AcceptDeclared" };
+        document["ReverseProxy"]!["Clusters"]!["pp"]!["Metadata"]!["lanes"] = "dev1";
+        await WriteAsync(document);
+        await using var gateway = await Gateway.StartAsync(null, builder => builder.Configuration.AddJsonFile(ConfigPath, optional: false, reloadOnChange: true));
+
+        // dev9 is not declared: dropped at the entry, so the request has no lane and goes to the unlabelled b.
+        var (_, dropped) = await gateway.SendAsync("/x", ("x-nsf-mark", "dev9"));
+        Assert.Equal("b", dropped!.Instance);
+        Assert.Null(dropped.Header("x-nsf-mark"));
+
+        // Declared now: kept, and Strict answers 503 for a declared lane without instances.
+        document["ReverseProxy"]!["Clusters"]!["pp"]!["Metadata"]!["lanes"] = "dev1,dev9";
+        await WriteAsync(document);
+        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-nsf-mark", "dev9"))).Response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable);
+    }
+
     private static int ConfigErrors(RunningServer gateway)
         => gateway.Logs.Records.Count(static r => r.Level == LogLevel.Error && r.Category.StartsWith("Yarp.ReverseProxy", StringComparison.Ordinal));
 
