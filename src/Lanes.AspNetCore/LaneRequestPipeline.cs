@@ -37,6 +37,7 @@ internal static class LaneRequestPipeline
     {
         // Always set a frame, even an empty one, so nothing ambient from outside the request is visible in it.
         var frame = resolution.Lane is null ? LaneContext.Frame.Empty : new LaneContext.Frame(resolution.Lane, resolution.Source);
+        context.Features.Set(frame);
         var previous = LaneContext.Swap(frame);
         try
         {

@@ -69,6 +69,12 @@ public sealed class LaneOptions
     /// </summary>
     public int TraceCacheSize { get; set; } = DefaultTraceCacheSize;
 
+    /// <summary>
+    /// Services this process calls with client-side lane routing (DESIGN 8), by name: <c>http://reviews</c> or
+    /// <c>lanes:///reviews</c> resolves to an instance of the request's lane. Read once at start-up.
+    /// </summary>
+    public IDictionary<string, LaneServiceOptions> Services { get; } = new Dictionary<string, LaneServiceOptions>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Applies a preset by name and returns these options, for chaining in a configure delegate.</summary>
     /// <param name="preset">A name from <see cref="LanePresets"/>.</param>
     public LaneOptions UsePreset(string preset)

@@ -38,6 +38,7 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
         }
 
         var maxLength = options.MaxLength is < 1 or > LaneParser.AbsoluteMaxLength ? LaneParser.DefaultMaxLength : options.MaxLength;
+        Routing.LaneServiceDefinition.Validate(options.Services, maxLength, failures);
 
         if (!Enum.IsDefined(options.UnknownLanePolicy))
         {

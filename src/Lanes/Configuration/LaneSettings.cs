@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Lanes.Routing;
 
 namespace Lanes.Configuration;
 
@@ -18,8 +19,10 @@ internal sealed class LaneSettings
         bool requireLane,
         int maxLength,
         string? baggageKey,
-        int traceCacheSize)
+        int traceCacheSize,
+        FrozenDictionary<string, LaneServiceDefinition> services)
     {
+        Services = services;
         BaggageKey = baggageKey;
         TraceCacheSize = traceCacheSize;
         Header = header;
@@ -61,6 +64,9 @@ internal sealed class LaneSettings
 
     public int TraceCacheSize { get; }
 
+    /// <summary>The services of client-side lane routing, by name (case-insensitive).</summary>
+    public FrozenDictionary<string, LaneServiceDefinition> Services { get; }
+
     public bool IsKnown(string lane) => KnownLanes is null || KnownLanes.Contains(lane);
 
     /// <summary>Builds settings from options; throws <see cref="ArgumentException"/> with the validation message when they are invalid.</summary>
@@ -81,7 +87,7 @@ internal sealed class LaneSettings
         var baggageKey = options.EnableBaggage ? GetEffectiveBaggageKey(options, header) : null;
         return new LaneSettings(
             header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength,
-            baggageKey, options.TraceCacheSize);
+            baggageKey, options.TraceCacheSize, LaneServiceDefinition.BuildAll(options.Services, defaultLane, options.MaxLength));
     }
 
     internal static string GetEffectiveHeader(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)

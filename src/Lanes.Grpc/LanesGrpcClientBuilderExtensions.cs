@@ -1,0 +1,65 @@
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.ClientFactory;
+using Lanes;
+using Lanes.Grpc;
+using Lanes.Grpc.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Lanes for gRPC clients made with <c>AddGrpcClient&lt;T&gt;()</c>.</summary>
+public static class LanesGrpcClientBuilderExtensions
+{
+    /// <summary>
+    /// Every call of this gRPC client carries the current lane (<see cref="LaneClientInterceptor"/>). Needs
+    /// <c>services.AddLanes()</c>; throws when <paramref name="builder"/> is not a gRPC client's builder.
+    /// </summary>
+    /// <example><code>services.AddGrpcClient&lt;Reviews.ReviewsClient&gt;(o => o.Address = new("http://reviews")).AddGrpcLanePropagation();</code></example>
+    public static IHttpClientBuilder AddGrpcLanePropagation(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton(static sp => new LaneClientInterceptor(RequirePropagator(sp)));
+
+        // grpc-dotnet's AddInterceptor throws a clear error when this is not a gRPC client's builder.
+        return builder.AddInterceptor(static sp => sp.GetRequiredService<LaneClientInterceptor>());
+    }
+
+    /// <summary>
+    /// Routes this gRPC client's calls by lane without a mesh (DESIGN 8): give it the address
+    /// <c>lanes:///&lt;service&gt;</c> of a service listed under <c>Lanes:Services</c>, and each call goes to an instance
+    /// of the call's lane under the service's policy. Also adds <see cref="AddGrpcLanePropagation"/>. Instances on
+    /// <c>http</c> are reached over HTTP/2 without TLS.
+    /// </summary>
+    /// <example><code>
+    /// services.AddLanes();   // Lanes:Services:reviews lists the instances and their lanes
+    /// services.AddGrpcClient&lt;Reviews.ReviewsClient&gt;(o => o.Address = new("lanes:///reviews")).AddGrpcLaneRouting();
+    /// </code></example>
+    public static IHttpClientBuilder AddGrpcLaneRouting(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AddLaneRoutingServices(builder.Services);
+        builder.AddGrpcLanePropagation();
+        builder.Services.AddOptions<GrpcClientFactoryOptions>(builder.Name).PostConfigure<IServiceProvider>((options, sp) =>
+        {
+            var address = options.Address;
+            options.ChannelOptionsActions.Add(channel =>
+            {
+                channel.ServiceProvider ??= sp;
+                channel.Credentials ??= LaneGrpcChannel.CredentialsFor(RequirePropagator(sp).Settings, address);
+            });
+        });
+        return builder;
+    }
+
+    internal static void AddLaneRoutingServices(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, LaneGrpcResolverFactory>(
+            static sp => new LaneGrpcResolverFactory(RequirePropagator(sp).Settings)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, LaneGrpcLoadBalancerFactory>(
+            static sp => new LaneGrpcLoadBalancerFactory(RequirePropagator(sp), sp.GetRequiredService<Lanes.Diagnostics.LanesMetrics>())));
+    }
+
+    internal static LanePropagator RequirePropagator(IServiceProvider services)
+        => services.GetService<LanePropagator>()
+            ?? throw new InvalidOperationException("Lanes is not registered: call services.AddLanes() before using Lanes with gRPC.");
+}

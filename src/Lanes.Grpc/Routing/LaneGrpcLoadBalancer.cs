@@ -1,0 +1,225 @@
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+using Lanes.Diagnostics;
+using Lanes.Routing;
+
+namespace Lanes.Grpc.Routing;
+
+/// <summary>
+/// Client-side lane balancing for gRPC (DESIGN 6, 8): one subchannel per instance; whenever an instance's
+/// connectivity changes, the subset engine is rebuilt with the ready instances as the healthy ones, and a new
+/// picker chooses, per call, from the subset the call's ambient lane selects (the picker runs before any handler,
+/// so it reads <see cref="LaneContext"/>, not a header), round robin within it.
+/// </summary>
+/// <remarks>
+/// Until every instance has either connected or failed once, a call that would not be served by its own lane
+/// waits (queues) instead of falling back, so start-up does not send lane traffic to the baseline. An instance
+/// that drops later counts as unhealthy at once and the policy's fallback applies.
+/// </remarks>
+internal sealed class LaneGrpcLoadBalancer : LoadBalancer
+{
+    private readonly IChannelControlHelper _controller;
+    private readonly LaneServiceDefinition _service;
+    private readonly LanePropagator _propagator;
+    private readonly LanesMetrics _metrics;
+    private readonly Lock _lock = new();
+    private List<Entry> _entries = [];
+    private bool _disposed;
+
+    public LaneGrpcLoadBalancer(IChannelControlHelper controller, LaneServiceDefinition service, LanePropagator propagator, LanesMetrics metrics)
+    {
+        _controller = controller;
+        _service = service;
+        _propagator = propagator;
+        _metrics = metrics;
+    }
+
+    public override void UpdateChannelState(ChannelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Status.StatusCode != StatusCode.OK || state.Addresses is null)
+        {
+            _controller.UpdateState(new BalancerState(ConnectivityState.TransientFailure, new FailurePicker(state.Status)));
+            return;
+        }
+
+        var added = new List<Entry>();
+        lock (_lock)
+        {
+            var next = new List<Entry>(state.Addresses.Count);
+            var current = _entries;
+            foreach (var address in state.Addresses)
+            {
+                var lane = address.Attributes.TryGetValue(LaneGrpcResolverFactory.LaneKey, out var label) ? label : null;
+                var existing = current.Find(e => e.EndPoint.Equals(address.EndPoint) && string.Equals(e.Lane, lane, StringComparison.Ordinal));
+                if (existing is not null)
+                {
+                    current.Remove(existing);
+                    next.Add(existing);
+                    continue;
+                }
+
+                var entry = new Entry(_controller.CreateSubchannel(new SubchannelOptions([address])), address, lane);
+                entry.Subscription = entry.Subchannel.OnStateChanged(s => OnSubchannelState(entry, s));
+                next.Add(entry);
+                added.Add(entry);
+            }
+
+            foreach (var removed in current)
+            {
+                removed.Subscription?.Dispose();
+                removed.Subchannel.Dispose();
+            }
+
+            _entries = next;
+        }
+
+        foreach (var entry in added)
+        {
+            entry.Subchannel.RequestConnection();
+        }
+
+        Publish();
+    }
+
+    public override void RequestConnection()
+    {
+        foreach (var entry in Snapshot())
+        {
+            entry.Subchannel.RequestConnection();
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            List<Entry> entries;
+            lock (_lock)
+            {
+                _disposed = true;
+                entries = _entries;
+                _entries = [];
+            }
+
+            foreach (var entry in entries)
+            {
+                entry.Subscription?.Dispose();
+                entry.Subchannel.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void OnSubchannelState(Entry entry, SubchannelState state)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            entry.State = state.State;
+            entry.Settled |= state.State is ConnectivityState.Ready or ConnectivityState.TransientFailure;
+        }
+
+        if (state.State == ConnectivityState.Idle)
+        {
+            // A dropped connection goes idle: reconnect, as round_robin does, so the instance can come back.
+            entry.Subchannel.RequestConnection();
+        }
+
+        Publish();
+    }
+
+    private List<Entry> Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _entries];
+        }
+    }
+
+    private void Publish()
+    {
+        BalancerState balancerState;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var instances = new LaneInstance<Subchannel>[_entries.Count];
+            var anyReady = false;
+            var unsettled = false;
+            for (var i = 0; i < _entries.Count; i++)
+            {
+                var entry = _entries[i];
+                var ready = entry.State == ConnectivityState.Ready;
+                instances[i] = new LaneInstance<Subchannel>(entry.Subchannel, entry.Lane, ready);
+                anyReady |= ready;
+                unsettled |= !entry.Settled;
+            }
+
+            var settings = _service.Settings;
+            var subsets = LaneSubsets<Subchannel>.Build(instances, settings);
+            var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
+            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service.Name, _propagator, _metrics));
+        }
+
+        _controller.UpdateState(balancerState);
+    }
+
+    private sealed class Entry(Subchannel subchannel, BalancerAddress address, string? lane)
+    {
+        public Subchannel Subchannel { get; } = subchannel;
+
+        public System.Net.DnsEndPoint EndPoint { get; } = address.EndPoint;
+
+        public string? Lane { get; } = lane;
+
+        public IDisposable? Subscription { get; set; }
+
+        public ConnectivityState State { get; set; } = ConnectivityState.Idle;
+
+        public bool Settled { get; set; }
+    }
+
+    private sealed class FailurePicker(Status status) : SubchannelPicker
+    {
+        public override PickResult Pick(PickContext context) => PickResult.ForFailure(status);
+    }
+
+    /// <summary>Picks per call from the subset of the call's lane, round robin; 503-equivalent <c>Unavailable</c> when the subset is empty.</summary>
+    private sealed class LanePicker(
+        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LanesMetrics metrics) : SubchannelPicker
+    {
+        private int _next = -1;
+
+        public override PickResult Pick(PickContext context)
+        {
+            var lane = propagator.GetOutboundLane();
+            var choice = subsets.Select(lane);
+            if (unsettled && choice.Outcome != LaneRoutingOutcome.Matched)
+            {
+                return PickResult.ForQueue();
+            }
+
+            metrics.Routed(service, choice.LaneTag, choice.Outcome, choice.Reason);
+            var instances = choice.Instances;
+            if (instances.Length == 0)
+            {
+                var detail = lane is null
+                    ? $"no healthy upstream: no instance of '{service}' can serve a call without a lane (policy {subsets.Settings.Policy})"
+                    : $"no healthy upstream: no instance of '{service}' can serve lane '{lane}' (policy {subsets.Settings.Policy})";
+                return PickResult.ForFailure(new Status(StatusCode.Unavailable, detail));
+            }
+
+            var index = (uint)Interlocked.Increment(ref _next) % (uint)instances.Length;
+            return PickResult.ForSubchannel(instances[index]);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using Grpc.Net.Client.Balancer;
+using Lanes.Diagnostics;
+
+namespace Lanes.Grpc.Routing;
+
+/// <summary>Creates the <c>lanes</c> load balancer for a channel whose resolver named a lane routing service.</summary>
+internal sealed class LaneGrpcLoadBalancerFactory : LoadBalancerFactory
+{
+    public const string PolicyName = "lanes";
+    public const string ServiceKey = "service";
+
+    private readonly LanePropagator _propagator;
+    private readonly LanesMetrics _metrics;
+
+    public LaneGrpcLoadBalancerFactory(LanePropagator propagator, LanesMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(metrics);
+        _propagator = propagator;
+        _metrics = metrics;
+    }
+
+    public override string Name => PolicyName;
+
+    public override LoadBalancer Create(LoadBalancerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var service = options.Configuration.TryGetValue(ServiceKey, out var value) ? value as string : null;
+        if (service is null || !_propagator.Settings.Services.TryGetValue(service, out var definition))
+        {
+            throw new InvalidOperationException(
+                $"The '{PolicyName}' load balancer needs a service from {LaneOptions.SectionName}:Services: address the channel as lanes:///<service>.");
+        }
+
+        return new LaneGrpcLoadBalancer(options.Controller, definition, _propagator, _metrics);
+    }
+}
