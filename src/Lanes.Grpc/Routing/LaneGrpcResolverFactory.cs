@@ -82,8 +82,10 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
 
     internal static ServiceConfig ServiceConfigFor(string service)
     {
+        // The config object is { "lanes": { "service": "<service>" } }; the balancer receives the inner object.
         var config = new LoadBalancingConfig(LaneGrpcLoadBalancerFactory.PolicyName);
-        config.Inner[LaneGrpcLoadBalancerFactory.ServiceKey] = service;
+        var inner = (IDictionary<string, object>)config.Inner[LaneGrpcLoadBalancerFactory.PolicyName];
+        inner[LaneGrpcLoadBalancerFactory.ServiceKey] = service;
         var serviceConfig = new ServiceConfig();
         serviceConfig.LoadBalancingConfigs.Add(config);
         return serviceConfig;

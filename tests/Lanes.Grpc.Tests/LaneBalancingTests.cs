@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.ClientFactory;
+using Lanes.Grpc.Tests.Protos;
+using Lanes.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lanes.Grpc.Tests;
+
+/// <summary>
+/// Client-side lane balancing through real calls to three real servers (green, yellow, unlabelled) plus a
+/// declared lane whose only instance is down (red) and a declared lane with no instance (blue). Every row of
+/// DESIGN 6 for Strict, Permissive and Declared is asserted by the instance that answered.
+/// </summary>
+public sealed class LaneBalancingTests : IAsyncLifetime
+{
+    private RunningServer _green = null!;
+    private RunningServer _yellow = null!;
+    private RunningServer _unlabelled = null!;
+    private ServiceProvider _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        var lanes = new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" };
+        _green = await GrpcServers.StartEchoAsync("green", lanes);
+        _yellow = await GrpcServers.StartEchoAsync("yellow", lanes);
+        _unlabelled = await GrpcServers.StartEchoAsync("unlabelled", lanes);
+        var deadPort = FreePort();
+
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" };
+        foreach (var policy in new[] { "Strict", "Permissive", "Declared" })
+        {
+            var service = $"Lanes:Services:reviews-{policy.ToLowerInvariant()}";
+            config[$"{service}:Metadata:lanePolicy"] = policy;
+            config[$"{service}:Metadata:lanes"] = "green,yellow,red,blue";
+            config[$"{service}:Instances:green:Address"] = _green.Address.ToString();
+            config[$"{service}:Instances:green:Metadata:lane"] = "green";
+            config[$"{service}:Instances:yellow:Address"] = _yellow.Address.ToString();
+            config[$"{service}:Instances:yellow:Metadata:lane"] = "yellow";
+            config[$"{service}:Instances:plain:Address"] = _unlabelled.Address.ToString();
+            config[$"{service}:Instances:red:Address"] = $"http://127.0.0.1:{deadPort}";
+            config[$"{service}:Instances:red:Metadata:lane"] = "red";
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(config).Build());
+        services.AddLanes();
+        foreach (var policy in new[] { "strict", "permissive", "declared" })
+        {
+            services.AddGrpcClient<Echo.EchoClient>(policy, o => o.Address = new Uri($"lanes:///reviews-{policy}")).AddGrpcLaneRouting();
+        }
+
+        _client = services.BuildServiceProvider();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _green.DisposeAsync();
+        await _yellow.DisposeAsync();
+        await _unlabelled.DisposeAsync();
+    }
+
+    private Echo.EchoClient Client(string policy)
+        => _client.GetRequiredService<GrpcClientFactory>().CreateClient<Echo.EchoClient>(policy);
+
+    /// <summary>The instance that answered a call made in <paramref name="lane"/>, or "503" for Unavailable.</summary>
+    private async Task<string> AnsweredAsync(string policy, string? lane)
+    {
+        using (LaneContext.Begin(lane))
+        {
+            try
+            {
+                var reply = await Client(policy).UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                Assert.Equal(lane ?? string.Empty, reply.LaneHeader); // the lane travels even when another lane serves
+                return reply.Instance;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+            {
+                Assert.Contains("no healthy upstream", e.Status.Detail, StringComparison.Ordinal);
+                return "503";
+            }
+        }
+    }
+
+    // Rows of DESIGN 6: no lane; yellow has a healthy instance; red is declared and its only instance is down;
+    // blue is declared with no instance; purple is not declared and has no instance. Baseline: unlabelled.
+    [Theory]
+    [InlineData("strict", null, "unlabelled")]
+    [InlineData("permissive", null, "unlabelled")]
+    [InlineData("declared", null, "unlabelled")]
+    [InlineData("strict", "yellow", "yellow")]
+    [InlineData("permissive", "yellow", "yellow")]
+    [InlineData("declared", "yellow", "yellow")]
+    [InlineData("strict", "red", "503")]
+    [InlineData("permissive", "red", "unlabelled")]
+    [InlineData("declared", "red", "503")]
+    [InlineData("strict", "blue", "503")]
+    [InlineData("permissive", "blue", "unlabelled")]
+    [InlineData("declared", "blue", "503")]
+    [InlineData("strict", "purple", "503")]
+    [InlineData("permissive", "purple", "unlabelled")]
+    [InlineData("declared", "purple", "unlabelled")]
+    public async Task Call_DesignTableRow_IsServedByTheDocumentedInstance(string policy, string? lane, string expected)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected, await AnsweredAsync(policy, lane));
+        }
+    }
+
+    [Fact]
+    public async Task GreenAndYellowCalls_NeverCross()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            var lane = i % 2 == 0 ? "green" : "yellow";
+            Assert.Equal(lane, await AnsweredAsync("strict", lane));
+        }
+    }
+
+    [Fact]
+    public async Task InstanceStoppedMidTest_BecomesUnavailable_AndThePolicysFallbackApplies()
+    {
+        Assert.Equal("yellow", await AnsweredAsync("permissive", "yellow"));
+        Assert.Equal("yellow", await AnsweredAsync("strict", "yellow"));
+
+        await _yellow.App.StopAsync();
+
+        // The first calls after the stop may fail while the connection is found dead; then the policy decides.
+        await EventuallyAsync(async () => await AnsweredAsync("permissive", "yellow") == "unlabelled");
+        await EventuallyAsync(async () => await AnsweredAsync("strict", "yellow") == "503");
+        Assert.Equal("unlabelled", await AnsweredAsync("declared", "purple"));
+        Assert.Equal("green", await AnsweredAsync("strict", "green"));
+
+        // Last row: the baseline goes too, so the chosen set is empty for every policy.
+        await _unlabelled.App.StopAsync();
+        await EventuallyAsync(async () => await AnsweredAsync("permissive", null) == "503");
+        Assert.Equal("503", await AnsweredAsync("permissive", "purple"));
+        await EventuallyAsync(async () => await AnsweredAsync("declared", null) == "503");
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return;
+                }
+            }
+            catch (RpcException)
+            {
+                // A call that hit the dying connection; the next one sees the new state.
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The fallback did not apply within 30 s.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
