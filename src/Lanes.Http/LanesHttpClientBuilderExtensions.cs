@@ -1,5 +1,8 @@
 using Lanes;
+using Lanes.Diagnostics;
 using Lanes.Http;
+using Lanes.Http.Routing;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -15,6 +18,27 @@ public static class LanesHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetPropagator(sp)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Routes this client's requests by lane without a mesh (DESIGN 8): a request to <c>http://&lt;service&gt;/...</c>,
+    /// where the service is listed under <c>Lanes:Services</c> with its instances and their lanes, goes to an instance
+    /// of the request's lane under the service's policy; other hosts pass through. A connection failure takes the
+    /// instance out for <c>Lanes:PassiveHealthPeriod</c>. Also adds <see cref="AddLanePropagation"/>.
+    /// </summary>
+    /// <example><code>services.AddHttpClient("details", c => c.BaseAddress = new("http://details")).AddLaneRouting();</code></example>
+    public static IHttpClientBuilder AddLaneRouting(this IHttpClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(static sp =>
+        {
+            var propagator = GetPropagator(sp);
+            return new LaneHttpRouter(propagator.Settings, sp.GetRequiredService<LanesMetrics>(), sp.GetRequiredService<TimeProvider>());
+        });
+        builder.AddLanePropagation();
+        builder.AddHttpMessageHandler(static sp => new LaneRoutingHandler(sp.GetRequiredService<LaneHttpRouter>(), GetPropagator(sp)));
         return builder;
     }
 

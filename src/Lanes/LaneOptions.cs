@@ -70,6 +70,12 @@ public sealed class LaneOptions
     public int TraceCacheSize { get; set; } = DefaultTraceCacheSize;
 
     /// <summary>
+    /// How long client-side HTTP routing keeps an instance out after a connection to it failed (passive health).
+    /// Default 10 seconds; 1 second to 1 hour.
+    /// </summary>
+    public TimeSpan PassiveHealthPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Services this process calls with client-side lane routing (DESIGN 8), by name: <c>http://reviews</c> or
     /// <c>lanes:///reviews</c> resolves to an instance of the request's lane. Read once at start-up.
     /// </summary>

@@ -103,6 +103,11 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
             failures.Add($"{section}:BaggageKey '{Show(options.BaggageKey)}' is not a valid baggage key: use letters, digits and '-' (for example 'x-mspider-lane'), or leave it empty to use the header name.");
         }
 
+        if (options.PassiveHealthPeriod < TimeSpan.FromSeconds(1) || options.PassiveHealthPeriod > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{section}:PassiveHealthPeriod is {options.PassiveHealthPeriod.ToString("c", CultureInfo.InvariantCulture)}: use 00:00:01 to 01:00:00 (default 00:00:10).");
+        }
+
         if (options.TraceCacheSize is < 0 or > LaneOptions.MaxTraceCacheSize)
         {
             failures.Add($"{section}:TraceCacheSize is {options.TraceCacheSize.ToString(CultureInfo.InvariantCulture)}: use 0 (off) to {LaneOptions.MaxTraceCacheSize.ToString(CultureInfo.InvariantCulture)} (default {LaneOptions.DefaultTraceCacheSize.ToString(CultureInfo.InvariantCulture)}).");

@@ -20,8 +20,10 @@ internal sealed class LaneSettings
         int maxLength,
         string? baggageKey,
         int traceCacheSize,
-        FrozenDictionary<string, LaneServiceDefinition> services)
+        FrozenDictionary<string, LaneServiceDefinition> services,
+        TimeSpan passiveHealthPeriod)
     {
+        PassiveHealthPeriod = passiveHealthPeriod;
         Services = services;
         BaggageKey = baggageKey;
         TraceCacheSize = traceCacheSize;
@@ -64,6 +66,8 @@ internal sealed class LaneSettings
 
     public int TraceCacheSize { get; }
 
+    public TimeSpan PassiveHealthPeriod { get; }
+
     /// <summary>The services of client-side lane routing, by name (case-insensitive).</summary>
     public FrozenDictionary<string, LaneServiceDefinition> Services { get; }
 
@@ -87,7 +91,8 @@ internal sealed class LaneSettings
         var baggageKey = options.EnableBaggage ? GetEffectiveBaggageKey(options, header) : null;
         return new LaneSettings(
             header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength,
-            baggageKey, options.TraceCacheSize, LaneServiceDefinition.BuildAll(options.Services, defaultLane, options.MaxLength));
+            baggageKey, options.TraceCacheSize, LaneServiceDefinition.BuildAll(options.Services, defaultLane, options.MaxLength),
+            options.PassiveHealthPeriod);
     }
 
     internal static string GetEffectiveHeader(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)

@@ -1,0 +1,208 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Lanes.Configuration;
+using Lanes.Http.Routing;
+using Lanes.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace Lanes.Http.Tests.Routing;
+
+/// <summary>
+/// Client-side HTTP lane routing through real calls to real upstreams (green, yellow, unlabelled), a declared lane
+/// whose only instance is down (red) and a declared lane with none (blue): every DESIGN 6 row for Strict,
+/// Permissive and Declared, passive health, pass-through and the local 503.
+/// </summary>
+public sealed class LaneRoutingTests : IDisposable
+{
+    private readonly WireMockServer _green = Named("green");
+    private readonly WireMockServer _yellow = Named("yellow");
+    private readonly WireMockServer _unlabelled = Named("unlabelled");
+    private readonly ManualTime _time = new();
+    private readonly ServiceProvider _services;
+
+    public LaneRoutingTests()
+    {
+        var dead = FreePort();
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" };
+        foreach (var policy in new[] { "Strict", "Permissive", "Declared" })
+        {
+            var service = $"Lanes:Services:details-{policy.ToLowerInvariant()}";
+            config[$"{service}:Metadata:lanePolicy"] = policy;
+            config[$"{service}:Metadata:lanes"] = "green,yellow,red,blue";
+            config[$"{service}:Instances:green:Address"] = _green.Url;
+            config[$"{service}:Instances:green:Metadata:lane"] = "green";
+            config[$"{service}:Instances:yellow:Address"] = _yellow.Url;
+            config[$"{service}:Instances:yellow:Metadata:lane"] = "yellow";
+            config[$"{service}:Instances:plain:Address"] = _unlabelled.Url + "/base/";
+            config[$"{service}:Instances:red:Address"] = $"http://127.0.0.1:{dead}";
+            config[$"{service}:Instances:red:Metadata:lane"] = "red";
+        }
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(config).Build());
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddLanes();
+        services.AddHttpClient("routed").AddLaneRouting();
+        _services = services.BuildServiceProvider();
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        _green.Stop();
+        _yellow.Stop();
+        _unlabelled.Stop();
+    }
+
+    private HttpClient Client => _services.GetRequiredService<IHttpClientFactory>().CreateClient("routed");
+
+    /// <summary>The upstream that answered a GET made in <paramref name="lane"/>, or "503".</summary>
+    private async Task<string> AnsweredAsync(string policy, string? lane, string path = "/details/1?x=y")
+    {
+        using (LaneContext.Begin(lane))
+        {
+            using var response = await Client.GetAsync($"http://details-{policy}{path}");
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                Assert.Equal("no healthy upstream", problem.GetProperty("title").GetString());
+                Assert.Equal($"details-{policy}", problem.GetProperty("cluster").GetString());
+                return "503";
+            }
+
+            return await response.Content.ReadAsStringAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData("strict", null, "unlabelled")]
+    [InlineData("permissive", null, "unlabelled")]
+    [InlineData("declared", null, "unlabelled")]
+    [InlineData("strict", "yellow", "yellow")]
+    [InlineData("permissive", "yellow", "yellow")]
+    [InlineData("declared", "yellow", "yellow")]
+    [InlineData("strict", "red", "503")]
+    [InlineData("permissive", "red", "unlabelled")]
+    [InlineData("declared", "red", "503")]
+    [InlineData("strict", "blue", "503")]
+    [InlineData("permissive", "blue", "unlabelled")]
+    [InlineData("declared", "blue", "503")]
+    [InlineData("strict", "purple", "503")]
+    [InlineData("permissive", "purple", "unlabelled")]
+    [InlineData("declared", "purple", "unlabelled")]
+    public async Task Get_DesignTableRow_IsServedByTheDocumentedInstance(string policy, string? lane, string expected)
+    {
+        // red's instance is down: the first call finds out (connection refused), ejects it and re-picks.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(expected, await AnsweredAsync(policy, lane));
+        }
+    }
+
+    [Fact]
+    public async Task Get_RebasesPathAndQueryOntoTheInstanceAddress_AndSendsTheLane()
+    {
+        await AnsweredAsync("strict", "yellow", "/details/42?a=1&b=2");
+        await AnsweredAsync("strict", null, "/details/7?q");
+
+        var yellow = _yellow.LogEntries.Single().RequestMessage;
+        Assert.Equal("/details/42", yellow.Path);
+        Assert.Equal("yellow", yellow.Headers!["x-nsf-mark"].Single());
+        Assert.Equal("1", yellow.Query!["a"].Single());
+        Assert.Equal("/base/details/7", _unlabelled.LogEntries.Single().RequestMessage.Path);
+    }
+
+    [Fact]
+    public async Task InstanceStoppedMidTest_IsEjected_AndThePolicysFallbackApplies_UntilThePeriodEnds()
+    {
+        Assert.Equal("yellow", await AnsweredAsync("permissive", "yellow"));
+        _yellow.Stop();
+
+        Assert.Equal("unlabelled", await AnsweredAsync("permissive", "yellow")); // failed, ejected, retried in one call
+        Assert.Equal("503", await AnsweredAsync("strict", "yellow"));            // strict: the ejection is per service
+        Assert.Equal("unlabelled", await AnsweredAsync("permissive", "yellow"));
+
+        _time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Equal("unlabelled", await AnsweredAsync("permissive", "yellow")); // re-admitted, still down: ejected again
+    }
+
+    [Fact]
+    public async Task Post_ConnectionFailure_IsNotRetriedButEjects()
+    {
+        using (LaneContext.Begin("red"))
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => Client.PostAsync("http://details-permissive/details", new StringContent("{}")));
+        }
+
+        Assert.Equal("unlabelled", await AnsweredAsync("permissive", "red"));
+    }
+
+    [Fact]
+    public async Task OtherHosts_PassThroughUnrouted()
+    {
+        using (LaneContext.Begin("yellow"))
+        {
+            using var response = await Client.GetAsync(_green.Url + "/direct");
+
+            Assert.Equal("green", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public void Router_EjectionEndsAfterThePeriod()
+    {
+        var router = _services.GetRequiredService<LaneHttpRouter>();
+        Assert.True(router.TryGetService("details-strict", out var service));
+        var yellow = service.Instances.Single(static i => i.Lane == "yellow");
+
+        router.Eject(service, yellow);
+        var during = router.Pick(service, "yellow", out var duringChoice);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var after = router.Pick(service, "yellow", out _);
+
+        Assert.Null(during);
+        Assert.Equal(LaneRoutingOutcome.NoUpstream, duringChoice.Outcome);
+        Assert.Same(yellow, after);
+    }
+
+    [Fact]
+    public void PassiveHealthPeriod_OutOfRange_StopsStartUp()
+    {
+        var options = new LaneOptions { PassiveHealthPeriod = TimeSpan.FromMilliseconds(10) };
+
+        var error = Assert.Throws<ArgumentException>(() => LaneSettings.Create(options));
+
+        Assert.Contains("Lanes:PassiveHealthPeriod", error.Message, StringComparison.Ordinal);
+    }
+
+    private static WireMockServer Named(string name)
+    {
+        var server = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200).WithBody(name));
+        return server;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
