@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+
+namespace Bookinfo;
+
+/// <summary>Sends a scenario's example requests to the gateway and reports, per row, what every hop saw.</summary>
+public static class DemoRunner
+{
+    private static readonly int[] FixedWidths = [30, 32, 7];
+
+    /// <summary>One row's outcome: the status, the answer tree (when 200) and whether it matched the expectation.</summary>
+    public sealed record RowResult(DemoRow Row, int Status, HopResult? Answer, bool Matches);
+
+    public static async Task<IReadOnlyList<RowResult>> RunAsync(BookinfoCluster cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        using var client = new HttpClient { BaseAddress = cluster.GatewayAddress };
+        var results = new List<RowResult>();
+        foreach (var row in cluster.Scenario.Rows)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, cluster.Scenario.EntryPath);
+            foreach (var (name, value) in row.Headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            using var response = await client.SendAsync(request);
+            var status = (int)response.StatusCode;
+            var answer = status == 200 ? await response.Content.ReadFromJsonAsync<HopResult>(HopResult.Json) : null;
+            results.Add(new RowResult(row, status, answer, Matches(row, status, answer)));
+        }
+
+        return results;
+    }
+
+    public static bool Matches(DemoRow row, int status, HopResult? answer)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        if (status != row.ExpectedStatus)
+        {
+            return false;
+        }
+
+        foreach (var expected in row.Expected)
+        {
+            var hop = answer?.Find(expected.Service);
+            if (hop is null || hop.Error is not null || hop.Lane != expected.Lane || hop.RequestLane != expected.RequestLane)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The table the demo prints: one line per row, one column per hop ("instance lane ← request lane").</summary>
+    public static string Format(Scenario scenario, IReadOnlyList<RowResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(results);
+        var services = scenario.Instances.Select(static i => i.Service).Distinct().ToArray();
+        var text = new StringBuilder();
+        var columns = new List<string> { "request", "sent", "status" };
+        columns.AddRange(services);
+        columns.Add("ok");
+        var widths = FixedWidths.Concat(services.Select(static _ => 20)).Append(3).ToArray();
+        AppendLine(text, columns, widths);
+        text.Append(new string('-', widths.Sum() + widths.Length - 1)).Append('\n');
+        foreach (var result in results)
+        {
+            var cells = new List<string>
+            {
+                result.Row.Name,
+                result.Row.Headers.Count == 0 ? "(nothing)" : string.Join(", ", result.Row.Headers.Select(static h => $"{h.Key}: {h.Value}")),
+                result.Status.ToString(CultureInfo.InvariantCulture),
+            };
+            cells.AddRange(services.Select(s => Describe(result.Answer?.Find(s))));
+            cells.Add(result.Matches ? "yes" : "NO");
+            AppendLine(text, cells, widths);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>"yellow" when the instance's lane is the request's; "green &lt;- yellow" when another lane served it.</summary>
+    private static string Describe(HopResult? hop)
+    {
+        if (hop is null)
+        {
+            return "-";
+        }
+
+        if (hop.Error is not null)
+        {
+            return "error";
+        }
+
+        var instance = hop.Lane.Length == 0 ? "unlabelled" : hop.Lane;
+        var request = hop.RequestLane.Length == 0 ? "(none)" : hop.RequestLane;
+        return instance == request ? instance : $"{instance} <- {request}";
+    }
+
+    private static void AppendLine(StringBuilder text, List<string> cells, int[] widths)
+    {
+        for (var i = 0; i < cells.Count; i++)
+        {
+            text.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i]) + " ");
+        }
+
+        text.Append('\n');
+    }
+}
