@@ -89,21 +89,7 @@ public sealed class LaneBalancingTests : IAsyncLifetime
     // Rows of DESIGN 6: no lane; yellow has a healthy instance; red is declared and its only instance is down;
     // blue is declared with no instance; purple is not declared and has no instance. Baseline: unlabelled.
     [Theory]
-    [InlineData("strict", null, "unlabelled")]
-    [InlineData("permissive", null, "unlabelled")]
-    [InlineData("declared", null, "unlabelled")]
-    [InlineData("strict", "yellow", "yellow")]
-    [InlineData("permissive", "yellow", "yellow")]
-    [InlineData("declared", "yellow", "yellow")]
-    [InlineData("strict", "red", "503")]
-    [InlineData("permissive", "red", "unlabelled")]
-    [InlineData("declared", "red", "503")]
-    [InlineData("strict", "blue", "503")]
-    [InlineData("permissive", "blue", "unlabelled")]
-    [InlineData("declared", "blue", "503")]
-    [InlineData("strict", "purple", "503")]
-    [InlineData("permissive", "purple", "unlabelled")]
-    [InlineData("declared", "purple", "unlabelled")]
+    [MemberData(nameof(Design6Rows.Rows), MemberType = typeof(Design6Rows))]
     public async Task Call_DesignTableRow_IsServedByTheDocumentedInstance(string policy, string? lane, string expected)
     {
         for (var i = 0; i < 3; i++)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lanes.Configuration;
 using Lanes.Http.Routing;
 using Lanes.Routing;
+using Lanes.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
@@ -83,21 +84,7 @@ public sealed class LaneRoutingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("strict", null, "unlabelled")]
-    [InlineData("permissive", null, "unlabelled")]
-    [InlineData("declared", null, "unlabelled")]
-    [InlineData("strict", "yellow", "yellow")]
-    [InlineData("permissive", "yellow", "yellow")]
-    [InlineData("declared", "yellow", "yellow")]
-    [InlineData("strict", "red", "503")]
-    [InlineData("permissive", "red", "unlabelled")]
-    [InlineData("declared", "red", "503")]
-    [InlineData("strict", "blue", "503")]
-    [InlineData("permissive", "blue", "unlabelled")]
-    [InlineData("declared", "blue", "503")]
-    [InlineData("strict", "purple", "503")]
-    [InlineData("permissive", "purple", "unlabelled")]
-    [InlineData("declared", "purple", "unlabelled")]
+    [MemberData(nameof(Design6Rows.Rows), MemberType = typeof(Design6Rows))]
     public async Task Get_DesignTableRow_IsServedByTheDocumentedInstance(string policy, string? lane, string expected)
     {
         // red's instance is down: the first call finds out (connection refused), ejects it and re-picks.
