@@ -1,0 +1,66 @@
+using BenchmarkDotNet.Attributes;
+using Lanes.AspNetCore;
+using Lanes.Http;
+using Microsoft.AspNetCore.HeaderPropagation;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Lanes.Benchmarks;
+
+/// <summary>
+/// One hop: the inbound middleware reads the lane, then the request makes one outgoing HttpClient call that
+/// carries it. Baseline: Microsoft.AspNetCore.HeaderPropagation doing the same single-header job.
+/// </summary>
+[MemoryDiagnoser]
+public class PerHopBenchmarks
+{
+    private HeaderPropagationMiddleware _headerPropagation = null!;
+    private LanesMiddleware _lanes = null!;
+    private LanesMiddleware _lanesNoBaggage = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // HeaderPropagation: capture x-mspider-lane inbound, send it outbound.
+        var values = new HeaderPropagationValues();
+        var options = new HeaderPropagationOptions();
+        options.Headers.Add("x-mspider-lane");
+        var handlerOptions = new HeaderPropagationMessageHandlerOptions();
+        handlerOptions.Headers.Add("x-mspider-lane");
+        var propagationInvoker = new HttpMessageInvoker(new HeaderPropagationMessageHandler(handlerOptions, values) { InnerHandler = new BenchmarkHost.Terminal() });
+        _headerPropagation = new HeaderPropagationMiddleware(ctx => CallAsync(propagationInvoker), Options.Create(options), values);
+
+        _lanes = CreateLanes(baggage: true);
+        _lanesNoBaggage = CreateLanes(baggage: false);
+    }
+
+    [Benchmark(Baseline = true, Description = "HeaderPropagation")]
+    public Task HeaderPropagation() => _headerPropagation.Invoke(NewContext());
+
+    [Benchmark(Description = "Lanes (baggage on, default)")]
+    public Task Lanes() => _lanes.InvokeAsync(NewContext());
+
+    [Benchmark(Description = "Lanes (baggage off)")]
+    public Task LanesNoBaggage() => _lanesNoBaggage.InvokeAsync(NewContext());
+
+    private static LanesMiddleware CreateLanes(bool baggage)
+    {
+        var propagator = BenchmarkHost.CreatePropagator(baggage);
+        var invoker = new HttpMessageInvoker(new LanePropagationHandler(propagator) { InnerHandler = new BenchmarkHost.Terminal() });
+        return new LanesMiddleware(ctx => CallAsync(invoker), propagator.Resolver, NullLogger<LanesMiddleware>.Instance);
+    }
+
+    private static DefaultHttpContext NewContext()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["x-mspider-lane"] = "yellow";
+        return context;
+    }
+
+    private static async Task CallAsync(HttpMessageInvoker invoker)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://details/details");
+        using var response = await invoker.SendAsync(request, CancellationToken.None);
+    }
+}
