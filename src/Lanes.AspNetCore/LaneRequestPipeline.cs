@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
@@ -36,25 +37,50 @@ internal static class LaneRequestPipeline
     private static async Task RunWithFrameAsync(HttpContext context, RequestDelegate next, LaneResolution resolution, ILogger logger)
     {
         // Always set a frame, even an empty one, so nothing ambient from outside the request is visible in it.
-        var frame = resolution.Lane is null ? LaneContext.Frame.Empty : new LaneContext.Frame(resolution.Lane, resolution.Source);
-        context.Features.Set(frame);
-        var previous = LaneContext.Swap(frame);
-        try
+        // No restore is needed: this is an async method, so the runtime puts the caller's execution context back
+        // when it returns, synchronously or not, and the frame never reaches the caller.
+        if (resolution.Lane is null)
         {
-            if (resolution.Lane is null)
+            LaneContext.Swap(LaneContext.Frame.Empty);
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var state = RequestState.Get(resolution.Lane, resolution.Source);
+        LaneContext.Swap(state.Frame);
+        using (logger.BeginScope(state.LogScope))
+        {
+            await next(context).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The frame and the logging scope of a lane and source, both immutable, cached for the first
+    /// <see cref="Limit"/> combinations so a request of a known lane allocates neither.
+    /// </summary>
+    private sealed class RequestState(LaneContext.Frame frame, LaneLogScope logScope)
+    {
+        private const int Limit = 256;
+        private static readonly ConcurrentDictionary<(string Lane, LaneSource Source), RequestState> s_cache = new();
+
+        public LaneContext.Frame Frame { get; } = frame;
+
+        public LaneLogScope LogScope { get; } = logScope;
+
+        public static RequestState Get(string lane, LaneSource source)
+        {
+            if (s_cache.TryGetValue((lane, source), out var state))
             {
-                await next(context).ConfigureAwait(false);
-                return;
+                return state;
             }
 
-            using (logger.BeginScope(new LaneLogScope(resolution.Lane, resolution.Source)))
+            state = new RequestState(new LaneContext.Frame(lane, source), new LaneLogScope(lane, source));
+            if (s_cache.Count < Limit)
             {
-                await next(context).ConfigureAwait(false);
+                s_cache.TryAdd((lane, source), state);
             }
-        }
-        finally
-        {
-            LaneContext.Restore(previous);
+
+            return state;
         }
     }
 

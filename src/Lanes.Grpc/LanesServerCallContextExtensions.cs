@@ -6,14 +6,12 @@ namespace Grpc.Core;
 public static class LanesServerCallContextExtensions
 {
     /// <summary>
-    /// The lane <c>app.UseLanes()</c> resolved for this call (from its HTTP/2 headers), or <see langword="null"/>.
-    /// The same value as <see cref="LaneContext.Current"/> inside the call, but read from the call itself, so it
-    /// holds wherever the context is passed.
+    /// The lane <c>app.UseLanes()</c> resolved for this call (from its HTTP/2 headers), or <see langword="null"/>:
+    /// <see cref="LaneContext.Current"/> as the service method sees it, for code that prefers to ask the call.
     /// </summary>
     public static string? GetLane(this ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var frame = context.GetHttpContext().Features.Get<LaneContext.Frame>();
-        return frame is null ? LaneContext.Current : frame.Lane;
+        return LaneContext.Current;
     }
 }

@@ -1,0 +1,92 @@
+# Shared by the load scripts: installs, ports, process control, wrk runs and parsing. Sourced, not run.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+WORK="$(mktemp -d)"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ensure_tools() {
+  local missing=()
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  if [ "${NEED_NGINX:-0}" = 1 ]; then command -v nginx >/dev/null 2>&1 || missing+=(nginx); fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} from Debian" >&2
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+build_targets() {
+  dotnet build -c Release "$BENCH_DIR/LoadTargets" -o "$WORK/targets" >/dev/null
+}
+
+NEXT_PORT=$((20000 + RANDOM % 20000))
+port() { NEXT_PORT=$((NEXT_PORT + 1)); echo "$NEXT_PORT"; }
+
+wait_port() {
+  local p=$1
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on $p" >&2
+  return 1
+}
+
+# start_target <port> <mode> [args...]: a LoadTargets server in the background.
+start_target() {
+  local p=$1; shift
+  DOTNET_gcServer=1 dotnet "$WORK/targets/LoadTargets.dll" "$@" --port "$p" >"$WORK/target-$p.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$p"
+}
+
+# The Lua script that cycles x-mspider-lane over LANES lanes (lane-0 .. lane-(LANES-1)).
+write_lua() {
+  cat >"$WORK/lanes.lua" <<'LUA'
+local n = tonumber(os.getenv("LANES") or "2")
+local i = 0
+request = function()
+  i = i + 1
+  wrk.headers["x-mspider-lane"] = "lane-" .. (i % n)
+  return wrk.format("GET", "/")
+end
+LUA
+}
+
+# measure <url> <seconds> <lanes>: prints "<req/s> <p50 ms> <p99 ms>".
+measure() {
+  local out
+  out=$(LANES=$3 wrk -t2 -c"${CONNECTIONS:-64}" -d"$2s" --latency -s "$WORK/lanes.lua" "$1")
+  echo "$out" | awk '
+    function ms(v) { if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms$/, "", v); return v } if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 } return v }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
+    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+}
+
+# warm <seconds> <lanes> <url>...: loads every url at once (one wrk each) so the JIT settles before measuring.
+warm() {
+  local seconds=$1 lanes=$2; shift 2
+  local wpids=()
+  for url in "$@"; do
+    LANES=$lanes wrk -t1 -c16 -d"${seconds}s" -s "$WORK/lanes.lua" "$url" >/dev/null 2>&1 &
+    wpids+=($!)
+  done
+  for pid in "${wpids[@]}"; do wait "$pid" || true; done
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+machine() {
+  local cpu
+  cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+  echo "$(nproc) cores ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release && echo "$PRETTY_NAME"), .NET $(dotnet --version), $(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }')"
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Gateway throughput on loopback: the upstream alone, plain YARP (a header-matched route and a cluster per lane),
+# the Lanes gateway (one route, one cluster, a subset per lane) and nginx (map on the header), measured in
+# alternation (A B C D, A B C D, ...) with 2 and with 64 lanes. Writes benchmarks/results/gateway.md; the last
+# line is "lanes/yarp req/s ratio: <number>" (2 lanes).
+#   bash benchmarks/gateway/run.sh [--duration SECONDS] [--rounds N] [--warmup SECONDS]
+# --duration 5 keeps the whole run under two minutes.
+NEED_NGINX=1
+source "$(dirname "$0")/../common.sh"
+
+DURATION=15
+ROUNDS=""
+WARMUP=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=3; }
+[ -n "$WARMUP" ] || { WARMUP=$((DURATION * 2)); [ "$WARMUP" -gt 30 ] && WARMUP=30; }
+
+ensure_tools
+build_targets
+write_lua
+
+UPSTREAM_PORT=$(port)
+start_target "$UPSTREAM_PORT" upstream
+UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT"
+
+nginx_conf() { # <port> <lanes>
+  local p=$1 n=$2 dir="$WORK/nginx-$1"
+  mkdir -p "$dir"
+  {
+    echo "worker_processes auto; pid $dir/nginx.pid; error_log $dir/error.log error;"
+    echo "events { worker_connections 4096; }"
+    echo "http { access_log off;"
+    echo "  map \$http_x_mspider_lane \$pool { default lane0;"
+    for i in $(seq 0 $((n - 1))); do echo "    lane-$i lane$i;"; done
+    echo "  }"
+    for i in $(seq 0 $((n - 1))); do echo "  upstream lane$i { server 127.0.0.1:$UPSTREAM_PORT; keepalive 64; }"; done
+    echo "  server { listen 127.0.0.1:$p; location / { proxy_pass http://\$pool; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+    echo "}"
+  } >"$dir/nginx.conf"
+  echo "$dir"
+}
+
+REPORT="$REPO_DIR/benchmarks/results/gateway.md"
+{
+  echo "# Gateway throughput"
+  echo
+  echo "Command: \`bash benchmarks/gateway/run.sh --duration $DURATION\` (rounds $ROUNDS, warm-up ${WARMUP} s, wrk -t2 -c${CONNECTIONS:-64}, lanes cycled per request)."
+  echo "Machine: $(machine). Date: $(date -u +%Y-%m-%d)."
+  echo "Every server, wrk and the upstream share the machine's cores; figures are medians over the rounds, measured in alternation."
+  echo
+} >"$REPORT.tmp"
+
+declare -A RATIO_YARP RATIO_NGINX
+for LANES in 2 64; do
+  YARP_PORT=$(port); LANES_PORT=$(port); NGINX_PORT=$(port)
+  start_target "$YARP_PORT" yarp --upstream "$UPSTREAM" --lanes "$LANES"
+  start_target "$LANES_PORT" lanes --upstream "$UPSTREAM" --lanes "$LANES"
+  NGINX_DIR=$(nginx_conf "$NGINX_PORT" "$LANES")
+  nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -g 'daemon off;' &
+  PIDS+=($!)
+  wait_port "$NGINX_PORT"
+
+  declare -A URL=([direct]="$UPSTREAM" [yarp]="http://127.0.0.1:$YARP_PORT" [lanes]="http://127.0.0.1:$LANES_PORT" [nginx]="http://127.0.0.1:$NGINX_PORT")
+  echo "== $LANES lanes: warming up ${WARMUP} s" >&2
+  warm "$WARMUP" "$LANES" "${URL[direct]}" "${URL[yarp]}" "${URL[lanes]}" "${URL[nginx]}"
+
+  declare -A RPS=() P50=() P99=()
+  for round in $(seq 1 "$ROUNDS"); do
+    for target in direct yarp lanes nginx; do
+      read -r rps p50 p99 < <(measure "${URL[$target]}" "$DURATION" "$LANES")
+      echo "   round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms" >&2
+      RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "
+    done
+  done
+
+  med() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
+  declare -A M=() M50=() M99=()
+  for target in direct yarp lanes nginx; do M[$target]=$(med "${RPS[$target]}"); M50[$target]=$(med "${P50[$target]}"); M99[$target]=$(med "${P99[$target]}"); done
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
+  RATIO_YARP[$LANES]=$(ratio "${M[lanes]}" "${M[yarp]}")
+  RATIO_NGINX[$LANES]=$(ratio "${M[lanes]}" "${M[nginx]}")
+  {
+    echo "## $LANES lanes"
+    echo
+    echo "| target | req/s | p50 ms | p99 ms | / plain YARP | / nginx |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for target in direct yarp lanes nginx; do
+      name=$target
+      case $target in direct) name="upstream direct" ;; yarp) name="plain YARP ($LANES routes, $LANES clusters)" ;; lanes) name="Lanes gateway (1 route, $LANES subsets)" ;; nginx) name="nginx (map on the header)" ;; esac
+      echo "| $name | ${M[$target]} | ${M50[$target]} | ${M99[$target]} | $(ratio "${M[$target]}" "${M[yarp]}") | $(ratio "${M[$target]}" "${M[nginx]}") |"
+    done
+    echo
+    echo "Lanes p99 / plain YARP p99: $(ratio "${M99[lanes]}" "${M99[yarp]}")."
+    echo
+  } >>"$REPORT.tmp"
+  unset URL RPS P50 P99 M M50 M99
+done
+
+mv "$REPORT.tmp" "$REPORT"
+echo "wrote $REPORT" >&2
+echo "lanes/nginx req/s ratio: ${RATIO_NGINX[2]} (2 lanes), ${RATIO_NGINX[64]} (64 lanes)"
+echo "lanes/yarp req/s ratio at 64 lanes: ${RATIO_YARP[64]}"
+echo "lanes/yarp req/s ratio: ${RATIO_YARP[2]}"
