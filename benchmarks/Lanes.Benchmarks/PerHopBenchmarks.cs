@@ -18,6 +18,8 @@ public class PerHopBenchmarks
     private HeaderPropagationMiddleware _headerPropagation = null!;
     private LanesMiddleware _lanes = null!;
     private LanesMiddleware _lanesNoBaggage = null!;
+    private HeaderPropagationMiddleware _headerPropagationInboundOnly = null!;
+    private LanesMiddleware _lanesInboundOnly = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +33,9 @@ public class PerHopBenchmarks
         var propagationInvoker = new HttpMessageInvoker(new HeaderPropagationMessageHandler(handlerOptions, values) { InnerHandler = new BenchmarkHost.Terminal() });
         _headerPropagation = new HeaderPropagationMiddleware(ctx => CallAsync(propagationInvoker), Options.Create(options), values);
 
+        _headerPropagationInboundOnly = new HeaderPropagationMiddleware(static _ => Task.CompletedTask, Options.Create(options), new HeaderPropagationValues());
+        var inboundPropagator = BenchmarkHost.CreatePropagator();
+        _lanesInboundOnly = new LanesMiddleware(static _ => Task.CompletedTask, inboundPropagator.Resolver, NullLogger<LanesMiddleware>.Instance);
         _lanes = CreateLanes(baggage: true);
         _lanesNoBaggage = CreateLanes(baggage: false);
     }
@@ -43,6 +48,15 @@ public class PerHopBenchmarks
 
     [Benchmark(Description = "Lanes (baggage off)")]
     public Task LanesNoBaggage() => _lanesNoBaggage.InvokeAsync(NewContext());
+
+    [Benchmark(Description = "inbound only: HeaderPropagation middleware")]
+    public Task HeaderPropagationInboundOnly() => _headerPropagationInboundOnly.Invoke(NewContext());
+
+    [Benchmark(Description = "inbound only: Lanes middleware")]
+    public Task LanesInboundOnly() => _lanesInboundOnly.InvokeAsync(NewContext());
+
+    [Benchmark(Description = "no middleware: a new request context")]
+    public DefaultHttpContext ContextOnly() => NewContext();
 
     private static LanesMiddleware CreateLanes(bool baggage)
     {
