@@ -29,7 +29,14 @@ build_targets() {
 }
 
 NEXT_PORT=$((20000 + RANDOM % 20000))
-port() { NEXT_PORT=$((NEXT_PORT + 1)); echo "$NEXT_PORT"; }
+# alloc_port NAME: sets NAME to the next port nothing listens on (no subshell, so the counter advances).
+alloc_port() {
+  while :; do
+    NEXT_PORT=$((NEXT_PORT + 1))
+    (exec 3<>"/dev/tcp/127.0.0.1/$NEXT_PORT") 2>/dev/null || break
+  done
+  printf -v "$1" '%s' "$NEXT_PORT"
+}
 
 wait_port() {
   local p=$1

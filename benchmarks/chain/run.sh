@@ -26,7 +26,7 @@ write_lua
 
 declare -A URL
 for mode in none headerprop lanes; do
-  p3=$(port); p2=$(port); p1=$(port)
+  alloc_port p3; alloc_port p2; alloc_port p1
   start_target "$p3" chain --mode "$mode"
   start_target "$p2" chain --mode "$mode" --next "http://127.0.0.1:$p3"
   start_target "$p1" chain --mode "$mode" --next "http://127.0.0.1:$p2"

@@ -26,7 +26,7 @@ ensure_tools
 build_targets
 write_lua
 
-UPSTREAM_PORT=$(port)
+alloc_port UPSTREAM_PORT
 start_target "$UPSTREAM_PORT" upstream
 UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT"
 
@@ -59,7 +59,7 @@ REPORT="$REPO_DIR/benchmarks/results/gateway.md"
 
 declare -A RATIO_YARP RATIO_NGINX
 for LANES in 2 64; do
-  YARP_PORT=$(port); LANES_PORT=$(port); NGINX_PORT=$(port)
+  alloc_port YARP_PORT; alloc_port LANES_PORT; alloc_port NGINX_PORT
   start_target "$YARP_PORT" yarp --upstream "$UPSTREAM" --lanes "$LANES"
   start_target "$LANES_PORT" lanes --upstream "$UPSTREAM" --lanes "$LANES"
   NGINX_DIR=$(nginx_conf "$NGINX_PORT" "$LANES")
