@@ -196,11 +196,16 @@ public sealed class LanePropagator
             return;
         }
 
-        var existing = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current) ? ToStringValues(current) : default;
+        var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
+        var existing = hasBaggage ? ToStringValues(current) : default;
         var merged = OutboundBaggage.Merge(settings.BaggageKey, lane!, existing, otelBaggage, Activity.Current, runtime);
         if (merged is not null)
         {
-            headers.Remove(BaggageParser.HeaderName);
+            if (hasBaggage)
+            {
+                headers.Remove(BaggageParser.HeaderName);
+            }
+
             headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Primitives;
 using OtelBaggage = OpenTelemetry.Baggage;
@@ -19,6 +20,10 @@ namespace Lanes.W3C;
 /// </summary>
 internal static class OutboundBaggage
 {
+    internal const int MemberCacheLimit = 256;
+
+    private static readonly ConcurrentDictionary<(string Key, string Lane), string> s_members = new();
+
     private static readonly DistributedContextPropagator.PropagatorSetterCallback s_probeSetter = static (carrier, key, value) =>
     {
         if (carrier is Probe probe && string.Equals(key, BaggageParser.HeaderName, StringComparison.OrdinalIgnoreCase))
@@ -33,8 +38,8 @@ internal static class OutboundBaggage
         if (existing.Count == 0 && otelBaggage.Count == 0 && !probeActivity)
         {
             // The usual call: nothing else to merge. A lane needs no percent-encoding and the key is a validated
-            // token, so the member is written as it is, with one allocation.
-            return string.Concat(key, "=", lane);
+            // token, so the member is written as it is, and cached per lane: no allocation for known lanes.
+            return Member(key, lane);
         }
 
         var builder = new BaggageBuilder();
@@ -76,6 +81,23 @@ internal static class OutboundBaggage
         }
 
         return builder.Count == 0 ? null : builder.Build();
+    }
+
+    /// <summary><c>key=lane</c>, cached for the first <see cref="MemberCacheLimit"/> combinations.</summary>
+    internal static string Member(string key, string lane)
+    {
+        if (s_members.TryGetValue((key, lane), out var member))
+        {
+            return member;
+        }
+
+        member = string.Concat(key, "=", lane);
+        if (s_members.Count < MemberCacheLimit)
+        {
+            s_members.TryAdd((key, lane), member);
+        }
+
+        return member;
     }
 
     /// <summary>The runtime propagator under any Lanes wrapper, to learn what it would send.</summary>
