@@ -12,6 +12,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# parse_options "$@": --duration SECONDS (default 15), --rounds N (default 3, 1 when the duration is under 10 s),
+# --warmup SECONDS (default twice the duration, at most 30).
+parse_options() {
+  DURATION=15
+  ROUNDS=""
+  WARMUP=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --duration) DURATION=$2; shift 2 ;;
+      --rounds) ROUNDS=$2; shift 2 ;;
+      --warmup) WARMUP=$2; shift 2 ;;
+      *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  [ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=3; }
+  [ -n "$WARMUP" ] || { WARMUP=$((DURATION * 2)); [ "$WARMUP" -le 30 ] || WARMUP=30; }
+  return 0
+}
+
 ensure_tools() {
   local missing=()
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)

@@ -6,19 +6,7 @@
 #   bash benchmarks/chain/run.sh [--duration SECONDS] [--rounds N] [--warmup SECONDS]
 source "$(dirname "$0")/../common.sh"
 
-DURATION=15
-ROUNDS=""
-WARMUP=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --duration) DURATION=$2; shift 2 ;;
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --warmup) WARMUP=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
-[ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=3; }
-[ -n "$WARMUP" ] || { WARMUP=$((DURATION * 2)); [ "$WARMUP" -gt 30 ] && WARMUP=30; }
+parse_options "$@"
 
 ensure_tools
 build_targets

@@ -8,19 +8,7 @@
 NEED_NGINX=1
 source "$(dirname "$0")/../common.sh"
 
-DURATION=15
-ROUNDS=""
-WARMUP=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --duration) DURATION=$2; shift 2 ;;
-    --rounds) ROUNDS=$2; shift 2 ;;
-    --warmup) WARMUP=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
-[ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=3; }
-[ -n "$WARMUP" ] || { WARMUP=$((DURATION * 2)); [ "$WARMUP" -gt 30 ] && WARMUP=30; }
+parse_options "$@"
 
 ensure_tools
 build_targets
