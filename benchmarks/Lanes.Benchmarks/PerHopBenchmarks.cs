@@ -20,6 +20,8 @@ public class PerHopBenchmarks
     private LanesMiddleware _lanesNoBaggage = null!;
     private HeaderPropagationMiddleware _headerPropagationInboundOnly = null!;
     private LanesMiddleware _lanesInboundOnly = null!;
+    private HeaderPropagationMiddleware _headerPropagationPlainCall = null!;
+    private LanesMiddleware _lanesPlainCall = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -36,6 +38,9 @@ public class PerHopBenchmarks
         _headerPropagationInboundOnly = new HeaderPropagationMiddleware(static _ => Task.CompletedTask, Options.Create(options), new HeaderPropagationValues());
         var inboundPropagator = BenchmarkHost.CreatePropagator();
         _lanesInboundOnly = new LanesMiddleware(static _ => Task.CompletedTask, inboundPropagator.Resolver, NullLogger<LanesMiddleware>.Instance);
+        var plain = new HttpMessageInvoker(new BenchmarkHost.Terminal());
+        _headerPropagationPlainCall = new HeaderPropagationMiddleware(ctx => CallAsync(plain), Options.Create(options), new HeaderPropagationValues());
+        _lanesPlainCall = new LanesMiddleware(ctx => CallAsync(plain), inboundPropagator.Resolver, NullLogger<LanesMiddleware>.Instance);
         _lanes = CreateLanes(baggage: true);
         _lanesNoBaggage = CreateLanes(baggage: false);
     }
@@ -56,6 +61,12 @@ public class PerHopBenchmarks
 
     [Benchmark(Description = "inbound only: Lanes middleware")]
     public Task LanesInboundOnly() => Request(_lanesInboundOnly);
+
+    [Benchmark(Description = "inbound + unpropagated call: HeaderPropagation middleware")]
+    public Task HeaderPropagationPlainCall() => Request(_headerPropagationPlainCall);
+
+    [Benchmark(Description = "inbound + unpropagated call: Lanes middleware")]
+    public Task LanesPlainCall() => Request(_lanesPlainCall);
 
     [Benchmark(Description = "no middleware: a new request context")]
     public DefaultHttpContext ContextOnly() => NewContext();
