@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Lanes.Parsing;
 using Lanes.W3C;
 using Microsoft.Extensions.Primitives;
 
@@ -58,23 +57,11 @@ public sealed class LaneClientInterceptor : Interceptor
         var settings = _propagator.Settings;
         var existing = context.Options.Headers;
         var headerKey = settings.Header.ToLowerInvariant();
-        string? lane;
         var callerSet = existing?.Get(headerKey);
-        if (callerSet is not null)
+        if (callerSet is { IsBinary: true } || !_propagator.TryGetCallLane(callerSet?.Value, out var lane))
         {
-            // The caller chose the lane of this call: keep its entry, and repeat it in baggage when valid.
-            if (callerSet.IsBinary || LaneParser.Parse(callerSet.Value, settings.MaxLength, out lane) != LaneParseStatus.Valid)
-            {
-                return context;
-            }
-        }
-        else
-        {
-            lane = _propagator.GetOutboundLane();
-            if (!_propagator.CanInject(lane))
-            {
-                return context;
-            }
+            // Nothing to send, or the caller's own entry is not a valid lane: the call goes as the caller made it.
+            return context;
         }
 
         var headers = new Metadata();
@@ -96,12 +83,12 @@ public sealed class LaneClientInterceptor : Interceptor
 
         if (callerSet is null)
         {
-            headers.Add(headerKey, lane!);
+            headers.Add(headerKey, lane);
         }
 
         if (baggageKey is not null)
         {
-            var merged = OutboundBaggage.Merge(baggageKey, lane!, baggage, OpenTelemetry.Baggage.Current, Activity.Current, OutboundBaggage.RuntimePropagator());
+            var merged = OutboundBaggage.Merge(baggageKey, lane, baggage, OpenTelemetry.Baggage.Current, Activity.Current, OutboundBaggage.RuntimePropagator());
             if (merged is not null)
             {
                 headers.Add(BaggageParser.HeaderName, merged);

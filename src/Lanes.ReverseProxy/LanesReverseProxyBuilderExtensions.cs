@@ -1,3 +1,5 @@
+using Lanes;
+using Lanes.Configuration;
 using Lanes.ReverseProxy;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Forwarding;
@@ -8,7 +10,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
-using Lanes.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -47,7 +48,7 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<ILogger<LaneGatewayConfigSource>>()));
         services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LaneSettings>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
-        services.TryAddSingleton(static sp => new LaneGatewayOutbound(sp.GetRequiredService<LaneSettings>()));
+        services.TryAddSingleton(static sp => new LaneGatewayOutbound(sp.GetRequiredService<LanePropagator>()));
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();
         builder.AddTransforms<LaneTransformProvider>();

@@ -170,47 +170,66 @@ public sealed class LanePropagator
     {
         var settings = _settings;
         var headers = request.Headers;
-        string? lane;
-        var hasHeader = headers.NonValidated.TryGetValues(settings.Header, out var set);
-        if (hasHeader)
+        var callerSet = headers.NonValidated.TryGetValues(settings.Header, out var set) ? ToStringValues(set) : default;
+        if (!TryGetCallLane(callerSet, out var lane))
         {
-            // Application code set the header: it is kept, and it is the lane the baggage member repeats.
-            if (LaneParser.Parse(ToStringValues(set), settings.MaxLength, out lane) != LaneParseStatus.Valid)
-            {
-                return;
-            }
+            return;
         }
-        else
-        {
-            lane = GetOutboundLane();
-            if (!CanInject(lane))
-            {
-                return;
-            }
 
+        if (callerSet.Count == 0)
+        {
             headers.TryAddWithoutValidation(settings.Header, lane);
         }
 
-        if (settings.BaggageKey is null)
+        MergeBaggage(headers, lane, runtime, otelBaggage);
+    }
+
+    /// <summary>
+    /// The lane of one outgoing call, by the one outbound rule shared by HTTP, gRPC and client-side routing: a lane
+    /// the caller set on the call (<paramref name="callerSet"/>) wins and is used as it is when valid; otherwise
+    /// the ambient lane (<see cref="GetOutboundLane"/>) when <see cref="CanInject"/> accepts it. False: send nothing.
+    /// </summary>
+    internal bool TryGetCallLane(StringValues callerSet, [NotNullWhen(true)] out string? lane)
+    {
+        if (callerSet.Count > 0)
+        {
+            return LaneParser.Parse(callerSet, _settings.MaxLength, out lane) == LaneParseStatus.Valid;
+        }
+
+        lane = GetOutboundLane();
+        return CanInject(lane);
+    }
+
+    /// <summary>
+    /// With baggage on, replaces the request's <c>baggage</c> with one lane member first, merged with the members it
+    /// had, <paramref name="otelBaggage"/> and (when <paramref name="runtime"/> is given) the Activity baggage the
+    /// runtime would write (<see cref="OutboundBaggage"/>).
+    /// </summary>
+    internal void MergeBaggage(HttpRequestHeaders headers, string lane, DistributedContextPropagator? runtime, OpenTelemetry.Baggage otelBaggage)
+    {
+        var key = _settings.BaggageKey;
+        if (key is null)
         {
             return;
         }
 
         var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
         var existing = hasBaggage ? ToStringValues(current) : default;
-        var merged = OutboundBaggage.Merge(settings.BaggageKey, lane!, existing, otelBaggage, Activity.Current, runtime);
-        if (merged is not null)
+        var merged = OutboundBaggage.Merge(key, lane, existing, otelBaggage, Activity.Current, runtime);
+        if (merged is null)
         {
-            if (hasBaggage)
-            {
-                headers.Remove(BaggageParser.HeaderName);
-            }
-
-            headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
+            return;
         }
+
+        if (hasBaggage)
+        {
+            headers.Remove(BaggageParser.HeaderName);
+        }
+
+        headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
     }
 
-    private static StringValues ToStringValues(HeaderStringValues values)
+    internal static StringValues ToStringValues(HeaderStringValues values)
     {
         if (values.Count == 1)
         {

@@ -125,6 +125,22 @@ public sealed class LaneClientInterceptorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CallerSetInvalidLaneEntry_IsSentAsTheCallerMadeIt_WithoutABaggageMember()
+    {
+        var headers = new Metadata { { "x-mspider-lane", "gr een" } };
+
+        EchoReply reply;
+        using (LaneContext.Begin("yellow"))
+        {
+            reply = await Client.UnaryAsync(new EchoRequest(), new CallOptions(headers));
+        }
+
+        Assert.Equal("gr een", reply.LaneHeader);
+        Assert.Equal(string.Empty, reply.Baggage);
+        Assert.Equal(string.Empty, reply.CallLane); // the server treats the invalid value as absent
+    }
+
+    [Fact]
     public async Task DeadlineAndCancellation_AreUntouched()
     {
         using var cancellation = new CancellationTokenSource();

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Lanes.Parsing;
 using Lanes.Routing;
 
 namespace Lanes.Http.Routing;
@@ -60,19 +59,13 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         }
     }
 
-    /// <summary>The lane the request will carry: a canonical header the app set, else the ambient lane.</summary>
+    /// <summary>The lane the request will carry, by the one outbound rule: a canonical header the app set, else the ambient lane.</summary>
     private string? OutboundLane(HttpRequestMessage request)
     {
-        if (request.Headers.NonValidated.TryGetValues(_propagator.HeaderName, out var values))
-        {
-            foreach (var value in values)
-            {
-                return LaneParser.Parse(value, _propagator.Settings.MaxLength, out var set) == LaneParseStatus.Valid ? set : null;
-            }
-        }
-
-        var lane = _propagator.GetOutboundLane();
-        return _propagator.CanInject(lane) ? lane : null;
+        var callerSet = request.Headers.NonValidated.TryGetValues(_propagator.HeaderName, out var values)
+            ? LanePropagator.ToStringValues(values)
+            : default;
+        return _propagator.TryGetCallLane(callerSet, out var lane) ? lane : null;
     }
 
     internal static Uri Rebase(Uri logical, Uri instance)

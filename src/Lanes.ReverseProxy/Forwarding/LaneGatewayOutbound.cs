@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using Lanes.Configuration;
 using Lanes.Parsing;
 using Lanes.W3C;
-using Microsoft.Extensions.Primitives;
 
 namespace Lanes.ReverseProxy.Forwarding;
 
@@ -15,12 +13,14 @@ namespace Lanes.ReverseProxy.Forwarding;
 /// </summary>
 internal sealed class LaneGatewayOutbound
 {
+    private readonly LanePropagator _propagator;
     private readonly LaneSettings _settings;
 
-    public LaneGatewayOutbound(LaneSettings settings)
+    public LaneGatewayOutbound(LanePropagator propagator)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        _settings = settings;
+        ArgumentNullException.ThrowIfNull(propagator);
+        _propagator = propagator;
+        _settings = propagator.Settings;
     }
 
     public LaneSettings Settings => _settings;
@@ -55,17 +55,16 @@ internal sealed class LaneGatewayOutbound
     {
         var headers = request.Headers;
         string? lane = null;
-        if (headers.NonValidated.TryGetValues(_settings.Header, out var values) && values.Count == 1)
+        if (headers.NonValidated.TryGetValues(_settings.Header, out var values)
+            && LaneParser.Parse(LanePropagator.ToStringValues(values), _settings.MaxLength, out var parsed) == LaneParseStatus.Valid)
         {
-            foreach (var value in values)
-            {
-                lane = LaneParser.IsValidLane(value, _settings.MaxLength) ? value : null;
-            }
+            lane = parsed;
         }
 
         ApplyBaggage(headers, lane);
     }
 
+    /// <summary>With a lane, the propagator's merge (one lane member first); without, any client lane member is removed.</summary>
     private void ApplyBaggage(HttpRequestHeaders headers, string? lane)
     {
         var key = _settings.BaggageKey;
@@ -74,37 +73,22 @@ internal sealed class LaneGatewayOutbound
             return;
         }
 
-        var existing = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current) ? ToStringValues(current) : default;
-        string? merged;
         if (lane is not null)
         {
-            merged = OutboundBaggage.Merge(key, lane, existing, OpenTelemetry.Baggage.Current, Activity.Current, runtime: null);
+            _propagator.MergeBaggage(headers, lane, runtime: null, OpenTelemetry.Baggage.Current);
+            return;
         }
-        else if (existing.Count > 0)
-        {
-            merged = OutboundBaggage.Without(key, existing);
-        }
-        else
+
+        if (!headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current))
         {
             return;
         }
 
+        var stripped = OutboundBaggage.Without(key, LanePropagator.ToStringValues(current));
         headers.Remove(BaggageParser.HeaderName);
-        if (merged is not null)
+        if (stripped is not null)
         {
-            headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
+            headers.TryAddWithoutValidation(BaggageParser.HeaderName, stripped);
         }
-    }
-
-    private static StringValues ToStringValues(HeaderStringValues values)
-    {
-        var array = new string[values.Count];
-        var i = 0;
-        foreach (var value in values)
-        {
-            array[i++] = value;
-        }
-
-        return array;
     }
 }

@@ -133,6 +133,21 @@ public sealed class LaneRoutingTests : IDisposable
     }
 
     [Fact]
+    public async Task AppSetLaneHeader_RoutesByThatLane_AndAnInvalidOneRoutesAsNoLane()
+    {
+        using (LaneContext.Begin("green"))
+        {
+            using var yellow = new HttpRequestMessage(HttpMethod.Get, "http://details-strict/details");
+            yellow.Headers.Add("x-nsf-mark", "yellow");
+            using var invalid = new HttpRequestMessage(HttpMethod.Get, "http://details-strict/details");
+            invalid.Headers.TryAddWithoutValidation("x-nsf-mark", "yel low");
+
+            Assert.Equal("yellow", await (await Client.SendAsync(yellow)).Content.ReadAsStringAsync());
+            Assert.Equal("unlabelled", await (await Client.SendAsync(invalid)).Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task OtherHosts_PassThroughUnrouted()
     {
         using (LaneContext.Begin("yellow"))
