@@ -153,6 +153,7 @@ public sealed class SeedScenarioTests
         Assert.Equal("no healthy upstream", problem.GetProperty("title").GetString());
         Assert.Equal("dev2", problem.GetProperty("lane").GetString());
         Assert.Equal("svc1", problem.GetProperty("cluster").GetString());
+        Assert.Equal("No healthy instance of 'svc1' can serve lane 'dev2' (policy Declared).", problem.GetProperty("detail").GetString());
         Assert.Empty(pod1.Paths);
         Assert.Empty(pod2.Paths);
     }

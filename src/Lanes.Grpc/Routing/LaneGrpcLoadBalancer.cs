@@ -209,17 +209,14 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             }
 
             metrics.Routed(service, choice.LaneTag, choice.Outcome, choice.Reason);
-            var instances = choice.Instances;
-            if (instances.Length == 0)
+            var instance = choice.Next(ref _next);
+            if (instance is null)
             {
-                var detail = lane is null
-                    ? $"no healthy upstream: no instance of '{service}' can serve a call without a lane (policy {subsets.Settings.Policy})"
-                    : $"no healthy upstream: no instance of '{service}' can serve lane '{lane}' (policy {subsets.Settings.Policy})";
+                var detail = LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, subsets.Settings.Policy);
                 return PickResult.ForFailure(new Status(StatusCode.Unavailable, detail));
             }
 
-            var index = (uint)Interlocked.Increment(ref _next) % (uint)instances.Length;
-            return PickResult.ForSubchannel(instances[index]);
+            return PickResult.ForSubchannel(instance);
         }
     }
 }

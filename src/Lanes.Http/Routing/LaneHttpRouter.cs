@@ -39,14 +39,7 @@ internal sealed class LaneHttpRouter
         var snapshot = state.Current(_time.GetUtcNow());
         choice = snapshot.Subsets.Select(lane);
         _metrics.Routed(service.Name, choice.LaneTag, choice.Outcome, choice.Reason);
-        var instances = choice.Instances;
-        if (instances.Length == 0)
-        {
-            return null;
-        }
-
-        var index = (uint)Interlocked.Increment(ref state.RoundRobin) % (uint)instances.Length;
-        return instances[index];
+        return choice.Next(ref state.RoundRobin);
     }
 
     /// <summary>Takes <paramref name="instance"/> out for the passive health period.</summary>

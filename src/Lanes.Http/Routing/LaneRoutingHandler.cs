@@ -80,15 +80,12 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
 
     private static HttpResponseMessage NoHealthyUpstream(HttpRequestMessage request, LaneServiceDefinition service, string? lane, LaneChoice<LaneServiceInstance> choice)
     {
-        var detail = lane is null
-            ? $"No healthy instance of service '{service.Name}' can serve a request without a lane (policy {service.Settings.Policy})."
-            : $"No healthy instance of service '{service.Name}' can serve lane '{lane}' (policy {service.Settings.Policy}).";
         var body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
         {
             ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
-            ["title"] = "no healthy upstream",
+            ["title"] = LaneRoutingNames.NoHealthyUpstream,
             ["status"] = 503,
-            ["detail"] = detail,
+            ["detail"] = LaneRoutingNames.NoHealthyUpstreamDetail(service.Name, lane, service.Settings.Policy),
             ["lane"] = lane,
             ["cluster"] = service.Name,
             ["reason"] = LaneRoutingNames.Get(choice.Reason),

@@ -86,13 +86,10 @@ internal sealed class LaneSubsetMiddleware
     private Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)
     {
         LaneGatewayLog.NoHealthyUpstream(_logger, cluster, lane ?? "(none)", policy.ToString());
-        var detail = lane is null
-            ? $"No healthy instance of cluster '{cluster}' can serve a request without a lane (policy {policy})."
-            : $"No healthy instance of cluster '{cluster}' can serve lane '{lane}' (policy {policy}).";
         var problem = TypedResults.Problem(
-            detail: detail,
+            detail: LaneRoutingNames.NoHealthyUpstreamDetail(cluster, lane, policy),
             statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "no healthy upstream",
+            title: LaneRoutingNames.NoHealthyUpstream,
             type: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
             extensions: new Dictionary<string, object?> { ["lane"] = lane, ["cluster"] = cluster });
         return problem.ExecuteAsync(context);

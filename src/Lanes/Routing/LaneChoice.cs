@@ -30,6 +30,18 @@ internal sealed class LaneChoice<T>
 
     public LaneFallbackReason Reason { get; }
 
+    /// <summary>The next instance, round robin over <see cref="Instances"/> with the caller's <paramref name="counter"/>; null when empty (503).</summary>
+    public T? Next(ref int counter)
+    {
+        var instances = Instances;
+        if (instances.Length == 0)
+        {
+            return null;
+        }
+
+        return instances[(uint)Interlocked.Increment(ref counter) % (uint)instances.Length];
+    }
+
     /// <summary>The subset that serves: a lane, <see cref="UnlabelledSubset"/> or <see cref="AllSubset"/>; <see langword="null"/> for 503.</summary>
     public string? Served { get; }
 

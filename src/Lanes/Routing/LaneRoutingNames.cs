@@ -3,6 +3,14 @@ namespace Lanes.Routing;
 /// <summary>The wire names of routing outcomes and fallback reasons, shared by debug headers, metrics and the admin endpoint.</summary>
 internal static class LaneRoutingNames
 {
+    /// <summary>The title of every "nothing can serve this" answer (Envoy's wording): gateway 503, client 503, gRPC <c>Unavailable</c>.</summary>
+    public const string NoHealthyUpstream = "no healthy upstream";
+
+    /// <summary>The one detail text of that answer, naming the service (cluster), the lane (a validated value) and the policy.</summary>
+    public static string NoHealthyUpstreamDetail(string service, string? lane, LanePolicy policy) => lane is null
+        ? $"No healthy instance of '{service}' can serve a request without a lane (policy {policy})."
+        : $"No healthy instance of '{service}' can serve lane '{lane}' (policy {policy}).";
+
     public static string Get(LaneRoutingOutcome outcome) => outcome switch
     {
         LaneRoutingOutcome.Matched => "matched",

@@ -245,4 +245,24 @@ public sealed class LaneSubsetsTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Fact]
+    public void Next_IsRoundRobinOverTheSubset_AndNullWhenEmpty()
+    {
+        var subsets = LaneSubsets<Node>.Build(
+            [new(G1, "green", true), new(Y1, "green", true)], new LaneSubsetSettings(LanePolicy.Strict, null, null, false));
+        var counter = -1;
+
+        var picks = Enumerable.Range(0, 4).Select(_ => subsets.Select("green").Next(ref counter)!.Name).ToArray();
+
+        Assert.Equal(["g1", "y1", "g1", "y1"], picks);
+        Assert.Null(subsets.Select("purple").Next(ref counter));
+    }
+
+    [Fact]
+    public void NoHealthyUpstreamDetail_NamesServiceLaneAndPolicy()
+    {
+        Assert.Equal("No healthy instance of 'svc1' can serve lane 'dev2' (policy Declared).", LaneRoutingNames.NoHealthyUpstreamDetail("svc1", "dev2", LanePolicy.Declared));
+        Assert.Equal("No healthy instance of 'svc1' can serve a request without a lane (policy Strict).", LaneRoutingNames.NoHealthyUpstreamDetail("svc1", null, LanePolicy.Strict));
+    }
 }
