@@ -1,11 +1,11 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using Lanes.Caching;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
+using Lanes.Resolution;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
-using Lanes.Resolution;
 
 namespace Lanes.AspNetCore;
 
@@ -56,32 +56,18 @@ internal static class LaneRequestPipeline
 
     /// <summary>
     /// The frame and the logging scope of a lane and source, both immutable, cached for the first
-    /// <see cref="Limit"/> combinations so a request of a known lane allocates neither.
+    /// 256 combinations so a request of a known lane allocates neither.
     /// </summary>
     private sealed class RequestState(LaneContext.Frame frame, LaneLogScope logScope)
     {
-        private const int Limit = 256;
-        private static readonly ConcurrentDictionary<(string Lane, LaneSource Source), RequestState> s_cache = new();
+        private static readonly BoundedCache<(string Lane, LaneSource Source), RequestState> s_cache = new(256);
 
         public LaneContext.Frame Frame { get; } = frame;
 
         public LaneLogScope LogScope { get; } = logScope;
 
         public static RequestState Get(string lane, LaneSource source)
-        {
-            if (s_cache.TryGetValue((lane, source), out var state))
-            {
-                return state;
-            }
-
-            state = new RequestState(new LaneContext.Frame(lane, source), new LaneLogScope(lane, source));
-            if (s_cache.Count < Limit)
-            {
-                s_cache.TryAdd((lane, source), state);
-            }
-
-            return state;
-        }
+            => s_cache.GetOrCreate((lane, source), static k => new RequestState(new LaneContext.Frame(k.Lane, k.Source), new LaneLogScope(k.Lane, k.Source)));
     }
 
     /// <summary>400 <c>application/problem+json</c> naming the headers to send, never the value received.</summary>

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using Lanes.Caching;
 using Microsoft.Extensions.Primitives;
 using OtelBaggage = OpenTelemetry.Baggage;
 
@@ -22,7 +22,7 @@ internal static class OutboundBaggage
 {
     internal const int MemberCacheLimit = 256;
 
-    private static readonly ConcurrentDictionary<(string Key, string Lane), string> s_members = new();
+    private static readonly BoundedCache<(string Key, string Lane), string> s_members = new(MemberCacheLimit);
 
     private static readonly DistributedContextPropagator.PropagatorSetterCallback s_probeSetter = static (carrier, key, value) =>
     {
@@ -85,20 +85,7 @@ internal static class OutboundBaggage
 
     /// <summary><c>key=lane</c>, cached for the first <see cref="MemberCacheLimit"/> combinations.</summary>
     internal static string Member(string key, string lane)
-    {
-        if (s_members.TryGetValue((key, lane), out var member))
-        {
-            return member;
-        }
-
-        member = string.Concat(key, "=", lane);
-        if (s_members.Count < MemberCacheLimit)
-        {
-            s_members.TryAdd((key, lane), member);
-        }
-
-        return member;
-    }
+        => s_members.GetOrCreate((key, lane), static k => string.Concat(k.Key, "=", k.Lane));
 
     /// <summary>The runtime propagator under any Lanes wrapper, to learn what it would send.</summary>
     public static DistributedContextPropagator RuntimePropagator()
