@@ -99,6 +99,31 @@ public sealed class LaneBalancingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HandMadeChannel_ForService_RoutesByLane_WithOnlyAddLanesRegistered()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(_client.GetRequiredService<IConfiguration>());
+        services.AddLanes();
+        await using var provider = services.BuildServiceProvider();
+
+        var (channel, invoker) = LaneGrpcChannel.ForService(provider, "reviews-strict");
+        using (channel)
+        {
+            var client = new Echo.EchoClient(invoker);
+            foreach (var lane in new[] { "yellow", "green", "yellow" })
+            {
+                using (LaneContext.Begin(lane))
+                {
+                    var reply = await client.UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                    Assert.Equal(lane, reply.Instance);
+                    Assert.Equal(lane, reply.LaneHeader);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task GreenAndYellowCalls_NeverCross()
     {
         for (var i = 0; i < 20; i++)
