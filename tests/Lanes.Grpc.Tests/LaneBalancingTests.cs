@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.ClientFactory;
 using Lanes.Grpc.Tests.Protos;
@@ -27,7 +25,7 @@ public sealed class LaneBalancingTests : IAsyncLifetime
         _green = await GrpcServers.StartEchoAsync("green", lanes);
         _yellow = await GrpcServers.StartEchoAsync("yellow", lanes);
         _unlabelled = await GrpcServers.StartEchoAsync("unlabelled", lanes);
-        var deadPort = FreePort();
+        var deadPort = ClosedPorts.Next();
 
         var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" };
         foreach (var policy in new[] { "Strict", "Permissive", "Declared" })
@@ -175,12 +173,5 @@ public sealed class LaneBalancingTests : IAsyncLifetime
         }
 
         Assert.Fail("The fallback did not apply within 30 s.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

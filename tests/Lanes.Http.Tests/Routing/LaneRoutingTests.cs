@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Lanes.Configuration;
 using Lanes.Http.Routing;
@@ -29,7 +28,7 @@ public sealed class LaneRoutingTests : IDisposable
 
     public LaneRoutingTests()
     {
-        var dead = FreePort();
+        var dead = ClosedPorts.Next();
         var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" };
         foreach (var policy in new[] { "Strict", "Permissive", "Declared" })
         {
@@ -190,13 +189,6 @@ public sealed class LaneRoutingTests : IDisposable
         var server = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
         server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(200).WithBody(name));
         return server;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class ManualTime : TimeProvider
