@@ -162,7 +162,7 @@ internal static class LaneParser
 
     /// <summary>
     /// Makes an untrusted value safe to write in a log line: characters outside printable ASCII become
-    /// <c>\xNN</c> or <c>\uNNNN</c>, backslashes are doubled, and the result is cut to about
+    /// <c>\xNN</c> or <c>\uNNNN</c>, backslashes are doubled, double quotes become <c>\x22</c>, and the result is cut to about
     /// <paramref name="maxChars"/> characters with the original length noted.
     /// </summary>
     public static string Escape(StringValues values, int maxChars = 64)
@@ -220,6 +220,11 @@ internal static class LaneParser
         if (c == '\\')
         {
             builder.Append(@"\\");
+        }
+        else if (c == '"')
+        {
+            // Log messages quote the value: an unescaped quote would let a value close the quotes and forge fields.
+            builder.Append(@"\x22");
         }
         else if (c is >= ' ' and <= '~')
         {

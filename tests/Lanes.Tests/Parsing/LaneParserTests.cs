@@ -121,6 +121,7 @@ public class LaneParserTests
     [InlineData("gr\u00fcn", "gr\\xFCn")]
     [InlineData("\u9ec4", "\\u9EC4")]
     [InlineData("back\\slash", "back\\\\slash")]
+    [InlineData("yellow\" level=error msg=\"forged", "yellow\\x22 level=error msg=\\x22forged")]
     public void Escape_ControlAndNonAsciiCharacters_AreWrittenAsEscapes(string input, string expected)
     {
         Assert.Equal(expected, LaneParser.Escape(input));
