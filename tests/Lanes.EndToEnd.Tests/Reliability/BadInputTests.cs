@@ -49,7 +49,13 @@ public class BadInputTests(BadInputTargets targets) : IClassFixture<BadInputTarg
             Assert.Equal("/probe", received.Path);
         }
 
-        // Assert: nothing raw comes back, and Lanes' log lines stay short, printable and escaped.
+        // Assert: no response header carries the lane (debug headers are off), nothing raw comes back, and Lanes' log
+        // lines stay short, printable and escaped.
+        if ((target == "service" ? input.Lane : input.ExpectedGatewayLane) is { Length: > 2 } resolved)
+        {
+            Assert.DoesNotContain(resolved, response.Head, StringComparison.Ordinal);
+        }
+
         if (input.Needle is not null)
         {
             Assert.False(response.Contains(input.Needle), $"the response echoes the raw input: {response.Head}");

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Lanes.Diagnostics;
+using Lanes.ReverseProxy.Routing;
+using Lanes.Testing;
+using Lanes.Tracing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Lanes.EndToEnd.Tests.Reliability;
+
+/// <summary>
+/// A client that sends a new lane and a new trace id on every request cannot grow Lanes' state: through a real
+/// gateway and two real services, metric series, trace caches and the gateway's routing counters stay within their
+/// documented bounds. CI sends 10,000 distinct lanes; <c>LANES_SOAK=1</c> sends 100,000.
+/// </summary>
+public sealed class BoundedStateTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task DistinctLanesAndTraceIds_ThroughGatewayAndServices_KeepSeriesCachesAndCountersBounded()
+    {
+        // Arrange: green and yellow Lanes services behind a Lanes gateway (Permissive: unknown lanes go to green).
+        var total = Environment.GetEnvironmentVariable("LANES_SOAK") == "1" ? 100_000 : 10_000;
+        await using var green = await StartServiceAsync();
+        await using var yellow = await StartServiceAsync();
+        await using var gateway = await TestServers.StartAsync(
+            static builder => builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes(),
+            static app =>
+            {
+                app.MapLanesAdmin();
+                app.MapReverseProxy(static proxy =>
+                {
+                    proxy.UseLanes();
+                    proxy.UseLoadBalancing();
+                });
+            },
+            new Dictionary<string, string?>
+            {
+                ["Lanes:Preset"] = "mspider",
+                ["ReverseProxy:Routes:all:ClusterId"] = "pp",
+                ["ReverseProxy:Routes:all:Match:Path"] = "/app/{**rest}",
+                ["ReverseProxy:Clusters:pp:Destinations:green:Address"] = green.Address.ToString(),
+                ["ReverseProxy:Clusters:pp:Destinations:green:Metadata:lane"] = "green",
+                ["ReverseProxy:Clusters:pp:Destinations:yellow:Address"] = yellow.Address.ToString(),
+                ["ReverseProxy:Clusters:pp:Destinations:yellow:Metadata:lane"] = "yellow",
+            });
+        using var gatewaySeries = new MeasurementRecorder(gateway.App.Services.GetRequiredService<LanesMetrics>().Meter);
+        using var serviceSeries = new MeasurementRecorder(green.App.Services.GetRequiredService<LanesMetrics>().Meter);
+        using var client = gateway.CreateClient();
+        var next = -1;
+        var wrong = 0;
+
+        // Act: 16 workers, each request a new lane and a new trace id.
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < total)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/app/x");
+                request.Headers.Add("x-mspider-lane", "lane-" + i);
+                request.Headers.Add("traceparent", $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+                using var response = await client.SendAsync(request);
+                var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (answer.GetProperty("lane").GetString() != "lane-" + i)
+                {
+                    Interlocked.Increment(ref wrong);
+                }
+            }
+        }));
+
+        // Assert: every lane arrived, yet every per-lane structure stayed within its bound.
+        Assert.Equal(0, wrong);
+        var gatewayLaneTags = DistinctLaneTags(gatewaySeries);
+        var serviceLaneTags = DistinctLaneTags(serviceSeries);
+        var gatewayCache = gateway.App.Services.GetRequiredService<LaneTraceCache>();
+        var serviceCache = green.App.Services.GetRequiredService<LaneTraceCache>();
+        var counters = gateway.App.Services.GetRequiredService<LaneClusterRouting>().Counters("pp").Count();
+        output.WriteLine($"{total} lanes: lane tag values gateway {gatewayLaneTags}, service {serviceLaneTags}; trace cache gateway {gatewayCache.Count}, service {serviceCache.Count}; routing counters {counters}");
+
+        // At most the default lane, 100 first-seen lanes and "other" (LaneTagValues.DynamicLimit), per process.
+        Assert.InRange(gatewayLaneTags, 2, LaneTagValues.DynamicLimit + 2);
+        Assert.InRange(serviceLaneTags, 2, LaneTagValues.DynamicLimit + 2);
+        Assert.InRange(gatewayCache.Count, 1, gatewayCache.Capacity);
+        Assert.InRange(serviceCache.Count, 1, serviceCache.Capacity);
+
+        // Routing counters are keyed by the bounded tag: one per declared lane and outcome, plus "other".
+        Assert.InRange(counters, 1, 4);
+        using var admin = await client.GetFromJsonAsync<JsonDocument>("/lanes");
+        Assert.Contains(
+            admin!.RootElement.GetProperty("clusters")[0].GetProperty("counters").EnumerateArray(),
+            c => c.GetProperty("lane").GetString() == LanesDiagnostics.OtherLane && c.GetProperty("count").GetInt64() == total);
+    }
+
+    private static int DistinctLaneTags(MeasurementRecorder recorder)
+        => recorder.Measurements.Select(static m => m.Tag("lane")).Where(static t => t is not null).Distinct(StringComparer.Ordinal).Count();
+
+    private static Task<RunningServer> StartServiceAsync() => TestServers.StartAsync(
+        static builder => builder.Services.AddLanes(static o => o.Preset = "mspider"),
+        static app =>
+        {
+            app.UseLanes();
+            app.MapGet("/{**rest}", static () => Results.Json(new { lane = LaneContext.Current }));
+        });
+}
