@@ -173,6 +173,7 @@ public sealed class LanePropagator
         var callerSet = headers.NonValidated.TryGetValues(settings.Header, out var set) ? ToStringValues(set) : default;
         if (!TryGetCallLane(callerSet, out var lane))
         {
+            RemoveInvalidLaneMember(headers, runtime);
             return;
         }
 
@@ -227,6 +228,46 @@ public sealed class LanePropagator
         }
 
         headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
+    }
+
+    /// <summary>
+    /// A call with no lane must not pass on a lane member that is not one valid lane (a client's invalid or ambiguous
+    /// member, which the runtime copies into Activity baggage): such members are removed from the <c>baggage</c> the
+    /// request carries or, when <paramref name="runtime"/> has still to run, from what it would write. Every other
+    /// member, and a valid lane member that application code set, is kept. When nothing is left and the runtime has
+    /// still to run, an empty <c>baggage</c> header stops it from writing the member back (it only fills absent headers).
+    /// </summary>
+    private void RemoveInvalidLaneMember(HttpRequestHeaders headers, DistributedContextPropagator? runtime)
+    {
+        var key = _settings.BaggageKey;
+        if (key is null)
+        {
+            return;
+        }
+
+        var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
+        var existing = hasBaggage ? ToStringValues(current) : (StringValues)OutboundBaggage.RuntimeOutput(Activity.Current, runtime);
+        if (existing.Count == 0)
+        {
+            return;
+        }
+
+        var lookup = BaggageParser.Find(existing, key, out var value);
+        if (lookup == BaggageLookup.NotFound || (lookup == BaggageLookup.Found && LaneParser.IsValidLane(value, _settings.MaxLength)))
+        {
+            return;
+        }
+
+        if (hasBaggage)
+        {
+            headers.Remove(BaggageParser.HeaderName);
+        }
+
+        var rest = OutboundBaggage.Without(key, existing);
+        if (rest is not null || runtime is not null)
+        {
+            headers.TryAddWithoutValidation(BaggageParser.HeaderName, rest ?? string.Empty);
+        }
     }
 
     internal static StringValues ToStringValues(HeaderStringValues values)

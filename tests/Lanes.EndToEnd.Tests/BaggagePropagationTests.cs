@@ -176,6 +176,43 @@ public sealed class BaggagePropagationTests
         Assert.DoesNotContain(received.Baggage, static m => m.StartsWith("x-mspider-lane=", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("x-nsf-mark=bad%0Avalue", ",userId=alice")]
+    [InlineData("x-nsf-mark=dev1,x-nsf-mark=dev2", ",userId=alice")]
+    [InlineData("x-nsf-mark=bad%0Avalue", "")]
+    public async Task NoLane_InvalidInboundLaneMember_IsNotForwarded_OtherMembersAre(string laneMember, string others)
+    {
+        // No default lane (nsf): an invalid or ambiguous lane member resolves to no lane. The runtime copies inbound
+        // baggage into Activity baggage and would send it on; Lanes removes the lane member from the outgoing call.
+        using var upstream = Upstreams.Start();
+        await using var service = await TestServers.StartAsync(
+            b =>
+            {
+                b.Services.AddLanes();
+                b.Services.AddHttpClient("up", c => c.BaseAddress = new Uri(upstream.Url!)).AddLanePropagation();
+            },
+            app =>
+            {
+                app.UseLanes();
+                app.MapGet("/call", async (IHttpClientFactory f) => (await f.CreateClient("up").GetAsync(new Uri("/up", UriKind.Relative))).StatusCode);
+            },
+            new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/call");
+        request.Headers.TryAddWithoutValidation("baggage", laneMember + others);
+        request.Headers.TryAddWithoutValidation("traceparent", Traceparent);
+
+        using (SuppressInstrumentationScope.Begin())
+        {
+            using var response = await service.CreateClient().SendAsync(request);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.Null(Assert.Single(upstream.ReceivedHeader("/up", "x-nsf-mark")));
+        var members = BaggageService.Members(Assert.Single(upstream.ReceivedHeader("/up", "baggage")) ?? string.Empty);
+        Assert.DoesNotContain(members, static m => m.StartsWith("x-nsf-mark", StringComparison.Ordinal));
+        Assert.Equal(others.Length > 0, members.Contains("userId=alice"));
+    }
+
     public static TheoryData<string> RuntimePropagators => ["W3C", "PreW3C", "PassThrough", "NoOutput"];
 
     [Theory]

@@ -56,9 +56,7 @@ internal static class OutboundBaggage
 
         if (probeActivity)
         {
-            var probe = new Probe();
-            runtime!.Inject(activity, probe, s_probeSetter);
-            AddMembers(builder, probe.Value);
+            AddMembers(builder, RuntimeOutput(activity!, runtime!));
         }
 
         return builder.Build();
@@ -97,6 +95,22 @@ internal static class OutboundBaggage
         }
 
         return propagator;
+    }
+
+    /// <summary>
+    /// The <c>baggage</c> the runtime propagator would write for <paramref name="activity"/> (null when the Activity has no
+    /// baggage or the propagator writes none), learnt by injecting into a probe carrier.
+    /// </summary>
+    public static string? RuntimeOutput(Activity? activity, DistributedContextPropagator? runtime)
+    {
+        if (activity is null || runtime is null || !HasBaggage(activity))
+        {
+            return null;
+        }
+
+        var probe = new Probe();
+        runtime.Inject(activity, probe, s_probeSetter);
+        return probe.Value;
     }
 
     private static void AddMembers(BaggageBuilder builder, StringValues headers)
