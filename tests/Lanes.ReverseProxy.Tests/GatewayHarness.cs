@@ -104,6 +104,18 @@ internal sealed class GatewayConfig
         .Destination("pp", "g", green, "green")
         .Destination("pp", "y", yellow, "yellow");
 
+    /// <summary>YARP active health checks on <c>/health</c> (consecutive failures, threshold 1) every <paramref name="interval"/>.</summary>
+    public GatewayConfig ActiveHealthChecks(string clusterId, string interval, string timeout = "00:00:02")
+    {
+        var prefix = $"ReverseProxy:Clusters:{clusterId}:HealthCheck:Active:";
+        return Cluster(clusterId, ("ConsecutiveFailuresHealthPolicy.Threshold", "1"))
+            .Set(prefix + "Enabled", "true")
+            .Set(prefix + "Interval", interval)
+            .Set(prefix + "Timeout", timeout)
+            .Set(prefix + "Policy", "ConsecutiveFailures")
+            .Set(prefix + "Path", "/health");
+    }
+
     public GatewayConfig Set(string key, string? value)
     {
         Values[key] = value;

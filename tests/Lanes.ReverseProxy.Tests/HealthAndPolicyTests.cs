@@ -21,12 +21,8 @@ public sealed class HealthAndPolicyTests
         foreach (var (cluster, policy) in new[] { ("permissive", "Permissive"), ("strict", "Strict") })
         {
             config.Route(cluster, cluster, $"/{cluster}/{{**rest}}")
-                .Cluster(cluster, ("lanePolicy", policy), ("ConsecutiveFailuresHealthPolicy.Threshold", "1"))
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled", "true")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Interval", "00:00:00.200")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Timeout", "00:00:02")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Policy", "ConsecutiveFailures")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Path", "/health")
+                .Cluster(cluster, ("lanePolicy", policy))
+                .ActiveHealthChecks(cluster, "00:00:00.200")
                 .Destination(cluster, $"{cluster}-green", green, "green")
                 .Destination(cluster, $"{cluster}-yellow", yellow, "yellow");
         }

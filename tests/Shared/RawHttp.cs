@@ -54,21 +54,42 @@ internal static class RawHttp
 
         Write("\r\n");
 
-        using var client = new TcpClient();
-        await client.ConnectAsync(server.Host, server.Port, cancellationToken);
-        var stream = client.GetStream();
-        await stream.WriteAsync(request.ToArray(), cancellationToken);
-        using var received = new MemoryStream();
-        try
+        // A server that refuses a request (400, 431) may close with unread request bytes, which resets the connection;
+        // the answer is read while the request is still being written, and a reset before any byte arrived is retried.
+        for (var attempt = 1; ; attempt++)
         {
-            await stream.CopyToAsync(received, cancellationToken);
-        }
-        catch (IOException) when (received.Length > 0)
-        {
-            // The server may reset the connection after answering a request it refused; the answer is already here.
-        }
+            using var client = new TcpClient();
+            await client.ConnectAsync(server.Host, server.Port, cancellationToken);
+            var stream = client.GetStream();
+            using var received = new MemoryStream();
+            var reading = stream.CopyToAsync(received, cancellationToken);
+            try
+            {
+                await stream.WriteAsync(request.ToArray(), cancellationToken);
+            }
+            catch (IOException)
+            {
+                // The server stopped reading and answered already; the answer is on its way.
+            }
 
-        return Parse(received.ToArray());
+            try
+            {
+                await reading;
+            }
+            catch (IOException) when (received.Length > 0 || attempt < 3)
+            {
+            }
+
+            if (received.Length > 0)
+            {
+                return Parse(received.ToArray());
+            }
+
+            if (attempt == 3)
+            {
+                throw new IOException($"No answer from {server} after {attempt} attempts.");
+            }
+        }
     }
 
     /// <summary>A header value as UTF-8 bytes.</summary>

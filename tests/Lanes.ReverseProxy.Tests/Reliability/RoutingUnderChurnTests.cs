@@ -167,12 +167,8 @@ public sealed class RoutingUnderChurnTests(ITestOutputHelper output)
         foreach (var (cluster, policy) in s_clusters)
         {
             config.Route(cluster, cluster, $"/{cluster}/{{**rest}}")
-                .Cluster(cluster, ("lanePolicy", policy), ("ConsecutiveFailuresHealthPolicy.Threshold", "1"))
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled", "true")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Interval", "00:00:00.100")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Timeout", "00:00:05")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Policy", "ConsecutiveFailures")
-                .Set($"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Path", "/health");
+                .Cluster(cluster, ("lanePolicy", policy))
+                .ActiveHealthChecks(cluster, "00:00:00.100", timeout: "00:00:05");
             if (policy == "Declared")
             {
                 config.Cluster(cluster, ("lanes", "green,yellow,blue,red"));
