@@ -246,6 +246,12 @@ public sealed class LanePropagator
         }
 
         var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
+        if (!hasBaggage && (runtime is null || Activity.Current?.GetBaggageItem(key) is null))
+        {
+            // Nothing on the request, and the runtime would write no lane member: the usual call, no work.
+            return;
+        }
+
         var existing = hasBaggage ? ToStringValues(current) : (StringValues)OutboundBaggage.RuntimeOutput(Activity.Current, runtime);
         if (existing.Count == 0)
         {

@@ -77,6 +77,53 @@ public class OutboundBaggageTests
         Assert.Equal("k=v", Baggage(request));
     }
 
+    [Theory]
+    [InlineData("k=v,x-mspider-lane=bad%0Avalue", "k=v")]
+    [InlineData("x-mspider-lane=dev1,k=v,x-mspider-lane=dev2", "k=v")]
+    [InlineData("x-mspider-lane=bad%0Avalue", null)]
+    [InlineData("x-mspider-lane=blue,k=v", "x-mspider-lane=blue,k=v")]
+    public async Task ApplyTo_NoLane_RemovesALaneMemberThatIsNotOneValidLane_KeepsEverythingElse(string baggage, string? expected)
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        request.Headers.TryAddWithoutValidation("baggage", baggage);
+
+        using (LaneContext.Begin((string?)null))
+        {
+            MSpider.ApplyTo(request, runtime: null, default);
+        }
+
+        Assert.Null(Lane(request));
+        Assert.Equal(expected, Baggage(request));
+    }
+
+    [Fact]
+    public async Task ApplyTo_NoLane_RuntimeStillToRun_WritesActivityBaggageWithoutTheInvalidLaneMember()
+    {
+        await Task.Yield();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        using var onlyLane = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
+        var runtime = DistributedContextPropagator.CreateW3CPropagator();
+        using var activity = new Activity("inbound").SetIdFormat(ActivityIdFormat.W3C).AddBaggage("x-mspider-lane", "bad\nvalue").AddBaggage("k", "v").Start();
+
+        using (LaneContext.Begin((string?)null))
+        {
+            MSpider.ApplyTo(request, runtime, default);
+        }
+
+        // The runtime fills only absent headers: with 'baggage' present it sends this instead of the invalid member.
+        Assert.Equal("k=v", Baggage(request));
+        activity.Stop();
+
+        using var laneOnly = new Activity("inbound").SetIdFormat(ActivityIdFormat.W3C).AddBaggage("x-mspider-lane", "a b").Start();
+        using (LaneContext.Begin((string?)null))
+        {
+            MSpider.ApplyTo(onlyLane, runtime, default);
+        }
+
+        Assert.Equal(string.Empty, Baggage(onlyLane));
+    }
+
     [Fact]
     public async Task ApplyTo_OtelBaggageWithCrLf_IsPercentEncoded_NeverWrittenRaw()
     {
