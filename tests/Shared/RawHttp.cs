@@ -8,14 +8,11 @@ internal sealed record RawResponse(int Status, string Head, byte[] Body)
 {
     public string BodyText => Encoding.UTF8.GetString(Body);
 
-    /// <summary>True when <paramref name="needle"/> appears anywhere in the response (head or body), compared as Latin-1 bytes and as UTF-8 text.</summary>
+    /// <summary>True when <paramref name="needle"/> appears in the head or the body (the body read as Latin-1 bytes and as UTF-8 text).</summary>
     public bool Contains(string needle)
-    {
-        var latin1 = Encoding.Latin1.GetString(Encoding.Latin1.GetBytes(Head)) + Encoding.Latin1.GetString(Body);
-        return latin1.Contains(needle, StringComparison.Ordinal)
-            || Head.Contains(needle, StringComparison.Ordinal)
+        => Head.Contains(needle, StringComparison.Ordinal)
+            || Encoding.Latin1.GetString(Body).Contains(needle, StringComparison.Ordinal)
             || BodyText.Contains(needle, StringComparison.Ordinal);
-    }
 
     /// <summary>The value of the first response header named <paramref name="name"/>, or null.</summary>
     public string? Header(string name)

@@ -1,3 +1,4 @@
+using Lanes.Parsing;
 using Lanes.Testing;
 
 namespace Lanes.EndToEnd.Tests.Reliability;
@@ -71,7 +72,7 @@ public class BadInputTests(BadInputTargets targets) : IClassFixture<BadInputTarg
         foreach (var record in logs.Records.Where(static r => r.Category.StartsWith("Lanes", StringComparison.Ordinal)))
         {
             Assert.True(record.Message.Length <= 1024, $"log line of {record.Message.Length} characters");
-            Assert.True(record.Message.All(static c => c is >= ' ' and <= '~'), $"log line with a control or non-ASCII character: {LaneEscape(record.Message)}");
+            Assert.True(record.Message.All(static c => c is >= ' ' and <= '~'), $"log line with a control or non-ASCII character: {LaneParser.Escape(record.Message, 200)}");
             if (!needleMayAppear)
             {
                 Assert.DoesNotContain(needle!, record.Message, StringComparison.Ordinal);
@@ -80,10 +81,8 @@ public class BadInputTests(BadInputTargets targets) : IClassFixture<BadInputTarg
             foreach (var (_, value) in record.Scope)
             {
                 var text = value?.ToString() ?? string.Empty;
-                Assert.True(text.Length <= 256 && text.All(static c => c is >= ' ' and <= '~'), $"scope value {LaneEscape(text)}");
+                Assert.True(text.Length <= 256 && text.All(static c => c is >= ' ' and <= '~'), $"scope value {LaneParser.Escape(text, 200)}");
             }
         }
     }
-
-    private static string LaneEscape(string text) => string.Concat(text.Take(200).Select(static c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:X4}"));
 }
