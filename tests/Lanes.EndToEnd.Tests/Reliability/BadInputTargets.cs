@@ -3,7 +3,6 @@ using System.Text.Json;
 using Lanes.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 
 namespace Lanes.EndToEnd.Tests.Reliability;
@@ -33,36 +32,14 @@ public sealed class BadInputTargets : IAsyncLifetime
     {
         _green = await StartUpstreamAsync("green");
         _yellow = await StartUpstreamAsync("yellow");
-        Service = await TestServers.StartAsync(
-            static builder => builder.Services.AddLanes(static o => o.Preset = "mspider"),
-            static app =>
-            {
-                app.UseLanes();
-                app.MapGet("/{**rest}", static () => Results.Json(new { lane = LaneContext.Current, source = LaneContext.CurrentSource.ToString() }));
-            });
-
-        var config = new Dictionary<string, string?>
+        Service = await LaneServers.StartServiceAsync();
+        Gateway = await LaneServers.StartGatewayAsync(_green.Address, _yellow.Address, "{**catch-all}", new Dictionary<string, string?>
         {
-            ["Lanes:Preset"] = "mspider",
-            ["Lanes:Colouring:0:Lane"] = "yellow",
-            ["Lanes:Colouring:0:Header"] = "x-user",
-            ["Lanes:Colouring:0:Match"] = "Regex",
-            ["Lanes:Colouring:0:Value"] = "(a+)+b",
-            ["ReverseProxy:Routes:all:ClusterId"] = "pp",
-            ["ReverseProxy:Routes:all:Match:Path"] = "{**catch-all}",
-            ["ReverseProxy:Clusters:pp:Destinations:green:Address"] = _green.Address.ToString(),
-            ["ReverseProxy:Clusters:pp:Destinations:green:Metadata:lane"] = "green",
-            ["ReverseProxy:Clusters:pp:Destinations:yellow:Address"] = _yellow.Address.ToString(),
-            ["ReverseProxy:Clusters:pp:Destinations:yellow:Metadata:lane"] = "yellow",
-        };
-        Gateway = await TestServers.StartAsync(
-            static builder => builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes(),
-            static app => app.MapReverseProxy(static proxy =>
-            {
-                proxy.UseLanes();
-                proxy.UseLoadBalancing();
-            }),
-            config);
+            ["Colouring:0:Lane"] = "yellow",
+            ["Colouring:0:Header"] = "x-user",
+            ["Colouring:0:Match"] = "Regex",
+            ["Colouring:0:Value"] = "(a+)+b",
+        });
     }
 
     public async Task DisposeAsync()

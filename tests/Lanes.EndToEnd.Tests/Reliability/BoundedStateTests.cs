@@ -5,7 +5,6 @@ using Lanes.Diagnostics;
 using Lanes.ReverseProxy.Routing;
 using Lanes.Testing;
 using Lanes.Tracing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
@@ -24,29 +23,9 @@ public sealed class BoundedStateTests(ITestOutputHelper output)
     {
         // Arrange: green and yellow Lanes services behind a Lanes gateway (Permissive: unknown lanes go to green).
         var total = Environment.GetEnvironmentVariable("LANES_SOAK") == "1" ? 100_000 : 10_000;
-        await using var green = await StartServiceAsync();
-        await using var yellow = await StartServiceAsync();
-        await using var gateway = await TestServers.StartAsync(
-            static builder => builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes(),
-            static app =>
-            {
-                app.MapLanesAdmin();
-                app.MapReverseProxy(static proxy =>
-                {
-                    proxy.UseLanes();
-                    proxy.UseLoadBalancing();
-                });
-            },
-            new Dictionary<string, string?>
-            {
-                ["Lanes:Preset"] = "mspider",
-                ["ReverseProxy:Routes:all:ClusterId"] = "pp",
-                ["ReverseProxy:Routes:all:Match:Path"] = "/app/{**rest}",
-                ["ReverseProxy:Clusters:pp:Destinations:green:Address"] = green.Address.ToString(),
-                ["ReverseProxy:Clusters:pp:Destinations:green:Metadata:lane"] = "green",
-                ["ReverseProxy:Clusters:pp:Destinations:yellow:Address"] = yellow.Address.ToString(),
-                ["ReverseProxy:Clusters:pp:Destinations:yellow:Metadata:lane"] = "yellow",
-            });
+        await using var green = await LaneServers.StartServiceAsync();
+        await using var yellow = await LaneServers.StartServiceAsync();
+        await using var gateway = await LaneServers.StartGatewayAsync(green.Address, yellow.Address, "/app/{**rest}", admin: true);
         using var gatewaySeries = new MeasurementRecorder(gateway.App.Services.GetRequiredService<LanesMetrics>().Meter);
         using var serviceSeries = new MeasurementRecorder(green.App.Services.GetRequiredService<LanesMetrics>().Meter);
         using var client = gateway.CreateClient();
@@ -96,12 +75,4 @@ public sealed class BoundedStateTests(ITestOutputHelper output)
 
     private static int DistinctLaneTags(MeasurementRecorder recorder)
         => recorder.Measurements.Select(static m => m.Tag("lane")).Where(static t => t is not null).Distinct(StringComparer.Ordinal).Count();
-
-    private static Task<RunningServer> StartServiceAsync() => TestServers.StartAsync(
-        static builder => builder.Services.AddLanes(static o => o.Preset = "mspider"),
-        static app =>
-        {
-            app.UseLanes();
-            app.MapGet("/{**rest}", static () => Results.Json(new { lane = LaneContext.Current }));
-        });
 }
