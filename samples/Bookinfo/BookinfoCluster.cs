@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Bookinfo;
@@ -21,6 +22,9 @@ public sealed class BookinfoCluster : IAsyncDisposable
     private readonly List<(InstanceSpec Spec, WebApplication App, Uri Address)> _instances = [];
 
     private BookinfoCluster(Scenario scenario) => Scenario = scenario;
+
+    /// <summary>How long each server waits for requests in flight when the cluster stops.</summary>
+    public static TimeSpan ShutdownTimeout { get; } = TimeSpan.FromSeconds(2);
 
     public Scenario Scenario { get; }
 
@@ -62,6 +66,7 @@ public sealed class BookinfoCluster : IAsyncDisposable
     /// <summary>Stops one instance (to show passive health and fallbacks).</summary>
     public Task StopAsync(string instanceId) => _instances.Single(i => i.Spec.Id == instanceId).App.StopAsync();
 
+    /// <summary>Stops the gateway first (no new requests), then every instance at once, then frees them all.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Gateway is not null)
@@ -69,9 +74,10 @@ public sealed class BookinfoCluster : IAsyncDisposable
             await Gateway.DisposeAsync();
         }
 
-        for (var i = _instances.Count - 1; i >= 0; i--)
+        await Task.WhenAll(_instances.Select(static i => i.App.StopAsync()));
+        foreach (var (_, app, _) in _instances)
         {
-            await _instances[i].App.DisposeAsync();
+            await app.DisposeAsync();
         }
     }
 
@@ -128,6 +134,10 @@ public sealed class BookinfoCluster : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        // A failure to start (a busy port) reaches the owner as the exception StartAsync throws; not logged twice.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes();
         var app = builder.Build();
         app.MapReverseProxy(static proxy =>

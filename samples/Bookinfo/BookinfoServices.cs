@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Net.Http.Json;
 
@@ -33,6 +34,10 @@ public static class BookinfoServices
             builder.WebHost.ConfigureKestrel(static k => k.ConfigureEndpointDefaults(static l => l.Protocols = HttpProtocols.Http2));
         }
 
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        // A failure to start (a busy port) reaches the owner as the exception StartAsync throws; not logged twice.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = BookinfoCluster.ShutdownTimeout);
         builder.Services.AddSingleton(instance);
         builder.Services.AddLanes();
         builder.Services.AddGrpc();

@@ -54,7 +54,14 @@ public static class DemoRunner
         return true;
     }
 
-    /// <summary>The table the demo prints: one line per row, one column per hop ("instance lane ← request lane").</summary>
+    /// <summary>The line under the table that says how to read a cell.</summary>
+    public const string Legend =
+        "cell: lane of the instance that served the hop; 'green <- yellow' = a green instance served a yellow request (fallback); 'unlabelled' = an instance with no lane; '-' = not reached";
+
+    /// <summary>
+    /// The table the demo prints: one line per row, one column per hop ("instance lane &lt;- request lane"), and under a
+    /// row that differs from its expectation, what was expected, in the same words.
+    /// </summary>
     public static string Format(Scenario scenario, IReadOnlyList<RowResult> results)
     {
         ArgumentNullException.ThrowIfNull(scenario);
@@ -78,10 +85,21 @@ public static class DemoRunner
             cells.AddRange(services.Select(s => Describe(result.Answer?.Find(s))));
             cells.Add(result.Matches ? "yes" : "NO");
             AppendLine(text, cells, widths);
+            if (!result.Matches)
+            {
+                var expected = new List<string> { string.Empty, "expected:", result.Row.ExpectedStatus.ToString(CultureInfo.InvariantCulture) };
+                expected.AddRange(services.Select(s => Describe(result.Row.Expected.FirstOrDefault(e => e.Service == s))));
+                expected.Add(string.Empty);
+                AppendLine(text, expected, widths);
+            }
         }
 
+        text.Append(Legend).Append('\n');
         return text.ToString();
     }
+
+    private static string Describe(ExpectedHop? hop)
+        => hop is null ? "-" : Describe(new HopResult(hop.Service, hop.Lane, hop.RequestLane, []));
 
     /// <summary>"yellow" when the instance's lane is the request's; "green &lt;- yellow" when another lane served it.</summary>
     private static string Describe(HopResult? hop)
@@ -103,11 +121,12 @@ public static class DemoRunner
 
     private static void AppendLine(StringBuilder text, List<string> cells, int[] widths)
     {
+        var line = new StringBuilder();
         for (var i = 0; i < cells.Count; i++)
         {
-            text.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i]) + " ");
+            line.Append(i == cells.Count - 1 ? cells[i] : cells[i].PadRight(widths[i]) + " ");
         }
 
-        text.Append('\n');
+        text.Append(line.ToString().TrimEnd()).Append('\n');
     }
 }

@@ -38,12 +38,15 @@ public sealed class Scenario
 
     public required IReadOnlyList<DemoRow> Rows { get; init; }
 
-    public static Scenario Get(string name) => name.ToLowerInvariant() switch
+    /// <summary>The scenarios by name.</summary>
+    public static IReadOnlyList<Scenario> All => [MSpider, Hango];
+
+    /// <summary>The scenario called <paramref name="name"/> (case-insensitive), or false.</summary>
+    public static bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Scenario? scenario)
     {
-        "mspider" => MSpider,
-        "hango" => Hango,
-        _ => throw new ArgumentException($"Unknown scenario '{name}': use mspider or hango.", nameof(name)),
-    };
+        scenario = All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+        return scenario is not null;
+    }
 
     private static KeyValuePair<string, string> H(string name, string value) => new(name, value);
 

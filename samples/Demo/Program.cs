@@ -1,9 +1,22 @@
 // The one-command demo: a lane-aware YARP gateway and a scenario's services, all on loopback in this process.
-//   dotnet run --project samples/Demo -- --scenario mspider|hango [--port N] [--once]
+//   dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]
 // Prints the example requests and the lane every hop saw. With --once it exits after printing (1 if any row
-// differs from its expectation); otherwise it keeps serving on 127.0.0.1:N (default 8080) until Ctrl+C.
+// differs from its expectation); otherwise it serves on 127.0.0.1:N (default 8080) until SIGINT (Ctrl+C) or
+// SIGTERM, then stops every server and exits 0. Bad arguments and a busy port exit 2 with one line.
 using System.Globalization;
 using Bookinfo;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+const string Usage = """
+    usage: dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]
+      --scenario NAME  the seed to run: mspider (default; DaoCloud bookinfo) or hango (NetEase traffic colouring)
+      --port N         the gateway's port on 127.0.0.1 (default 8080; 0 picks a free one)
+      --once           print the table and exit: 0 when every row matches its expectation, 1 when one differs
+      --help           this text
+    """;
 
 var scenarioName = "mspider";
 var port = 8080;
@@ -12,58 +25,101 @@ for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
+        case "--help" or "-h":
+            Console.WriteLine(Usage);
+            return 0;
         case "--scenario" when i + 1 < args.Length:
             scenarioName = args[++i];
             break;
-        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed is >= 0 and <= 65535:
-            port = parsed;
-            i++;
+        case "--port" when i + 1 < args.Length:
+            if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
+            {
+                return Fail($"--port takes a number from 0 to 65535, not '{args[i]}'.");
+            }
+
             break;
         case "--once":
             once = true;
             break;
+        case "--scenario" or "--port":
+            return Fail($"{args[i]} needs a value.");
         default:
-            await Console.Error.WriteLineAsync($"unknown argument '{args[i]}'. Usage: --scenario mspider|hango [--port N] [--once]");
-            return 2;
+            return Fail($"unknown argument '{args[i]}'.");
     }
 }
 
-Scenario scenario;
+if (!Scenario.TryGet(scenarioName, out var scenario))
+{
+    return Fail($"unknown scenario '{scenarioName}': use mspider or hango.");
+}
+
+// One owner of SIGINT and SIGTERM for the whole process: this host's console lifetime. The gateway and the services
+// run with an embedded lifetime (no signal handlers of their own) and are stopped below.
+var hostBuilder = Host.CreateApplicationBuilder();
+hostBuilder.Logging.ClearProviders();
+hostBuilder.Services.Configure<ConsoleLifetimeOptions>(static o => o.SuppressStatusMessages = true);
+using var host = hostBuilder.Build();
+await host.StartAsync();
+var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+
+BookinfoCluster cluster;
 try
 {
-    scenario = Scenario.Get(scenarioName);
+    cluster = await BookinfoCluster.StartAsync(scenario, port);
 }
-catch (ArgumentException e)
+catch (IOException e) when (e.InnerException is AddressInUseException)
 {
-    await Console.Error.WriteLineAsync(e.Message);
+    return Fail($"port {port} on 127.0.0.1 is already in use: pass --port N for another port, or --port 0 for any free one.", usage: false);
+}
+
+var failures = 0;
+await using (cluster)
+{
+    Console.WriteLine($"Lanes demo, scenario {scenario.Name}: gateway on {cluster.GatewayAddress} (header {scenario.Header})");
+    foreach (var (spec, _, address) in cluster.Instances)
+    {
+        Console.WriteLine($"  {spec.Id,-20} {spec.Service,-12} lane {spec.Lane ?? "(unlabelled)",-12} {address}");
+    }
+
+    Console.WriteLine();
+    var results = await DemoRunner.RunAsync(cluster);
+    Console.Write(DemoRunner.Format(scenario, results));
+    Console.WriteLine();
+    failures = results.Count(static r => !r.Matches);
+    Console.WriteLine(failures == 0
+        ? $"Every row matched its expectation ({results.Count} rows)."
+        : $"{failures} row(s) differ from the expectation (see 'expected:' under each).");
+    if (!once)
+    {
+        var example = scenario.Rows.SelectMany(static r => r.Headers).FirstOrDefault();
+        var header = example.Key is null ? string.Empty : $"-H '{example.Key}: {example.Value}' ";
+        Console.WriteLine($"Serving; try: curl {header}{cluster.GatewayAddress.ToString().TrimEnd('/')}{scenario.EntryPath}");
+        Console.WriteLine("Stop with Ctrl+C or SIGTERM.");
+        await host.WaitForShutdownAsync();
+        Console.WriteLine("Stopping...");
+        failures = 0;
+    }
+}
+
+if (!stopping.IsCancellationRequested)
+{
+    await host.StopAsync();
+}
+
+if (!once)
+{
+    Console.WriteLine("Stopped.");
+}
+
+return failures == 0 ? 0 : 1;
+
+static int Fail(string message, bool usage = true)
+{
+    Console.Error.WriteLine($"demo: {message}");
+    if (usage)
+    {
+        Console.Error.WriteLine(Usage);
+    }
+
     return 2;
 }
-
-await using var cluster = await BookinfoCluster.StartAsync(scenario, port);
-Console.WriteLine($"Lanes demo, scenario {scenario.Name}: gateway on {cluster.GatewayAddress} (header {scenario.Header})");
-foreach (var (spec, _, address) in cluster.Instances)
-{
-    Console.WriteLine($"  {spec.Id,-20} {spec.Service,-12} lane {spec.Lane ?? "(unlabelled)",-12} {address}");
-}
-
-Console.WriteLine();
-var results = await DemoRunner.RunAsync(cluster);
-Console.Write(DemoRunner.Format(scenario, results));
-Console.WriteLine();
-var failures = results.Count(static r => !r.Matches);
-Console.WriteLine(failures == 0 ? "Every row matched its expectation." : $"{failures} row(s) differ from the expectation.");
-if (once)
-{
-    return failures == 0 ? 0 : 1;
-}
-
-var example = scenario.Rows[0].Headers[0];
-Console.WriteLine($"Serving; try: curl -H '{example.Key}: {example.Value}' {cluster.GatewayAddress.ToString().TrimEnd('/')}{scenario.EntryPath}   (Ctrl+C to stop)");
-var stopped = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stopped.TrySetResult();
-};
-await stopped.Task;
-return failures == 0 ? 0 : 1;

@@ -16,6 +16,8 @@ await using var serviceA = await StartServiceAsync("A", downstream: AddressOf(se
     ("baggage only", "baggage", "x-mspider-lane=yellow", "yellow"),
 ];
 
+// SIGINT (Ctrl+C) and SIGTERM stop the services (their host lifetime): stop sending, dispose both, exit 0.
+var stopping = serviceA.Lifetime.ApplicationStopping;
 using var client = new HttpClient { BaseAddress = AddressOf(serviceA) };
 Console.WriteLine("Lanes quick start (preset mspider: header x-mspider-lane, alias x-mspider-laneid, default green)");
 Console.WriteLine();
@@ -24,13 +26,30 @@ Console.WriteLine(new string('-', 98));
 var failures = 0;
 foreach (var (name, header, value, expected) in cases)
 {
+    if (stopping.IsCancellationRequested)
+    {
+        Console.WriteLine("Stopped by a signal.");
+        return 0;
+    }
+
     using var request = new HttpRequestMessage(HttpMethod.Get, "/");
     if (header is not null)
     {
         request.Headers.TryAddWithoutValidation(header, value);
     }
 
-    using var response = await client.SendAsync(request);
+    HttpResponseMessage response;
+    try
+    {
+        response = await client.SendAsync(request, stopping);
+    }
+    catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+    {
+        Console.WriteLine("Stopped by a signal.");
+        return 0;
+    }
+
+    using var _ = response;
     var a = await response.Content.ReadFromJsonAsync<Hop>();
     var b = a?.Downstream;
     var ok = a?.Lane == expected && b?.Lane == expected;

@@ -119,14 +119,46 @@ public sealed class BookinfoDemoTests
     [Theory]
     [InlineData("mspider")]
     [InlineData("hango")]
-    public async Task DemoRunner_EveryRowOfTheDemoTableMatches(string scenario)
+    public async Task DemoRunner_EveryRowOfTheDemoTableMatches(string name)
     {
-        await using var cluster = await BookinfoCluster.StartAsync(Scenario.Get(scenario));
+        Assert.True(Scenario.TryGet(name, out var scenario));
+        await using var cluster = await BookinfoCluster.StartAsync(scenario);
 
         var results = await DemoRunner.RunAsync(cluster);
 
         Assert.All(results, static r => Assert.True(r.Matches, $"row '{r.Row.Name}' answered {r.Status}"));
-        Assert.Equal(Scenario.Get(scenario).Rows.Count, results.Count);
+        Assert.Equal(scenario.Rows.Count, results.Count);
+        var table = DemoRunner.Format(scenario, results);
+        Assert.DoesNotContain("expected:", table, StringComparison.Ordinal);
+        Assert.EndsWith(DemoRunner.Legend + "\n", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scenario_TryGet_IgnoresCaseAndRefusesUnknownNames()
+    {
+        Assert.True(Scenario.TryGet("HANGO", out var hango));
+        Assert.Same(Scenario.Hango, hango);
+        Assert.False(Scenario.TryGet("istio", out var none));
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public void DemoRunner_Format_ShowsWhatWasExpectedUnderARowThatDiffers()
+    {
+        var scenario = Scenario.Hango;
+        var dev3 = scenario.Rows[3];                                                    // expected: 200, unlabelled <- dev3
+        var wrong = new HopResult("svc1", "dev1", "dev3", []);
+        var results = new[] { new DemoRunner.RowResult(scenario.Rows[1], 200, new HopResult("svc1", "dev1", "dev1", []), true), new DemoRunner.RowResult(dev3, 200, wrong, false) };
+
+        var lines = DemoRunner.Format(scenario, results).Split('\n');
+
+        var row = Assert.Single(lines, static l => l.StartsWith("dev3", StringComparison.Ordinal));
+        Assert.Contains("dev1 <- dev3", row, StringComparison.Ordinal);
+        Assert.EndsWith("NO", row, StringComparison.Ordinal);
+        var expected = lines[Array.IndexOf(lines, row) + 1];
+        Assert.Matches(@"^\s+expected:\s+200\s+unlabelled <- dev3$", expected);
+        Assert.Single(lines, static l => l.Contains("expected:", StringComparison.Ordinal));  // the matching row has none
+        Assert.Equal(DemoRunner.Legend, lines[^2]);
     }
 
     [Fact]

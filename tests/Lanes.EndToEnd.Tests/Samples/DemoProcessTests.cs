@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Bookinfo;
+
+namespace Lanes.EndToEnd.Tests.Samples;
+
+/// <summary>
+/// samples/Demo as a user runs it, in its own process: every scenario serves and answers as its table says; SIGTERM
+/// and SIGINT stop it within 5 s with exit code 0 and free its ports; a busy port and bad arguments exit 2 with one
+/// line and no stack trace.
+/// </summary>
+public sealed class DemoProcessTests
+{
+    private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(5);
+
+    [Theory]
+    [InlineData("mspider", SampleProcess.SigTerm)]
+    [InlineData("hango", SampleProcess.SigTerm)]
+    [InlineData("mspider", SampleProcess.SigInt)]
+    [InlineData("hango", SampleProcess.SigInt)]
+    public async Task Demo_Serving_AnswersAsItsTableSays_AndStopsOnSignalWithExitZero(string name, int signal)
+    {
+        Assert.True(Scenario.TryGet(name, out var scenario));
+        using var demo = SampleProcess.Start("Demo", "--scenario", name, "--port", "0");
+        var gateway = new Uri((await demo.WaitForOutputAsync(@"gateway on (http://127\.0\.0\.1:\d+/)")).Groups[1].Value);
+        await demo.WaitForOutputAsync("^Stop with Ctrl\\+C or SIGTERM");
+        var ports = PortsOf(demo.Stdout);
+        Assert.Equal(scenario.Instances.Count + 1, ports.Count);        // every instance and the gateway
+        Assert.Contains(DemoRunner.Legend, demo.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("expected:", demo.Stdout, StringComparison.Ordinal);
+
+        // While it serves, each example request through the gateway answers as the scenario's row expects.
+        using (var client = new HttpClient { BaseAddress = gateway })
+        {
+            foreach (var row in scenario.Rows)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, scenario.EntryPath);
+                foreach (var (header, value) in row.Headers)
+                {
+                    request.Headers.TryAddWithoutValidation(header, value);
+                }
+
+                using var response = await client.SendAsync(request);
+                var tree = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<HopResult>(HopResult.Json) : null;
+                Assert.True(DemoRunner.Matches(row, (int)response.StatusCode, tree), $"row '{row.Name}' answered {(int)response.StatusCode}");
+            }
+        }
+
+        demo.Signal(signal);
+        var exit = await demo.WaitForExitAsync(StopWithin);
+
+        Assert.True(exit is not null, $"still running {StopWithin.TotalSeconds} s after signal {signal}\n{demo.Stdout}\n{demo.Stderr}");
+        Assert.Equal(0, exit.Value.ExitCode);
+        Assert.EndsWith("Stopped.\n", demo.Stdout, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, demo.Stderr);
+        Assert.All(ports, static port => Assert.True(IsFree(port), $"port {port} is still bound"));
+    }
+
+    [Fact]
+    public async Task Demo_BusyPort_ExitsTwoWithOneLineNamingThePortAndPortZero()
+    {
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
+
+        using var demo = SampleProcess.Start("Demo", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var exit = await demo.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit?.ExitCode);
+        var line = Assert.Single(demo.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"port {port}", line, StringComparison.Ordinal);
+        Assert.Contains("--port 0", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", demo.Stdout + demo.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", demo.Stdout + demo.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("unknown scenario 'istio'", "--scenario", "istio")]
+    [InlineData("--port takes a number", "--port", "http")]
+    [InlineData("--port takes a number", "--port", "70000")]
+    [InlineData("--port needs a value", "--port")]
+    [InlineData("unknown argument '--verbose'", "--verbose")]
+    public async Task Demo_BadArguments_PrintTheUsageAndExitTwo(string problem, params string[] args)
+    {
+        using var demo = SampleProcess.Start("Demo", args);
+        var exit = await demo.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, exit?.ExitCode);
+        Assert.StartsWith("demo: " + problem, demo.Stderr, StringComparison.Ordinal);
+        Assert.Contains("usage: dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]", demo.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", demo.Stdout + demo.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, demo.Stdout);
+    }
+
+    /// <summary>The gateway's and every instance's port, from the lines the demo prints at start.</summary>
+    private static List<int> PortsOf(string output)
+        => [.. System.Text.RegularExpressions.Regex.Matches(output, @"http://127\.0\.0\.1:(\d+)/?\s*$|gateway on http://127\.0\.0\.1:(\d+)/", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(static m => int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .Distinct()];
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Lanes.EndToEnd.Tests.Samples;
+
+/// <summary>
+/// A sample program (samples/Demo, Gateway, QuickStart) run as a child process from its build output, as a user runs
+/// it: output read as it comes, POSIX signals sent with <c>kill(2)</c>, killed on dispose if still alive.
+/// </summary>
+internal sealed partial class SampleProcess : IDisposable
+{
+    public const int SigInt = 2;
+    public const int SigTerm = 15;
+
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly Lock _gate = new();
+
+    private SampleProcess(Process process) => _process = process;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts <c>dotnet &lt;sample&gt;.dll args</c> in the sample's output folder (so its appsettings.json is found).</summary>
+    public static SampleProcess Start(string sample, params string[] args)
+    {
+        var dll = typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "Sample:" + sample).Value!;
+        Assert.True(File.Exists(dll), $"{dll} is not built");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        var sampleProcess = new SampleProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        sampleProcess._process.OutputDataReceived += (_, e) => sampleProcess.Append(sampleProcess._stdout, e.Data);
+        sampleProcess._process.ErrorDataReceived += (_, e) => sampleProcess.Append(sampleProcess._stderr, e.Data);
+        sampleProcess._process.Start();
+        sampleProcess._process.BeginOutputReadLine();
+        sampleProcess._process.BeginErrorReadLine();
+        return sampleProcess;
+    }
+
+    /// <summary>Waits until standard output has a match for <paramref name="pattern"/> and returns it; fails if the process ends first.</summary>
+    public async Task<Match> WaitForOutputAsync(string pattern, TimeSpan? timeout = null)
+    {
+        var regex = new Regex(pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            var match = regex.Match(Stdout);
+            if (match.Success)
+            {
+                return match;
+            }
+
+            if (_process.HasExited)
+            {
+                await _process.WaitForExitAsync();             // drains the output
+                match = regex.Match(Stdout);
+                Assert.True(match.Success, $"exited ({_process.ExitCode}) before printing /{pattern}/\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+                return match;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"no /{pattern}/ within the timeout\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        return Match.Empty;
+    }
+
+    /// <summary>Sends a POSIX signal to the process.</summary>
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+
+    /// <summary>Waits for the exit and returns its code and how long it took; null when it did not exit in time.</summary>
+    public async Task<(int ExitCode, TimeSpan Elapsed)?> WaitForExitAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+
+        return (_process.ExitCode, clock.Elapsed);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(5000);
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(StringBuilder text, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            text.Append(line).Append('\n');
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
