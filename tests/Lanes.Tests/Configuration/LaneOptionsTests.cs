@@ -167,6 +167,20 @@ public class LaneOptionsTests
     }
 
     [Fact]
+    public void AddLanes_ReadmeNsfSectionBesideMSpiderCode_CodeWinsAndTheMixFailsOnTheDefault()
+    {
+        // The README's "Code and configuration" paragraph: the section's allow-list stays, the code's preset wins.
+        using var provider = Build(
+            new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf", ["Lanes:KnownLanes:0"] = "dev1", ["Lanes:KnownLanes:1"] = "dev2" },
+            o => o.UsePreset(LanePresets.MSpider));
+
+        var options = provider.GetRequiredService<IOptionsMonitor<LaneOptions>>();
+        var error = Assert.Throws<OptionsValidationException>(() => options.CurrentValue);
+
+        Assert.Contains("Lanes:DefaultLane 'green' is not in Lanes:KnownLanes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_DefaultLaneNotKnown_Fails()
     {
         using var provider = Build(new Dictionary<string, string?>

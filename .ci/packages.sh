@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Packs every Lanes package as CI would (CI=true: deterministic, path-mapped), checks the packages themselves
+# (tests/Lanes.Packaging.Tests: metadata, symbols and Source Link, dependencies such as Lanes.Grpc without
+# ASP.NET Core), then builds the README's snippets against them (.ci/readme-snippets.sh).
+#
+#   bash .ci/packages.sh [OUTPUT_DIR]        (default: artifacts/packages)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/artifacts/packages}"
+rm -rf "$out"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+# Lanes.Packages.slnf lists every project under src/; the packaging tests fail if one is missing.
+CI=true dotnet pack "$root/Lanes.Packages.slnf" -c Release -o "$out" -nologo -v q -clp:NoSummary
+echo "packed: $(cd "$out" && ls ./*.nupkg | xargs -n1 basename | tr '\n' ' ')"
+
+LANES_PACKAGES="$out" dotnet test "$root/tests/Lanes.Packaging.Tests/Lanes.Packaging.Tests.csproj" -nologo
+bash "$root/.ci/readme-snippets.sh" "$out"

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the README's code against the packed packages, as a user who copies it would.
+#
+#   bash .ci/readme-snippets.sh PACKAGES_DIR [README]
+#
+# Every block marked in the README with
+#   <!-- snippet: NAME (web|console) ... -->
+# followed by a ```bash block of `dotnet add package X` lines and a ```csharp block becomes its own project in a
+# folder outside this repository (so none of its Directory.*.props apply): the SDK the marker names (web:
+# Microsoft.NET.Sdk.Web, console: Microsoft.NET.Sdk), a PackageReference per `dotnet add package` line (Lanes
+# packages at the packed version, from PACKAGES_DIR only; others at the version Directory.Packages.props pins, from
+# nuget.org), and the C# block as Program.cs. Restored into a fresh packages folder, so a stale Lanes package in
+# the machine's NuGet cache cannot hide a break. Warnings are errors. Exits non-zero when any snippet fails.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [README]}" && pwd)"
+readme="${2:-$root/README.md}"
+version="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProperty:Version)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cat > "$work/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="lanes-local" value="$packages" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+  <packageSourceMapping>
+    <packageSource key="lanes-local"><package pattern="Lanes" /><package pattern="Lanes.*" /></packageSource>
+    <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+  </packageSourceMapping>
+</configuration>
+XML
+# Nothing of the repository's build settings reaches the consumers.
+printf '<Project />\n' > "$work/Directory.Build.props"
+printf '<Project />\n' > "$work/Directory.Build.targets"
+printf '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup></Project>\n' > "$work/Directory.Packages.props"
+
+# Split the README into snippets: NAME KIND, then the package names, then the code, per folder.
+awk -v out="$work" '
+  /<!-- snippet: / {
+    match($0, /snippet: [A-Za-z0-9_-]+ \((web|console)\)/)
+    if (RSTART == 0) { print "README: bad snippet marker: " $0 > "/dev/stderr"; exit 2 }
+    spec = substr($0, RSTART + 9, RLENGTH - 9); split(spec, parts, " ")
+    name = parts[1]; kind = parts[2]; gsub(/[()]/, "", kind)
+    dir = out "/" name; system("mkdir -p \"" dir "\"")
+    print kind > (dir "/kind"); close(dir "/kind")
+    printf "" > (dir "/packages"); state = "want-bash"; names = names " " name; next
+  }
+  state == "want-bash" && /^```bash/ { state = "bash"; next }
+  state == "bash" && /^```/ { state = "want-csharp"; next }
+  state == "bash" && /dotnet add package/ { print $4 >> (dir "/packages"); next }
+  state == "want-csharp" && /^```csharp/ { state = "csharp"; printf "" > (dir "/Program.cs"); next }
+  state == "csharp" && /^```/ { state = ""; close(dir "/Program.cs"); close(dir "/packages"); next }
+  state == "csharp" { print >> (dir "/Program.cs") }
+  END {
+    if (state != "") { print "README: snippet " name " has no closed ```bash and ```csharp blocks" > "/dev/stderr"; exit 2 }
+    print names > (out "/names")
+  }' "$readme"
+
+names="$(cat "$work/names")"
+[ -n "${names// }" ] || { echo "README: no snippet markers found" >&2; exit 2; }
+status=0
+for name in $names; do
+  dir="$work/$name"
+  sdk=Microsoft.NET.Sdk; [ "$(cat "$dir/kind")" = web ] && sdk=Microsoft.NET.Sdk.Web
+  refs=""
+  while read -r package; do
+    [ -n "$package" ] || continue
+    case "$package" in
+      Lanes|Lanes.*) v="$version" ;;
+      *) v="$(sed -n "s/.*PackageVersion Include=\"$package\" Version=\"\([^\"]*\)\".*/\1/p" "$root/Directory.Packages.props")"
+         [ -n "$v" ] || { echo "snippet $name: $package is not pinned in Directory.Packages.props" >&2; status=1; continue 2; } ;;
+    esac
+    refs="$refs    <PackageReference Include=\"$package\" Version=\"$v\" />"$'\n'
+  done < "$dir/packages"
+  cat > "$dir/$name.csproj" <<XML
+<Project Sdk="$sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+$refs  </ItemGroup>
+</Project>
+XML
+  echo "README snippet '$name' ($sdk; $(tr '\n' ' ' < "$dir/packages")) against Lanes $version from $packages"
+  if ! dotnet build "$dir/$name.csproj" --packages "$work/packages" -v q -nologo -clp:NoSummary; then
+    echo "README snippet '$name' does not compile against the packed packages (the code is $dir/Program.cs, extracted from $readme)" >&2
+    status=1
+  fi
+done
+exit $status

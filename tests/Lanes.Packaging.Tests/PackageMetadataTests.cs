@@ -1,0 +1,146 @@
+using System.Reflection.Metadata;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Lanes.Packaging.Tests;
+
+/// <summary>
+/// What a user trusts a package by: one version for all, readme, licence, description, tags, the repository at the
+/// built commit, a symbols package whose PDBs map their sources to that repository (Source Link) and embed what git
+/// does not track, deterministic paths; and seams between packages that a user can see in the nuspec.
+/// </summary>
+public sealed partial class PackageMetadataTests
+{
+    private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
+    private static readonly Guid EmbeddedSourceKind = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
+
+    [Fact]
+    public void EverySourceProject_IsPacked_AtTheOneVersionSetInDirectoryBuildProps()
+    {
+        var version = PackedPackages.BuildProperty("Version");
+
+        Assert.Equal(PackedPackages.ExpectedIds, PackedPackages.Packages.Select(static p => p.Id).Order(StringComparer.Ordinal));
+        Assert.All(PackedPackages.Packages, p => Assert.Equal(version, p.Version));
+    }
+
+    [Fact]
+    public void EveryPackage_HasReadmeLicenceDescriptionAndItsOwnTags()
+    {
+        Assert.All(PackedPackages.Packages, static p =>
+        {
+            Assert.Equal("README.md", p.Value("readme"));
+            Assert.Contains("README.md", p.Entries);
+            Assert.Equal("MIT", p.Value("license"));
+            Assert.False(string.IsNullOrWhiteSpace(p.Value("description")), p.Id);
+            var tags = p.Value("tags")!.Split(' ');
+            Assert.Contains("lanes", tags);
+            Assert.True(tags.Length > 5, $"{p.Id} has only the shared tags: {string.Join(' ', tags)}");
+            Assert.Contains($"lib/net10.0/{p.Id}.dll", p.Entries);
+            Assert.Contains($"lib/net10.0/{p.Id}.xml", p.Entries);           // XML docs for IntelliSense
+        });
+        Assert.Equal(PackedPackages.Packages.Count, PackedPackages.Packages.Select(static p => p.Value("tags")).Distinct().Count());
+    }
+
+    [Fact]
+    public void EveryPackage_NamesTheRepositoryAtTheBuiltCommit()
+    {
+        var url = PackedPackages.BuildProperty("LanesRepositoryUrl");
+
+        Assert.All(PackedPackages.Packages, p =>
+        {
+            var repository = p.Element("repository");
+            Assert.NotNull(repository);
+            Assert.Equal("git", (string?)repository.Attribute("type"));
+            Assert.Equal(url, (string?)repository.Attribute("url"));
+            Assert.Matches("^[0-9a-f]{40}$", (string?)repository.Attribute("commit"));
+            Assert.Equal(url, p.Value("projectUrl"));
+        });
+    }
+
+    [Fact]
+    public void EveryPackage_HasASymbolsPackage_WhosePdbLinksSourcesToTheRepositoryAndEmbedsUntrackedOnes()
+    {
+        var url = new Uri(PackedPackages.BuildProperty("LanesRepositoryUrl"));
+        var raw = $"https://raw.githubusercontent.com{url.AbsolutePath.TrimEnd('/')}/";
+
+        Assert.All(PackedPackages.Packages, p =>
+        {
+            Assert.True(File.Exists(p.SymbolsFile), $"no {Path.GetFileName(p.SymbolsFile)}");
+            var commit = (string)p.Element("repository")!.Attribute("commit")!;
+            using var zip = ZipFile.OpenRead(p.SymbolsFile);
+            var entry = zip.GetEntry($"lib/net10.0/{p.Id}.pdb");
+            Assert.NotNull(entry);
+            using var pdbStream = new MemoryStream();
+            using (var s = entry.Open())
+            {
+                s.CopyTo(pdbStream);
+            }
+
+            pdbStream.Position = 0;
+            using var provider = MetadataReaderProvider.FromPortablePdbStream(pdbStream);
+            var pdb = provider.GetMetadataReader();
+            var sourceLink = Assert.Single(Blobs(pdb, EntityHandle.ModuleDefinition, SourceLinkKind));
+            Assert.Equal($"{{\"documents\":{{\"/_/*\":\"{raw}{commit}/*\"}}}}", Encoding.UTF8.GetString(sourceLink));
+
+            // Deterministic (ContinuousIntegrationBuild): every path is mapped to /_/, none is this machine's.
+            var documents = pdb.Documents.Select(h => pdb.GetString(pdb.GetDocument(h).Name)).ToArray();
+            Assert.NotEmpty(documents);
+            Assert.All(documents, static d => Assert.StartsWith("/_/", d, StringComparison.Ordinal));
+
+            // Files git does not track (generated under obj/) travel inside the PDB.
+            var embedded = pdb.Documents.Where(h => Blobs(pdb, h, EmbeddedSourceKind).Any())
+                .Select(h => pdb.GetString(pdb.GetDocument(h).Name)).ToArray();
+            Assert.Contains(embedded, static d => d.Contains("/obj/", StringComparison.Ordinal));
+            Assert.DoesNotContain(embedded, static d => !d.Contains("/obj/", StringComparison.Ordinal));
+        });
+    }
+
+    [Fact]
+    public void LanesGrpc_IsClientOnly_DependsOnNothingFromAspNetCore()
+    {
+        var grpc = PackedPackages.Get("Lanes.Grpc");
+
+        Assert.Empty(grpc.FrameworkReferences);
+        Assert.Equal(["Grpc.Net.Client", "Grpc.Net.ClientFactory", "Lanes"], grpc.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void LanesGrpcAspNetCore_IsTheServerHalf()
+    {
+        var server = PackedPackages.Get("Lanes.Grpc.AspNetCore");
+
+        Assert.Equal(["Microsoft.AspNetCore.App"], server.FrameworkReferences);
+        Assert.Contains(server.Dependencies, static d => d.Id == "Grpc.AspNetCore.Server");
+        Assert.Contains(server.Dependencies, static d => d.Id == "Lanes.AspNetCore");
+        Assert.DoesNotContain(server.Dependencies, static d => d.Id == "Lanes.Grpc");
+    }
+
+    [Fact]
+    public void LanesPackages_DependOnEachOtherAtTheirOwnVersion_AndCoreNeedsNoAspNetCore()
+    {
+        var version = PackedPackages.BuildProperty("Version");
+
+        Assert.All(PackedPackages.Packages, p => Assert.All(
+            p.Dependencies.Where(static d => LanesId().IsMatch(d.Id)),
+            d => Assert.Equal(version, d.Version)));
+        Assert.Empty(PackedPackages.Get("Lanes").FrameworkReferences);
+        Assert.Empty(PackedPackages.Get("Lanes.Http").FrameworkReferences);
+        Assert.Empty(PackedPackages.Get("Lanes.OpenTelemetry").FrameworkReferences);
+    }
+
+    private static IEnumerable<byte[]> Blobs(MetadataReader pdb, EntityHandle parent, Guid kind)
+    {
+        foreach (var handle in pdb.GetCustomDebugInformation(parent))
+        {
+            var info = pdb.GetCustomDebugInformation(handle);
+            if (pdb.GetGuid(info.Kind) == kind)
+            {
+                yield return pdb.GetBlobBytes(info.Value);
+            }
+        }
+    }
+
+    [GeneratedRegex("^Lanes(\\..+)?$")]
+    private static partial Regex LanesId();
+}
