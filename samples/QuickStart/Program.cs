@@ -1,5 +1,6 @@
 // Lanes quick start: two services on loopback, A calls B over HttpClient. A few requests go to A with
 // different lane headers; each hop reports the lane it saw. Exits 1 if any hop saw something unexpected.
+// With --serve it then keeps both services up until Ctrl+C or SIGTERM (exit 0).
 using Lanes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -60,6 +61,20 @@ foreach (var (name, header, value, expected) in cases)
 
 Console.WriteLine();
 Console.WriteLine(failures == 0 ? "Every hop saw the expected lane." : $"{failures} row(s) differ from the expectation.");
+if (args.Contains("--serve"))
+{
+    Console.WriteLine($"Serving; try: curl -H 'x-mspider-laneid: yellow' {AddressOf(serviceA)}   (Ctrl+C or SIGTERM to stop)");
+    try
+    {
+        await Task.Delay(Timeout.Infinite, stopping);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine("Stopped.");
+        return 0;
+    }
+}
+
 return failures == 0 ? 0 : 1;
 
 static string Describe(Hop? hop) => hop is null ? "(no answer)" : $"{hop.Lane ?? "(none)"} ({hop.Source})";

@@ -32,17 +32,25 @@ public sealed class SampleStopTests
     [Theory]
     [InlineData(SampleProcess.SigTerm)]
     [InlineData(SampleProcess.SigInt)]
-    public async Task QuickStart_SignalWhileRunning_StopsWithExitZero(int signal)
+    public async Task QuickStart_Serving_StopsOnSignalWithExitZero(int signal)
     {
-        using var quickStart = SampleProcess.Start("QuickStart");
-        await quickStart.WaitForOutputAsync("^Lanes quick start");    // both services are up and own their signal handlers
+        using var quickStart = SampleProcess.Start("QuickStart", "--serve");
+        var address = (await quickStart.WaitForOutputAsync(@"^Serving; try: curl -H 'x-mspider-laneid: yellow' (http://127\.0\.0\.1:\d+/)")).Groups[1].Value;
+        Assert.Contains("Every hop saw the expected lane.", quickStart.Stdout, StringComparison.Ordinal);
+        using (var client = new HttpClient())
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, address);
+            request.Headers.Add("x-mspider-laneid", "yellow");
+            using var response = await client.SendAsync(request);
+            Assert.Contains("\"lane\":\"yellow\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
         quickStart.Signal(signal);
         var exit = await quickStart.WaitForExitAsync(StopWithin);
 
-        // Either the signal arrived between two requests (it says so) or after the last one; killed would be 130/143.
         Assert.True(exit is not null, $"still running {StopWithin.TotalSeconds} s after signal {signal}\n{quickStart.Stdout}");
         Assert.Equal(0, exit.Value.ExitCode);
+        Assert.EndsWith("Stopped.\n", quickStart.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", quickStart.Stderr, StringComparison.Ordinal);
     }
 }
