@@ -68,7 +68,7 @@ public class BaggageBenchmarks
         return carrier["baggage"];
     }
 
-    [Benchmark(Description = "serialise: Lanes OutboundBaggage.Merge")]
+    [Benchmark(Description = "serialise: Lanes OutboundBaggage.Build")]
     [BenchmarkCategory("serialise")]
-    public string? SerialiseLanes() => OutboundBaggage.Merge("x-mspider-lane", "yellow", StringValues.Empty, _others, activity: null, runtime: null);
+    public string? SerialiseLanes() => OutboundBaggage.Build("x-mspider-lane", "yellow", StringValues.Empty, frame: null, _others, runtimeOutput: null, maxLength: 63);
 }

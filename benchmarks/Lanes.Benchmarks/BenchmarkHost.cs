@@ -1,6 +1,7 @@
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Resolution;
+using Lanes.Routing;
 using Lanes.Tracing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,10 +14,13 @@ internal static class BenchmarkHost
     {
         var options = new LaneOptions().UsePreset(LanePresets.MSpider);
         options.EnableBaggage = baggage;
-        var settings = LaneSettings.Create(options);
-        var resolver = new LaneResolver(settings, new LaneTraceCache(settings.TraceCacheSize), new LanesMetrics(settings), NullLogger<LaneResolver>.Instance);
+        var settings = new LaneSettingsHolder(LaneSettings.Create(options));
+        var resolver = new LaneResolver(settings, new LaneTraceCache(settings.Current.TraceCacheSize), new LanesMetrics(settings), NullLogger<LaneResolver>.Instance);
         return new LanePropagator(settings, resolver, NullLogger<LanePropagator>.Instance);
     }
+
+    /// <summary>The routing and metric-attribute reporter over <paramref name="propagator"/>'s metrics.</summary>
+    public static LaneTelemetry Telemetry(LanePropagator propagator) => new(propagator.Resolver.Metrics, NullLogger<LaneTelemetry>.Instance);
 
     /// <summary>The innermost handler of every outbound benchmark: answers at once, sends nothing.</summary>
     public sealed class Terminal : HttpMessageHandler

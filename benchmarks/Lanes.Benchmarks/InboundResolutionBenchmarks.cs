@@ -42,7 +42,7 @@ public class InboundResolutionBenchmarks
 
     private string? Resolve(IHeaderDictionary headers)
     {
-        var reader = new RequestHeaderReader(headers);
+        var reader = new HttpHeadersLaneReader(headers);
         return _resolver.Resolve(ref reader).Lane;
     }
 }

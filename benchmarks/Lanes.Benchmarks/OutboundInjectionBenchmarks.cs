@@ -22,8 +22,8 @@ public class OutboundInjectionBenchmarks
         var options = new HeaderPropagationMessageHandlerOptions();
         options.Headers.Add("x-mspider-lane");
         _headerPropagation = new HttpMessageInvoker(new HeaderPropagationMessageHandler(options, _values) { InnerHandler = new BenchmarkHost.Terminal() });
-        _lanes = new HttpMessageInvoker(new LanePropagationHandler(BenchmarkHost.CreatePropagator()) { InnerHandler = new BenchmarkHost.Terminal() });
-        _lanesNoBaggage = new HttpMessageInvoker(new LanePropagationHandler(BenchmarkHost.CreatePropagator(baggage: false)) { InnerHandler = new BenchmarkHost.Terminal() });
+        _lanes = new HttpMessageInvoker(new LanePropagationHandler(BenchmarkHost.CreatePropagator(), BenchmarkHost.Telemetry(BenchmarkHost.CreatePropagator())) { InnerHandler = new BenchmarkHost.Terminal() });
+        _lanesNoBaggage = new HttpMessageInvoker(new LanePropagationHandler(BenchmarkHost.CreatePropagator(baggage: false), BenchmarkHost.Telemetry(BenchmarkHost.CreatePropagator())) { InnerHandler = new BenchmarkHost.Terminal() });
 
         // The ambient state each library reads: HeaderPropagation's captured headers, Lanes' current lane.
         _values.Headers = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase) { ["x-mspider-lane"] = "yellow" };

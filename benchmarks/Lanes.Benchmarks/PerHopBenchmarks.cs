@@ -37,10 +37,10 @@ public class PerHopBenchmarks
 
         _headerPropagationInboundOnly = new HeaderPropagationMiddleware(static _ => Task.CompletedTask, Options.Create(options), new HeaderPropagationValues());
         var inboundPropagator = BenchmarkHost.CreatePropagator();
-        _lanesInboundOnly = new LanesMiddleware(static _ => Task.CompletedTask, inboundPropagator.Resolver, NullLogger<LanesMiddleware>.Instance);
+        _lanesInboundOnly = new LanesMiddleware(static _ => Task.CompletedTask, inboundPropagator.Resolver, BenchmarkHost.Telemetry(inboundPropagator), NullLogger<LanesMiddleware>.Instance);
         var plain = new HttpMessageInvoker(new BenchmarkHost.Terminal());
         _headerPropagationPlainCall = new HeaderPropagationMiddleware(ctx => CallAsync(plain), Options.Create(options), new HeaderPropagationValues());
-        _lanesPlainCall = new LanesMiddleware(ctx => CallAsync(plain), inboundPropagator.Resolver, NullLogger<LanesMiddleware>.Instance);
+        _lanesPlainCall = new LanesMiddleware(ctx => CallAsync(plain), inboundPropagator.Resolver, BenchmarkHost.Telemetry(inboundPropagator), NullLogger<LanesMiddleware>.Instance);
         _lanes = CreateLanes(baggage: true);
         _lanesNoBaggage = CreateLanes(baggage: false);
     }
@@ -78,8 +78,9 @@ public class PerHopBenchmarks
     private static LanesMiddleware CreateLanes(bool baggage)
     {
         var propagator = BenchmarkHost.CreatePropagator(baggage);
-        var invoker = new HttpMessageInvoker(new LanePropagationHandler(propagator) { InnerHandler = new BenchmarkHost.Terminal() });
-        return new LanesMiddleware(ctx => CallAsync(invoker), propagator.Resolver, NullLogger<LanesMiddleware>.Instance);
+        var telemetry = BenchmarkHost.Telemetry(propagator);
+        var invoker = new HttpMessageInvoker(new LanePropagationHandler(propagator, telemetry) { InnerHandler = new BenchmarkHost.Terminal() });
+        return new LanesMiddleware(ctx => CallAsync(invoker), propagator.Resolver, telemetry, NullLogger<LanesMiddleware>.Instance);
     }
 
     private static DefaultHttpContext NewContext()

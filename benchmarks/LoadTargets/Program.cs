@@ -78,7 +78,7 @@ switch (mode)
         {
             if (mode == "lanes")
             {
-                pipeline.UseLanes();
+                pipeline.UseLaneSubsets();
             }
 
             pipeline.UseSessionAffinity();

@@ -142,7 +142,7 @@ public sealed class BookinfoCluster : IAsyncDisposable
         var app = builder.Build();
         app.MapReverseProxy(static proxy =>
         {
-            proxy.UseLanes();
+            proxy.UseLaneSubsets();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -14,7 +14,7 @@ if (app.Configuration.GetValue<bool>("LanesAdmin:Enabled"))
 
 app.MapReverseProxy(proxy =>
 {
-    proxy.UseLanes();
+    proxy.UseLaneSubsets();
     proxy.UseSessionAffinity();
     proxy.UseLoadBalancing();
     proxy.UsePassiveHealthChecks();

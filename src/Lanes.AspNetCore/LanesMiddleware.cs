@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Lanes.Configuration;
 using Lanes.Resolution;
+using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -10,38 +10,37 @@ namespace Lanes.AspNetCore;
 /// Resolves the lane of every request (DESIGN 3), makes it current in <see cref="LaneContext"/> for the rest of
 /// the pipeline, tags the server <see cref="Activity"/> with <c>lane</c> and <c>lane.source</c>, and puts the
 /// lane in the logging scope. Answers 400 <c>application/problem+json</c> only where a policy rejects.
-/// Bad input never throws out of here and is never echoed.
+/// Bad input never throws out of here and is never echoed. A request an earlier entry already resolved (the
+/// gateway's: <see cref="ILaneFeature"/>) passes through untouched.
 /// </summary>
 internal sealed class LanesMiddleware
 {
-    internal const string LaneTag = LaneRequestPipeline.LaneTag;
-    internal const string LaneSourceTag = LaneRequestPipeline.LaneSourceTag;
-
     private readonly RequestDelegate _next;
     private readonly LaneResolver _resolver;
-    private readonly LaneSettings _settings;
+    private readonly LaneTelemetry _telemetry;
     private readonly ILogger _logger;
 
-    public LanesMiddleware(RequestDelegate next, LaneResolver resolver, ILogger<LanesMiddleware> logger)
+    public LanesMiddleware(RequestDelegate next, LaneResolver resolver, LaneTelemetry telemetry, ILogger<LanesMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(logger);
         _next = next;
         _resolver = resolver;
-        _settings = resolver.Settings;
+        _telemetry = telemetry;
         _logger = logger;
     }
 
     public Task InvokeAsync(HttpContext context)
     {
-        var reader = new RequestHeaderReader(context.Request.Headers);
-        var resolution = _resolver.Resolve(ref reader);
-        if (resolution.IsRejected)
+        if (context.Features.Get<ILaneFeature>() is not null)
         {
-            return LaneRequestPipeline.WriteRejectionAsync(context, _settings, resolution.Rejection);
+            return _next(context);
         }
 
-        return LaneRequestPipeline.RunAsync(context, _next, resolution, _logger);
+        var reader = new HttpHeadersLaneReader(context.Request.Headers);
+        var resolution = _resolver.Resolve(ref reader);
+        return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger);
     }
 }

@@ -1,18 +1,19 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Lanes.W3C;
+using Lanes.Resolution;
 using Microsoft.Extensions.Primitives;
 
 namespace Lanes.Grpc;
 
 /// <summary>
 /// Adds the current lane to every outgoing gRPC call (unary, blocking unary, client streaming, server streaming,
-/// duplex): the canonical header as metadata and, with baggage on, one <c>baggage</c> member merged with the call's
-/// own <c>baggage</c>, OpenTelemetry <c>Baggage.Current</c> and the Activity baggage the runtime would send. A lane
-/// entry the caller put in the call's metadata is kept and is the lane the member repeats. The caller's
-/// <see cref="Metadata"/> is never modified (it may be shared between calls): a copy carries the lane. Deadlines,
-/// cancellation, write options and other entries are passed on as they were. With no lane, nothing is added.
+/// duplex) through the one outbound pipeline (<see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier)"/>): the
+/// canonical header as metadata and, with baggage on, one <c>baggage</c> value, the lane member first, merged with the
+/// call's own <c>baggage</c>, the inbound request's members, OpenTelemetry <c>Baggage.Current</c> and the Activity
+/// baggage the runtime would send. A lane entry the caller put in the call's metadata is kept and is the lane the
+/// member repeats (and the lane the <c>lanes</c> balancer routes by). The caller's <see cref="Metadata"/> is never
+/// modified (it may be shared between calls): a copy carries the lane. Deadlines, cancellation, write options and
+/// other entries are passed on as they were. With no lane, nothing is added.
 /// </summary>
 public sealed class LaneClientInterceptor : Interceptor
 {
@@ -54,54 +55,85 @@ public sealed class LaneClientInterceptor : Interceptor
         where TRequest : class
         where TResponse : class
     {
-        var settings = _propagator.Settings;
-        var existing = context.Options.Headers;
-        var headerKey = settings.Header.ToLowerInvariant();
-        var callerSet = existing?.Get(headerKey);
-        if (callerSet is { IsBinary: true } || !_propagator.TryGetCallLane(callerSet?.Value, out var lane))
-        {
-            // Nothing to send, or the caller's own entry is not a valid lane: the call goes as the caller made it.
-            return context;
-        }
+        var headers = new MetadataLaneCarrier(context.Options.Headers);
+        _propagator.InjectCall(ref headers);
+        return headers.Copy is null
+            ? context
+            : new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers.Copy));
+    }
 
-        var headers = new Metadata();
-        var baggageKey = settings.BaggageKey;
-        var baggage = StringValues.Empty;
-        if (existing is not null)
+    /// <summary>
+    /// A call's metadata as a Lanes carrier that never modifies the caller's <see cref="Metadata"/>: the first write copies
+    /// it, and the call goes out with the copy. gRPC keys are lower case; binary entries are neither read nor written.
+    /// </summary>
+    private struct MetadataLaneCarrier(Metadata? original) : ILaneCarrier
+    {
+        public Metadata? Copy { get; private set; }
+
+        private readonly Metadata? Current => Copy ?? original;
+
+        public readonly StringValues GetValues(string name)
         {
-            foreach (var entry in existing)
+            var metadata = Current;
+            if (metadata is null)
             {
-                if (baggageKey is not null && !entry.IsBinary && string.Equals(entry.Key, BaggageParser.HeaderName, StringComparison.Ordinal))
-                {
-                    baggage = StringValues.Concat(baggage, entry.Value);
-                    continue;
-                }
-
-                headers.Add(entry);
+                return StringValues.Empty;
             }
-        }
 
-        if (callerSet is null)
-        {
-            headers.Add(headerKey, lane);
-        }
-
-        if (baggageKey is not null)
-        {
-            var merged = OutboundBaggage.Merge(baggageKey, lane, baggage, OpenTelemetry.Baggage.Current, Activity.Current, OutboundBaggage.RuntimePropagator());
-            if (merged is not null)
+            var key = name.ToLowerInvariant();
+            var values = StringValues.Empty;
+            foreach (var entry in metadata)
             {
-                headers.Add(BaggageParser.HeaderName, merged);
-            }
-            else
-            {
-                foreach (var value in baggage)
+                if (!entry.IsBinary && string.Equals(entry.Key, key, StringComparison.Ordinal))
                 {
-                    headers.Add(BaggageParser.HeaderName, value!);
+                    values = StringValues.Concat(values, entry.Value);
                 }
             }
+
+            return values;
         }
 
-        return new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers));
+        public void SetValue(string name, string value)
+        {
+            Remove(name);
+            Writable().Add(name.ToLowerInvariant(), value);
+        }
+
+        public void Remove(string name)
+        {
+            var key = name.ToLowerInvariant();
+            if (Current is not { } metadata || metadata.Get(key) is null)
+            {
+                return;
+            }
+
+            var copy = Writable();
+            for (var i = copy.Count - 1; i >= 0; i--)
+            {
+                if (!copy[i].IsBinary && string.Equals(copy[i].Key, key, StringComparison.Ordinal))
+                {
+                    copy.RemoveAt(i);
+                }
+            }
+        }
+
+        private Metadata Writable()
+        {
+            if (Copy is null)
+            {
+                var copy = new Metadata();
+                if (original is not null)
+                {
+                    foreach (var entry in original)
+                    {
+                        copy.Add(entry);
+                    }
+                }
+
+                Copy = copy;
+            }
+
+            return Copy;
+        }
     }
 }

@@ -3,6 +3,7 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client;
 using Lanes.Configuration;
+using Lanes.Routing;
 using Lanes.Grpc.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -56,7 +57,10 @@ public static class LaneGrpcChannel
         return ChannelCredentials.Insecure;
     }
 
-    /// <summary>The app's services when they hold the lane resolver and balancer; otherwise a small provider with just those two.</summary>
+    /// <summary>
+    /// The app's services when they hold the lane resolver and balancer; otherwise a view of them that adds the two
+    /// (nothing to dispose: no second container is built).
+    /// </summary>
     private static IServiceProvider WithRouting(IServiceProvider services)
     {
         if (services.GetService<IEnumerable<ResolverFactory>>()?.Any(static f => f is LaneGrpcResolverFactory) == true)
@@ -64,10 +68,28 @@ public static class LaneGrpcChannel
             return services;
         }
 
-        var routing = new ServiceCollection();
-        routing.AddSingleton(LanesGrpcClientBuilderExtensions.RequirePropagator(services));
-        routing.AddSingleton(services.GetRequiredService<Lanes.Diagnostics.LanesMetrics>());
-        LanesGrpcClientBuilderExtensions.AddLaneRoutingServices(routing);
-        return routing.BuildServiceProvider();
+        var propagator = LanesGrpcClientBuilderExtensions.RequirePropagator(services);
+        return new RoutingServices(
+            services,
+            [new LaneGrpcResolverFactory(propagator)],
+            [new LaneGrpcLoadBalancerFactory(propagator, services.GetRequiredService<LaneTelemetry>())]);
+    }
+
+    private sealed class RoutingServices(IServiceProvider inner, ResolverFactory[] resolvers, LoadBalancerFactory[] balancers) : IServiceProvider
+    {
+        public object? GetService(Type serviceType)
+        {
+            if (serviceType == typeof(IEnumerable<ResolverFactory>))
+            {
+                return resolvers;
+            }
+
+            if (serviceType == typeof(IEnumerable<LoadBalancerFactory>))
+            {
+                return balancers;
+            }
+
+            return inner.GetService(serviceType);
+        }
     }
 }

@@ -54,9 +54,9 @@ public static class LanesGrpcClientBuilderExtensions
     internal static void AddLaneRoutingServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, LaneGrpcResolverFactory>(
-            static sp => new LaneGrpcResolverFactory(RequirePropagator(sp).Settings)));
+            static sp => new LaneGrpcResolverFactory(RequirePropagator(sp))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, LaneGrpcLoadBalancerFactory>(
-            static sp => new LaneGrpcLoadBalancerFactory(RequirePropagator(sp), sp.GetRequiredService<Lanes.Diagnostics.LanesMetrics>())));
+            static sp => new LaneGrpcLoadBalancerFactory(RequirePropagator(sp), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>())));
     }
 
     internal static LanePropagator RequirePropagator(IServiceProvider services)

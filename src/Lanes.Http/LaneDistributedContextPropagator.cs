@@ -1,21 +1,36 @@
 using System.Diagnostics;
-using Lanes.W3C;
-using OpenTelemetry;
 
 namespace Lanes.Http;
 
 /// <summary>
-/// Wraps the runtime's <see cref="DistributedContextPropagator"/> so that every HttpClient whose handler
-/// injects trace context (<c>new HttpClient()</c>, third-party SDKs) also carries the current lane. The wrapped
-/// propagator keeps doing everything it did (traceparent, tracestate, baggage); the lane header is added after
-/// it, only when a lane is current and the request does not carry the header already; on an HttpRequestMessage the
-/// <c>baggage</c> lane member is merged into whatever the request holds by then.
+/// Wraps the runtime's <see cref="DistributedContextPropagator"/> so that every HttpClient whose handler injects trace
+/// context (<c>new HttpClient()</c>, third-party SDKs) also carries the current lane. The wrapped propagator keeps
+/// writing what it wrote (traceparent, tracestate) except <c>baggage</c> on an <see cref="HttpRequestMessage"/>: its
+/// value is handed to the one outbound pipeline, which writes the single <c>baggage</c> (lane member first, then that
+/// Activity baggage and the request's own members) and the lane header. On other carriers only the header is added.
 /// </summary>
-internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator, IWrappingPropagator
+internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator
 {
+    // Inject is synchronous: the original setter and the captured value live on the calling thread for its duration.
+    [ThreadStatic]
+    private static PropagatorSetterCallback? t_setter;
+
+    [ThreadStatic]
+    private static string? t_baggage;
+
+    private static readonly PropagatorSetterCallback s_withoutBaggage = static (carrier, key, value) =>
+    {
+        if (string.Equals(key, "baggage", StringComparison.OrdinalIgnoreCase))
+        {
+            t_baggage = value;
+            return;
+        }
+
+        t_setter?.Invoke(carrier, key, value);
+    };
+
     private readonly DistributedContextPropagator _inner;
     private readonly LanePropagator _lanes;
-    private readonly string _header;
     private readonly IReadOnlyCollection<string> _fields;
 
     public LaneDistributedContextPropagator(DistributedContextPropagator inner, LanePropagator lanes)
@@ -24,11 +39,10 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
         ArgumentNullException.ThrowIfNull(lanes);
         _inner = inner;
         _lanes = lanes;
-        _header = lanes.HeaderName;
         var fields = new List<string>(inner.Fields);
-        if (!fields.Contains(_header, StringComparer.OrdinalIgnoreCase))
+        if (!fields.Contains(lanes.HeaderName, StringComparer.OrdinalIgnoreCase))
         {
-            fields.Add(_header);
+            fields.Add(lanes.HeaderName);
         }
 
         _fields = fields.AsReadOnly();
@@ -40,23 +54,34 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
 
     public override void Inject(Activity? activity, object? carrier, PropagatorSetterCallback? setter)
     {
-        _inner.Inject(activity, carrier, setter);
-
         if (carrier is HttpRequestMessage request)
         {
-            // Runs last (after OpenTelemetry's listener and the inner propagator), so the request holds everything
-            // they wrote: merge the lane member into it. The inner propagator's output is already on the request.
-            _lanes.ApplyTo(request, runtime: null, Baggage.Current);
+            t_setter = setter;
+            t_baggage = null;
+            try
+            {
+                _inner.Inject(activity, carrier, s_withoutBaggage);
+            }
+            finally
+            {
+                t_setter = null;
+            }
+
+            var runtimeBaggage = t_baggage;
+            t_baggage = null;
+            var headers = new HttpRequestLaneCarrier(request.Headers);
+            _lanes.InjectCall(ref headers, runtimeBaggage is null
+                ? new LaneCallOptions { ExcludeActivityBaggage = true }
+                : new LaneCallOptions { RuntimeBaggage = runtimeBaggage });
             return;
         }
 
-        var lane = _lanes.GetOutboundLane();
-        if (setter is null || carrier is null || !_lanes.CanInject(lane))
+        _inner.Inject(activity, carrier, setter);
+        var lane = _lanes.OutboundLane;
+        if (setter is not null && carrier is not null && lane is not null)
         {
-            return;
+            setter(carrier, _lanes.HeaderName, lane);
         }
-
-        setter(carrier, _header, lane);
     }
 
     public override void ExtractTraceIdAndState(object? carrier, PropagatorGetterCallback? getter, out string? traceId, out string? traceState)

@@ -1,22 +1,29 @@
-using Lanes.W3C;
-using OpenTelemetry;
+using Lanes.Routing;
 
 namespace Lanes.Http;
 
 /// <summary>
-/// Adds the current lane (<see cref="LaneContext.Current"/>) to every outgoing request as the canonical header,
-/// unless the request already carries that header (application code set it: it is kept), and, with baggage on,
-/// exactly one <c>baggage</c> lane member merged with the other members (request, <c>Baggage.Current</c>, Activity
-/// baggage). With no lane, a lane this service would not accept, or no HttpContext at all, it sends nothing and never throws.
+/// Writes the current lane onto every outgoing request through the one outbound pipeline
+/// (<see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>): the canonical header unless the request
+/// carries it already (application code set it: it is kept and is the lane), and with baggage on exactly one
+/// <c>baggage</c> value, the lane member first. The runtime's DiagnosticsHandler runs after this handler and only
+/// adds <c>baggage</c> when it is absent, so the Activity baggage it would have sent is merged in here. With no lane,
+/// a lane this service would not accept, or no HttpContext at all, it sends nothing and never throws. With HttpClient
+/// metrics being collected, the lane is added to <c>http.client.request.duration</c> as <c>lane.name</c> (bounded).
 /// </summary>
 internal sealed class LanePropagationHandler : DelegatingHandler
 {
     private readonly LanePropagator _propagator;
+    private readonly LaneTelemetry _telemetry;
+    private readonly Action<System.Net.Http.Metrics.HttpMetricsEnrichmentContext> _enrich;
 
-    public LanePropagationHandler(LanePropagator propagator)
+    public LanePropagationHandler(LanePropagator propagator, LaneTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _propagator = propagator;
+        _telemetry = telemetry;
+        _enrich = Enrich;
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -33,11 +40,24 @@ internal sealed class LanePropagationHandler : DelegatingHandler
 
     private void Apply(HttpRequestMessage request)
     {
-        if (request is not null)
+        if (request is null)
         {
-            // The runtime's DiagnosticsHandler runs after this handler and only adds 'baggage' when it is absent,
-            // so what it would have sent (Activity baggage) is merged in here.
-            _propagator.ApplyTo(request, OutboundBaggage.RuntimePropagator(), Baggage.Current);
+            return;
+        }
+
+        var carrier = new HttpRequestLaneCarrier(request.Headers);
+        if (_propagator.InjectCall(ref carrier) is not null && HttpClientMetrics.DurationEnabled)
+        {
+            System.Net.Http.Metrics.HttpMetricsEnrichmentContext.AddCallback(request, _enrich);
+        }
+    }
+
+    private void Enrich(System.Net.Http.Metrics.HttpMetricsEnrichmentContext context)
+    {
+        var carrier = new HttpRequestLaneCarrier(context.Request.Headers);
+        if (_propagator.TryGetCallLane(carrier.GetValues(_propagator.HeaderName), out var lane))
+        {
+            context.AddCustomTag(LanesDiagnostics.LaneAttribute, _telemetry.MetricLane(lane));
         }
     }
 }

@@ -1,5 +1,6 @@
 using Lanes;
-using Lanes.Diagnostics;
+using Lanes.Routing;
+using Microsoft.Extensions.Logging;
 using Lanes.Http;
 using Lanes.Http.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,7 +18,7 @@ public static class LanesHttpClientBuilderExtensions
     public static IHttpClientBuilder AddLanePropagation(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetPropagator(sp)));
+        builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetPropagator(sp), sp.GetRequiredService<LaneTelemetry>()));
         return builder;
     }
 
@@ -32,11 +33,8 @@ public static class LanesHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton(static sp =>
-        {
-            var propagator = GetPropagator(sp);
-            return new LaneHttpRouter(propagator.Settings, sp.GetRequiredService<LanesMetrics>(), sp.GetRequiredService<TimeProvider>());
-        });
+        builder.Services.TryAddSingleton(static sp => new LaneHttpRouter(
+            GetPropagator(sp), sp.GetRequiredService<LaneTelemetry>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LaneHttpRouter>>()));
         builder.AddLanePropagation();
         builder.AddHttpMessageHandler(static sp => new LaneRoutingHandler(sp.GetRequiredService<LaneHttpRouter>(), GetPropagator(sp)));
         return builder;

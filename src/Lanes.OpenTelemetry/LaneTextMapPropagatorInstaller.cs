@@ -6,9 +6,10 @@ using OpenTelemetry.Context.Propagation;
 namespace Lanes.OpenTelemetry;
 
 /// <summary>
-/// When the host is starting, makes OpenTelemetry's default propagator <c>Composite(previous, Lanes)</c>, so the lane
-/// propagator runs after trace context and baggage; when the host has stopped, puts the previous one back if nobody
-/// replaced it meanwhile. The default propagator is process-wide, as in OpenTelemetry itself.
+/// When the host is starting, makes OpenTelemetry's default propagator <see cref="LaneBaggageWriter"/> over the previous
+/// one, so the lane runs after trace context and Lanes is the one writer of <c>baggage</c>; when the host has stopped,
+/// puts the previous one back if nobody replaced it meanwhile. The default propagator is process-wide, as in
+/// OpenTelemetry itself.
 /// </summary>
 internal sealed class LaneTextMapPropagatorInstaller(LaneTextMapPropagator lanes) : IHostedLifecycleService
 {
@@ -22,7 +23,7 @@ internal sealed class LaneTextMapPropagatorInstaller(LaneTextMapPropagator lanes
             // The SDK's static constructor sets the default (trace context + baggage); make sure it ran first.
             RuntimeHelpers.RunClassConstructor(typeof(Sdk).TypeHandle);
             _previous = Propagators.DefaultTextMapPropagator;
-            _installed = new CompositeTextMapPropagator([_previous, lanes]);
+            _installed = new LaneBaggageWriter(_previous, lanes);
             Sdk.SetDefaultTextMapPropagator(_installed);
         }
 

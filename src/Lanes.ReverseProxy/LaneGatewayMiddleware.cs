@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 using Lanes.AspNetCore;
-using Lanes.Configuration;
+using Lanes.Resolution;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Routing;
-using Lanes.Resolution;
+using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -13,13 +13,14 @@ namespace Lanes.ReverseProxy;
 /// The gateway's entry (DESIGN 7, steps 1 to 4), run before routing so route matches see the result: trust, alias
 /// normalisation, colouring rules, default lane. The request then carries only the canonical header, set to the
 /// lane (or no lane header at all), and the lane is current in <see cref="LaneContext"/>, tagged on the Activity
-/// and in the logging scope, as in every Lanes service.
+/// and in the logging scope, as in every Lanes service (<see cref="LaneRequests"/>). It sets <see cref="ILaneFeature"/>,
+/// so an <c>app.UseLanes()</c> later in the pipeline does not resolve or count the request again.
 /// </summary>
 internal sealed class LaneGatewayMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly LaneResolver _resolver;
-    private readonly LaneSettings _settings;
+    private readonly LaneTelemetry _telemetry;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
     private readonly ILogger _logger;
@@ -27,18 +28,20 @@ internal sealed class LaneGatewayMiddleware
     public LaneGatewayMiddleware(
         RequestDelegate next,
         LaneResolver resolver,
+        LaneTelemetry telemetry,
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
         ILogger<LaneGatewayMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(logger);
         _next = next;
         _resolver = resolver;
-        _settings = resolver.Settings;
+        _telemetry = telemetry;
         _config = config;
         _routing = routing;
         _logger = logger;
@@ -47,16 +50,17 @@ internal sealed class LaneGatewayMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var config = _config.Current;
+        var settings = _resolver.Settings;
         var headers = context.Request.Headers;
         LaneResolution resolution = default;
         if (config.Trust != LaneTrust.Ignore)
         {
-            var reader = new RequestHeaderReader(headers);
+            var reader = new HttpHeadersLaneReader(headers);
             resolution = _resolver.ResolveClient(ref reader);
             if (resolution.IsRejected)
             {
                 _resolver.Record(resolution);
-                return LaneRequestPipeline.WriteRejectionAsync(context, _settings, resolution.Rejection);
+                return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
             }
 
             if (config.Trust == LaneTrust.AcceptDeclared && resolution.Lane is not null && !_routing.IsDeclaredAnywhere(resolution.Lane))
@@ -79,25 +83,29 @@ internal sealed class LaneGatewayMiddleware
         _resolver.Record(resolution);
         if (resolution.IsRejected)
         {
-            return LaneRequestPipeline.WriteRejectionAsync(context, _settings, resolution.Rejection);
+            return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
         }
 
         // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
-        foreach (var alias in _settings.Aliases)
+        foreach (var alias in settings.Aliases)
         {
             headers.Remove(alias);
         }
 
         if (resolution.Lane is null)
         {
-            headers.Remove(_settings.Header);
+            headers.Remove(settings.Header);
         }
         else
         {
-            headers[_settings.Header] = resolution.Lane;
+            headers[settings.Header] = resolution.Lane;
         }
 
-        return LaneRequestPipeline.RunAsync(context, _next, resolution, _logger);
+        context.Features.Set<ILaneFeature>(new LaneFeature(resolution));
+
+        // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
+        // there), so the frame does not hold it again.
+        return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
     }
 
     private string? Colour(HttpContext context, LaneGatewayConfig config, bool hasLane)
@@ -130,5 +138,10 @@ internal sealed class LaneGatewayMiddleware
         }
 
         return null;
+    }
+
+    private sealed class LaneFeature(LaneResolution resolution) : ILaneFeature
+    {
+        public LaneResolution Resolution { get; } = resolution;
     }
 }

@@ -1,4 +1,4 @@
-using Lanes.Configuration;
+using Lanes;
 using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Routing;
@@ -26,7 +26,7 @@ public static class LanesAdminEndpointRouteBuilderExtensions
             throw new InvalidOperationException("Lanes is not registered for the reverse proxy: call services.AddReverseProxy().AddLanes() before MapLanesAdmin().");
         }
 
-        return endpoints.MapGet(pattern, static (LaneSettings settings, LaneGatewayConfigSource config, LaneClusterRouting routing)
-            => Results.Json(LanesAdminReport.Build(settings, config.Current, routing)));
+        return endpoints.MapGet(pattern, static (LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing)
+            => Results.Json(LanesAdminReport.Build(propagator.Settings, config.Current, routing)));
     }
 }

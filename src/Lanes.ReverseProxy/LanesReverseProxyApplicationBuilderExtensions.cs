@@ -8,26 +8,28 @@ public static class LanesReverseProxyApplicationBuilderExtensions
     /// <summary>
     /// Adds lane subset selection (DESIGN 6) to the proxy pipeline. Call it first, before session affinity and load
     /// balancing: YARP has then filtered destinations by health, and everything after picks only from the subset.
-    /// Clusters without lane metadata pass through untouched.
+    /// Clusters without lane metadata pass through untouched. A gateway with lane-aware clusters whose proxy pipeline
+    /// lacks this step does not start.
     /// </summary>
     /// <example><code>
     /// app.MapReverseProxy(proxy =>
     /// {
-    ///     proxy.UseLanes();
+    ///     proxy.UseLaneSubsets();
     ///     proxy.UseSessionAffinity();
     ///     proxy.UseLoadBalancing();
     ///     proxy.UsePassiveHealthChecks();
     /// });
     /// </code></example>
-    public static IReverseProxyApplicationBuilder UseLanes(this IReverseProxyApplicationBuilder builder)
+    public static IReverseProxyApplicationBuilder UseLaneSubsets(this IReverseProxyApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (builder.ApplicationServices.GetService(typeof(LaneClusterRouting)) is null)
+        if (builder.ApplicationServices.GetService(typeof(LaneClusterRouting)) is not LaneClusterRouting routing)
         {
             throw new InvalidOperationException(
-                "Lanes is not registered for the reverse proxy: call services.AddReverseProxy().AddLanes() before proxy.UseLanes().");
+                "Lanes is not registered for the reverse proxy: call services.AddReverseProxy().AddLanes() before proxy.UseLaneSubsets().");
         }
 
+        routing.SubsetStepInstalled = true;
         builder.UseMiddleware<LaneSubsetMiddleware>();
         return builder;
     }

@@ -1,5 +1,4 @@
 using Lanes;
-using Lanes.Configuration;
 using Lanes.ReverseProxy;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Forwarding;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -21,8 +21,11 @@ public static class LanesReverseProxyBuilderExtensions
     /// route matching; the canonical header and the baggage member on every proxied request; lane metadata
     /// validated on every configuration load. Also calls <c>services.AddLanes()</c>, so header names and the default
     /// lane come from the <c>Lanes</c> section. Subset-aware destinations need one more line, in the proxy pipeline:
-    /// <c>app.MapReverseProxy(proxy =&gt; { proxy.UseLanes(); proxy.UseSessionAffinity(); proxy.UseLoadBalancing(); proxy.UsePassiveHealthChecks(); })</c>.
-    /// Calling it again only adds <paramref name="configure"/>.
+    /// <c>app.MapReverseProxy(proxy =&gt; { proxy.UseLaneSubsets(); proxy.UseSessionAffinity(); proxy.UseLoadBalancing(); proxy.UsePassiveHealthChecks(); })</c>;
+    /// a gateway with lane-aware clusters that lacks it does not start. Gateway settings (<see cref="LaneGatewayOptions"/>)
+    /// follow the options pattern: the <c>Lanes</c> section, then <paramref name="configure"/>, then any
+    /// <c>services.Configure&lt;LaneGatewayOptions&gt;()</c>; they reload without a restart. Calling it again only adds
+    /// <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The reverse proxy builder.</param>
     /// <param name="configure">Applied after the <c>Lanes</c> section is bound, on start-up and on every reload.</param>
@@ -32,7 +35,7 @@ public static class LanesReverseProxyBuilderExtensions
         var services = builder.Services;
         if (configure is not null)
         {
-            services.AddSingleton(new LaneGatewayConfigure(configure));
+            services.Configure(configure);
         }
 
         if (services.Any(static d => d.ServiceType == typeof(LaneGatewayConfigSource)))
@@ -41,20 +44,26 @@ public static class LanesReverseProxyBuilderExtensions
         }
 
         services.AddLanes();
+
+        // The "Lanes" section binds first (its reload token drives reloads); code delegates registered later win.
+        var options = services.AddOptions<LaneGatewayOptions>();
+        options.Configure<IServiceProvider>(static (o, sp) => sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName).Bind(o));
+        services.Insert(0, ServiceDescriptor.Singleton<IOptionsChangeTokenSource<LaneGatewayOptions>>(static sp =>
+            new ConfigurationChangeTokenSource<LaneGatewayOptions>(
+                (IConfiguration?)sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName) ?? new ConfigurationBuilder().Build())));
         services.TryAddSingleton(static sp => new LaneGatewayConfigSource(
-            sp.GetService<IConfiguration>(),
-            sp.GetServices<LaneGatewayConfigure>(),
-            sp.GetRequiredService<LaneSettings>(),
+            sp.GetRequiredService<IOptionsFactory<LaneGatewayOptions>>(),
+            sp.GetServices<IOptionsChangeTokenSource<LaneGatewayOptions>>(),
+            sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<ILogger<LaneGatewayConfigSource>>()));
-        services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LaneSettings>()));
+        services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
-        services.TryAddSingleton(static sp => new LaneGatewayOutbound(sp.GetRequiredService<LanePropagator>()));
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();
         builder.AddTransforms<LaneTransformProvider>();
 
-        // Wrap YARP's default client factory so the baggage member survives its propagator. A factory the app
-        // registered itself is left alone (the lane header is still set by the transform).
+        // Wrap YARP's default client factory so the baggage the lane transform wrote survives YARP's propagator. A
+        // factory the app registered itself is left alone (the lane header is still set by the transform).
         var factory = services.LastOrDefault(static d => d.ServiceType == typeof(IForwarderHttpClientFactory));
         if (factory is null || factory.ImplementationType == typeof(ForwarderHttpClientFactory))
         {

@@ -1,4 +1,9 @@
+using System.Diagnostics;
+using Lanes.Caching;
+using Lanes.Diagnostics;
 using Lanes.Parsing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace Lanes;
 
@@ -18,6 +23,12 @@ namespace Lanes;
 /// </example>
 public static class LaneContext
 {
+    /// <summary>The tag holding the lane on the Activity of a request (DESIGN 5).</summary>
+    public const string ActivityLaneTag = "lane";
+
+    /// <summary>The tag holding where the lane came from on the Activity of a request (DESIGN 5).</summary>
+    public const string ActivityLaneSourceTag = "lane.source";
+
     private static readonly AsyncLocal<Frame?> s_current = new();
 
     /// <summary>The current lane, or <see langword="null"/> when there is none.</summary>
@@ -37,46 +48,131 @@ public static class LaneContext
         if (lane is not null && !LaneParser.IsValidLane(lane, LaneParser.AbsoluteMaxLength))
         {
             throw new ArgumentException(
-                $"'{LaneParser.Escape(lane)}' is not a valid lane: use 1 to {LaneParser.AbsoluteMaxLength} characters of A-Z a-z 0-9 . _ -, or null for no lane.",
+                $"'{LaneParser.Escape(lane)}' is not a valid lane: use {LaneParser.Rule(LaneParser.AbsoluteMaxLength)}, or null for no lane.",
                 nameof(lane));
         }
 
-        return Push(lane, LaneSource.Scope);
+        return Push(Frame.For(lane, LaneSource.Scope));
     }
 
     /// <summary>
     /// Makes a resolved lane current (keeping its source) until the returned scope is disposed; for message
     /// consumers: <c>using (LaneContext.Begin(propagator.Extract(headers, getter))) { ... }</c>.
     /// </summary>
-    public static LaneScope Begin(LaneResolution resolution) => Push(resolution.Lane, resolution.Source);
+    public static LaneScope Begin(LaneResolution resolution) => Push(Frame.For(resolution.Lane, resolution.Source));
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as the handling of one inbound request or message in <paramref name="resolution"/>'s
+    /// lane, as the ASP.NET Core middleware and the gateway do: the lane is current (and nothing ambient from outside is
+    /// visible, even when the resolution has no lane), the current <see cref="Activity"/> is tagged
+    /// <see cref="ActivityLaneTag"/> and <see cref="ActivityLaneSourceTag"/>, and every log line written inside has
+    /// <c>Lane</c> and <c>LaneSource</c> in its scope. <paramref name="inboundBaggage"/> is the <c>baggage</c> the request
+    /// arrived with: its members are forwarded on every call made inside exactly as they came (W3C), not as another
+    /// parser read them. The caller's lane is current again when the returned task completes.
+    /// </summary>
+    /// <remarks>For requests of a known lane with no other baggage this allocates nothing beyond what <paramref name="body"/> does.</remarks>
+    /// <typeparam name="TState">State passed to <paramref name="body"/>, so it can be a static lambda.</typeparam>
+    public static Task RunAsync<TState>(
+        LaneResolution resolution,
+        StringValues inboundBaggage,
+        ILogger? logger,
+        Func<TState, Task> body,
+        TState state)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var lane = resolution.Lane;
+        Frame frame;
+        if (lane is null)
+        {
+            frame = inboundBaggage.Count == 0 ? Frame.Empty : new Frame(null, LaneSource.None, inboundBaggage);
+            return RunAsync(frame, logScope: null, logger, body, state);
+        }
+
+        var activity = Activity.Current;
+        if (activity is not null)
+        {
+            activity.SetTag(ActivityLaneTag, lane);
+            activity.SetTag(ActivityLaneSourceTag, LaneSourceNames.Get(resolution.Source));
+        }
+
+        var cached = Cached.Get(lane, resolution.Source);
+        frame = inboundBaggage.Count == 0 ? cached.Frame : new Frame(lane, resolution.Source, inboundBaggage);
+        return RunAsync(frame, cached.LogScope, logger, body, state);
+    }
 
     /// <summary>The current frame; <see langword="null"/> outside any request or scope (then ambient fallbacks apply).</summary>
     internal static Frame? CurrentFrame => s_current.Value;
 
-    internal static LaneScope Push(string? lane, LaneSource source)
-    {
-        var previous = s_current.Value;
-        s_current.Value = lane is null ? Frame.Empty : new Frame(lane, source);
-        return new LaneScope(previous);
-    }
-
-    /// <summary>Sets the current frame and returns the previous one, for the middleware's try/finally.</summary>
-    internal static Frame? Swap(Frame? frame)
-    {
-        var previous = s_current.Value;
-        s_current.Value = frame;
-        return previous;
-    }
+    internal static LaneScope Push(string? lane, LaneSource source) => Push(Frame.For(lane, source));
 
     internal static void Restore(Frame? previous) => s_current.Value = previous;
 
-    /// <summary>An immutable lane and its source; one per request or scope.</summary>
-    internal sealed class Frame(string? lane, LaneSource source)
+    private static LaneScope Push(Frame frame)
+    {
+        var previous = s_current.Value;
+        s_current.Value = frame;
+        return new LaneScope(previous);
+    }
+
+    private static async Task RunAsync<TState>(Frame frame, LaneLogScope? logScope, ILogger? logger, Func<TState, Task> body, TState state)
+    {
+        // No restore is needed: this is an async method, so the runtime puts the caller's execution context back
+        // when it returns, synchronously or not, and the frame never reaches the caller.
+        s_current.Value = frame;
+        if (logScope is null || logger is null)
+        {
+            await body(state).ConfigureAwait(false);
+            return;
+        }
+
+        using (logger.BeginScope(logScope))
+        {
+            await body(state).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// An immutable lane, its source and the inbound <c>baggage</c> of the request it belongs to (empty for scopes and
+    /// for requests without one); one per request or scope.
+    /// </summary>
+    internal sealed class Frame
     {
         public static readonly Frame Empty = new(null, LaneSource.None);
 
-        public string? Lane { get; } = lane;
+        public Frame(string? lane, LaneSource source, StringValues inboundBaggage = default)
+        {
+            Lane = lane;
+            Source = lane is null ? LaneSource.None : source;
+            InboundBaggage = inboundBaggage;
 
-        public LaneSource Source { get; } = source;
+            // What OpenTelemetry made of the same header when the request arrived, to tell later edits apart.
+            EntryBaggage = inboundBaggage.Count == 0 ? default : OpenTelemetry.Baggage.Current;
+        }
+
+        public string? Lane { get; }
+
+        public LaneSource Source { get; }
+
+        public StringValues InboundBaggage { get; }
+
+        public OpenTelemetry.Baggage EntryBaggage { get; }
+
+        public static Frame For(string? lane, LaneSource source) => lane is null ? Empty : Cached.Get(lane, source).Frame;
+    }
+
+    /// <summary>
+    /// The frame and the logging scope of a lane and source, both immutable, cached for the first 256 combinations so
+    /// a request of a known lane allocates neither.
+    /// </summary>
+    private sealed class Cached(Frame frame, LaneLogScope logScope)
+    {
+        private static readonly BoundedCache<(string Lane, LaneSource Source), Cached> s_cache = new(256);
+
+        public Frame Frame { get; } = frame;
+
+        public LaneLogScope LogScope { get; } = logScope;
+
+        public static Cached Get(string lane, LaneSource source)
+            => s_cache.GetOrCreate((lane, source), static k => new Cached(new Frame(k.Lane, k.Source), new LaneLogScope(k.Lane, k.Source)));
     }
 }

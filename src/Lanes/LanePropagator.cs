@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Net.Http.Headers;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Parsing;
@@ -14,21 +13,22 @@ using Microsoft.Extensions.Primitives;
 namespace Lanes;
 
 /// <summary>
-/// Injects the lane into, and extracts it from, any carrier: HTTP headers, Kafka or RabbitMQ message headers,
-/// a dictionary. Shaped like OpenTelemetry's <c>TextMapPropagator</c> (<see cref="Fields"/>, <c>Inject</c>,
-/// <c>Extract</c> with a setter and a getter), so one instance serves every transport.
+/// Injects the lane into, and extracts it from, any carrier: HTTP headers, gRPC metadata, Kafka or RabbitMQ message
+/// headers, a dictionary. The one outbound pipeline of Lanes: every transport (the HttpClient handler, the runtime
+/// hook, the OpenTelemetry propagator, gRPC, client-side routing, the gateway) decides a call's lane and writes its
+/// header and its single <c>baggage</c> value through <see cref="InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>,
+/// and a transport of your own can too.
 /// </summary>
 /// <remarks>
 /// Registered as a singleton by <c>services.AddLanes()</c>; <see cref="Create"/> builds one without DI.
-/// Neither method throws for bad input: an invalid lane is not injected, a garbage carrier extracts as no lane.
+/// Nothing here throws for bad input: an invalid lane is not injected, a garbage carrier extracts as no lane.
 /// </remarks>
 /// <example>
 /// <code>
-/// // Producer
-/// propagator.Inject(message.Headers, static (headers, key, value) => headers[key] = value);
+/// // Producer: the lane header and one baggage member, merged with the message's own baggage
+/// propagator.InjectCall(message.Headers, getter, static (h, key, value) => h[key] = value, static (h, key) => h.Remove(key));
 /// // Consumer
-/// using (LaneContext.Begin(propagator.Extract(message.Headers,
-///     static (headers, key) => headers.TryGetValue(key, out var v) ? [v] : null)))
+/// using (LaneContext.Begin(propagator.Extract(message.Headers, getter)))
 /// {
 ///     await HandleAsync(message);
 /// }
@@ -36,102 +36,246 @@ namespace Lanes;
 /// </example>
 public sealed class LanePropagator
 {
-    private readonly LaneSettings _settings;
+    private readonly LaneSettingsHolder _settings;
     private readonly LaneResolver _resolver;
     private readonly ILogger _logger;
+    private (LaneSettings Settings, IReadOnlyCollection<string> Fields)? _fields;
 
-    internal LanePropagator(LaneSettings settings, LaneResolver resolver, ILogger<LanePropagator> logger)
+    internal LanePropagator(LaneSettingsHolder settings, LaneResolver resolver, ILogger logger)
     {
         _settings = settings;
         _resolver = resolver;
         _logger = logger;
-        var fields = new List<string>(settings.SourceHeaders);
-        if (settings.BaggageKey is not null)
-        {
-            fields.Add(BaggageParser.HeaderName);
-        }
-
-        fields.Add(TraceParent.HeaderName);
-        Fields = fields.AsReadOnly();
     }
 
-    internal LaneSettings Settings => _settings;
-
-    internal LaneResolver Resolver => _resolver;
+    /// <summary>The settings in force now (a configuration reload replaces them as a whole).</summary>
+    public LaneSettings Settings => _settings.Current;
 
     /// <summary>The canonical header, which <c>Inject</c> writes.</summary>
-    public string HeaderName => _settings.Header;
+    public string HeaderName => _settings.Current.Header;
 
     /// <summary>Every field <c>Extract</c> reads: the canonical header, the aliases, <c>baggage</c> (when enabled) and <c>traceparent</c> (for the trace cache).</summary>
-    public IReadOnlyCollection<string> Fields { get; }
+    public IReadOnlyCollection<string> Fields
+    {
+        get
+        {
+            var settings = _settings.Current;
+            var cached = _fields;
+            if (cached is { } c && ReferenceEquals(c.Settings, settings))
+            {
+                return c.Fields;
+            }
+
+            var fields = new List<string>(settings.SourceHeaderArray);
+            if (settings.BaggageKey is not null)
+            {
+                fields.Add(BaggageParser.HeaderName);
+            }
+
+            fields.Add(TraceParent.HeaderName);
+            var result = fields.AsReadOnly();
+            _fields = (settings, result);
+            return result;
+        }
+    }
+
+    /// <summary>The lane an outgoing call made now carries, when the call does not say otherwise; <see langword="null"/> for none.</summary>
+    /// <remarks>
+    /// Inside a request or a <see cref="LaneContext.Begin(string?)"/> scope its lane is final (even none). Outside any,
+    /// the ambient fallbacks apply: a valid lane member in OpenTelemetry <c>Baggage.Current</c> (an
+    /// OpenTelemetry-instrumented consumer restored it), then the trace cache for the current Activity's trace id.
+    /// </remarks>
+    public string? OutboundLane
+    {
+        get
+        {
+            var settings = _settings.Current;
+            var lane = GetOutboundLane(settings);
+            return CanInject(settings, lane) ? lane : null;
+        }
+    }
+
+    internal LaneResolver Resolver => _resolver;
 
     /// <summary>Builds a propagator from options, without dependency injection.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message says what to change.</exception>
     public static LanePropagator Create(LaneOptions options, ILoggerFactory? loggerFactory = null)
     {
-        var settings = LaneSettings.Create(options);
+        var settings = new LaneSettingsHolder(LaneSettings.Create(options));
         loggerFactory ??= NullLoggerFactory.Instance;
         return new LanePropagator(
             settings,
-            new LaneResolver(settings, new LaneTraceCache(settings.TraceCacheSize), new LanesMetrics(settings), loggerFactory.CreateLogger<LaneResolver>()),
+            new LaneResolver(settings, new LaneTraceCache(settings.Current.TraceCacheSize), new LanesMetrics(settings), loggerFactory.CreateLogger<LaneResolver>()),
             loggerFactory.CreateLogger<LanePropagator>());
     }
 
     /// <summary>
-    /// Writes the current lane into <paramref name="carrier"/> under the canonical header; nothing when there is none.
-    /// The current lane is <see cref="LaneContext.Current"/> inside a request or scope; outside any, the lane member
-    /// of OpenTelemetry <c>Baggage.Current</c>, then the trace cache for the current Activity's trace id.
+    /// Writes the current lane (<see cref="OutboundLane"/>) into <paramref name="carrier"/> under the canonical header;
+    /// nothing when there is none. Writes the header only: <see cref="InjectCall{TCarrier}(TCarrier, Func{TCarrier, string, IEnumerable{string}?}, Action{TCarrier, string, string}, Action{TCarrier, string}, LaneCallOptions)"/>
+    /// also writes <c>baggage</c>.
     /// </summary>
-    /// <remarks>Writes the header only. For the <c>baggage</c> member use <see cref="LaneTextMapPropagator"/> with OpenTelemetry.</remarks>
     public void Inject<TCarrier>(TCarrier carrier, Action<TCarrier, string, string> setter)
-        => Inject(GetOutboundLane(), carrier, setter);
+        => Inject(GetOutboundLane(_settings.Current), carrier, setter);
 
     /// <summary>Writes <paramref name="lane"/> into <paramref name="carrier"/> under the canonical header; nothing when it is null or invalid.</summary>
     public void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
     {
         ArgumentNullException.ThrowIfNull(setter);
-        if (carrier is null || !CanInject(lane))
+        var settings = _settings.Current;
+        if (carrier is null || !CanInject(settings, lane))
         {
             return;
         }
 
-        setter(carrier, _settings.Header, lane);
+        setter(carrier, settings.Header, lane);
     }
 
     /// <summary>
-    /// The one outbound rule, shared by <c>Inject</c>, the HttpClient handler and the diagnostics hook: a lane is
-    /// sent only when it is valid under this service's options (a <c>LaneContext.Begin</c> lane may be longer
-    /// than <see cref="LaneOptions.MaxLength"/>); an invalid one is logged escaped at Debug and not sent.
+    /// Writes the lane of one outgoing call onto its carrier, the one way every Lanes transport does it (DESIGN 4):
+    /// <list type="number">
+    /// <item>the call's lane is the canonical header the call already carries (application code set it; used as it
+    /// is when it is one valid lane, and nothing is sent when it is not), else <see cref="OutboundLane"/>;</item>
+    /// <item>the canonical header is set when the call has none;</item>
+    /// <item>with baggage on, <c>baggage</c> is replaced by one value: the lane member first, then the call's own
+    /// members, the inbound request's members as they arrived, OpenTelemetry baggage and the Activity baggage the
+    /// runtime would send (W3C rules, 180 members and 8192 bytes at most, never a partial member). A call with no
+    /// lane carries no lane member, and is left alone when there is nothing to forward or remove.</item>
+    /// </list>
+    /// A call that already carries the canonical header and a <c>baggage</c> whose first member is that lane is taken
+    /// as written (by an earlier Lanes step of the same call) and left as it is.
     /// </summary>
-    internal bool CanInject([NotNullWhen(true)] string? lane)
+    /// <returns>The lane the call carries, or <see langword="null"/>.</returns>
+    public string? InjectCall<TCarrier>(ref TCarrier carrier)
+        where TCarrier : struct, ILaneCarrier
+        => InjectCall(ref carrier, default);
+
+    /// <inheritdoc cref="InjectCall{TCarrier}(ref TCarrier)"/>
+    /// <param name="carrier">The call's carrier.</param>
+    /// <param name="options">How to treat the call's Activity and OpenTelemetry baggage.</param>
+    public string? InjectCall<TCarrier>(ref TCarrier carrier, LaneCallOptions options)
+        where TCarrier : struct, ILaneCarrier
     {
-        if (lane is null)
+        var settings = _settings.Current;
+        var callerSet = carrier.GetValues(settings.Header);
+        if (!TryGetCallLane(settings, callerSet, out var lane))
         {
-            return false;
+            lane = null;
+        }
+        else if (callerSet.Count == 0)
+        {
+            carrier.SetValue(settings.Header, lane);
         }
 
-        if (LaneParser.IsValidLane(lane, _settings.MaxLength))
+        var key = settings.BaggageKey;
+        if (key is null)
         {
-            return true;
+            return lane;
         }
 
-        if (_logger.IsEnabled(LogLevel.Debug))
+        var existing = carrier.GetValues(BaggageParser.HeaderName);
+        if (lane is not null && callerSet.Count > 0 && existing.Count == 1 && OutboundBaggage.StartsWithLaneMember(existing[0]!, key, lane))
         {
-#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
-            LanesLog.InvalidLaneNotInjected(_logger, LaneParser.Escape(lane));
-#pragma warning restore CA1873
+            return lane;
         }
 
-        return false;
+        var frame = LaneContext.CurrentFrame;
+        var activity = Activity.Current;
+        var runtime = options.RuntimeBaggage;
+        var runtimeMayWrite = false;
+        if (runtime is null && !options.ExcludeActivityBaggage)
+        {
+            runtime = OutboundBaggage.RuntimeOutput(activity);
+            runtimeMayWrite = runtime is not null;
+        }
+
+        if (lane is null
+            && (frame is null || frame.InboundBaggage.Count == 0)
+            && options.RuntimeBaggage is null
+            && (existing.Count == 0 || !BaggageParser.MentionsKey(existing, key))
+            && (!runtimeMayWrite || !OutboundBaggage.ActivityHas(activity, key)))
+        {
+            // No lane and nothing to forward or to remove: the call goes as it is (the usual case outside requests).
+            return null;
+        }
+
+        var value = OutboundBaggage.Build(key, lane, existing, frame, options.Baggage ?? OpenTelemetry.Baggage.Current, runtime, settings.MaxLength, options.UntrustedBaggage);
+        if (value is not null)
+        {
+            carrier.SetValue(BaggageParser.HeaderName, value);
+        }
+        else if (runtimeMayWrite)
+        {
+            // Nothing to send, but the runtime would write its Activity baggage (with the lane member a client sent)
+            // into an absent header: an empty one stops it.
+            carrier.SetValue(BaggageParser.HeaderName, string.Empty);
+        }
+        else if (existing.Count > 0)
+        {
+            carrier.Remove(BaggageParser.HeaderName);
+        }
+
+        return lane;
     }
 
     /// <summary>
-    /// The lane an outgoing call carries now. Inside a request or a <see cref="LaneContext.Begin(string?)"/> scope its
-    /// lane is final (even none). Outside any, the ambient fallbacks apply: a valid lane member in OpenTelemetry
-    /// <c>Baggage.Current</c> (an OpenTelemetry-instrumented consumer restored it), then the trace cache for the
-    /// current Activity's trace id.
+    /// <see cref="InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/> for a carrier reached through delegates (a
+    /// message's header dictionary): <paramref name="getter"/> returns a field's values or null, <paramref name="setter"/>
+    /// replaces a field, <paramref name="remover"/> removes one. Pass <c>default</c> <paramref name="options"/> unless a
+    /// message should not carry Activity baggage.
     /// </summary>
-    internal string? GetOutboundLane()
+    public string? InjectCall<TCarrier>(
+        TCarrier carrier,
+        Func<TCarrier, string, IEnumerable<string>?> getter,
+        Action<TCarrier, string, string> setter,
+        Action<TCarrier, string> remover,
+        LaneCallOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(getter);
+        ArgumentNullException.ThrowIfNull(setter);
+        ArgumentNullException.ThrowIfNull(remover);
+        if (carrier is null)
+        {
+            return null;
+        }
+
+        var adapter = new DelegateCarrier<TCarrier>(carrier, getter, setter, remover);
+        return InjectCall(ref adapter, options);
+    }
+
+    /// <summary>
+    /// The lane of one outgoing call, by the one outbound rule: a lane the call itself carries (<paramref name="callerSet"/>,
+    /// the values of its canonical header) wins and is used when valid; otherwise <see cref="OutboundLane"/>. False: the
+    /// call carries no lane (or an invalid one of its own), so nothing is sent and it is routed as a call without a lane.
+    /// </summary>
+    public bool TryGetCallLane(StringValues callerSet, [NotNullWhen(true)] out string? lane)
+        => TryGetCallLane(_settings.Current, callerSet, out lane);
+
+    /// <summary>
+    /// Resolves the lane of <paramref name="carrier"/> exactly as the middleware resolves a request's:
+    /// canonical header, aliases, baggage, trace cache, default lane, with the configured policies. The getter returns the values
+    /// of a field, or null; for HTTP-like carriers it should match names case-insensitively.
+    /// </summary>
+    public LaneResolution Extract<TCarrier>(TCarrier carrier, Func<TCarrier, string, IEnumerable<string>?> getter)
+    {
+        ArgumentNullException.ThrowIfNull(getter);
+        var reader = new LaneResolver.GetterReader<TCarrier>(carrier, getter);
+        return _resolver.Resolve(ref reader);
+    }
+
+    internal string? GetOutboundLane() => GetOutboundLane(_settings.Current);
+
+    private bool TryGetCallLane(LaneSettings settings, StringValues callerSet, [NotNullWhen(true)] out string? lane)
+    {
+        if (callerSet.Count > 0)
+        {
+            return LaneParser.Parse(callerSet, settings.MaxLength, out lane) == LaneParseStatus.Valid;
+        }
+
+        lane = GetOutboundLane(settings);
+        return CanInject(settings, lane);
+    }
+
+    private string? GetOutboundLane(LaneSettings settings)
     {
         var frame = LaneContext.CurrentFrame;
         if (frame is not null)
@@ -139,7 +283,6 @@ public sealed class LanePropagator
             return frame.Lane;
         }
 
-        var settings = _settings;
         if (settings.BaggageKey is not null)
         {
             var fromBaggage = OpenTelemetry.Baggage.Current.GetBaggage(settings.BaggageKey);
@@ -159,152 +302,42 @@ public sealed class LanePropagator
     }
 
     /// <summary>
-    /// Writes the lane onto an outgoing HTTP request: the canonical header unless the request has it (then that value
-    /// is the lane), and, with baggage on, the merged <c>baggage</c> header (<see cref="OutboundBaggage"/>).
-    /// Shared by the HttpClient handler, the runtime hook and the OpenTelemetry propagator.
+    /// A lane is sent only when it is valid under this service's options (a <c>LaneContext.Begin</c> lane may be longer
+    /// than <see cref="LaneOptions.MaxLength"/>); an invalid one is logged escaped at Debug and not sent.
     /// </summary>
-    /// <param name="request">The outgoing request.</param>
-    /// <param name="runtime">The runtime propagator whose Activity baggage output to merge in, or null when it already ran.</param>
-    /// <param name="otelBaggage">OpenTelemetry baggage to merge in (usually <c>Baggage.Current</c>).</param>
-    internal void ApplyTo(HttpRequestMessage request, DistributedContextPropagator? runtime, OpenTelemetry.Baggage otelBaggage)
+    private bool CanInject(LaneSettings settings, [NotNullWhen(true)] string? lane)
     {
-        var settings = _settings;
-        var headers = request.Headers;
-        var callerSet = headers.NonValidated.TryGetValues(settings.Header, out var set) ? ToStringValues(set) : default;
-        if (!TryGetCallLane(callerSet, out var lane))
+        if (lane is null)
         {
-            RemoveInvalidLaneMember(headers, runtime);
-            return;
+            return false;
         }
 
-        if (callerSet.Count == 0)
+        if (LaneParser.IsValidLane(lane, settings.MaxLength))
         {
-            headers.TryAddWithoutValidation(settings.Header, lane);
+            return true;
         }
 
-        MergeBaggage(headers, lane, runtime, otelBaggage);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+            LanesLog.InvalidLaneNotInjected(_logger, LaneParser.Escape(lane));
+#pragma warning restore CA1873
+        }
+
+        return false;
     }
 
-    /// <summary>
-    /// The lane of one outgoing call, by the one outbound rule shared by HTTP, gRPC and client-side routing: a lane
-    /// the caller set on the call (<paramref name="callerSet"/>) wins and is used as it is when valid; otherwise
-    /// the ambient lane (<see cref="GetOutboundLane"/>) when <see cref="CanInject"/> accepts it. False: send nothing.
-    /// </summary>
-    internal bool TryGetCallLane(StringValues callerSet, [NotNullWhen(true)] out string? lane)
+    /// <summary>An <see cref="ILaneCarrier"/> over delegates.</summary>
+    private readonly struct DelegateCarrier<TCarrier>(
+        TCarrier carrier,
+        Func<TCarrier, string, IEnumerable<string>?> getter,
+        Action<TCarrier, string, string> setter,
+        Action<TCarrier, string> remover) : ILaneCarrier
     {
-        if (callerSet.Count > 0)
-        {
-            return LaneParser.Parse(callerSet, _settings.MaxLength, out lane) == LaneParseStatus.Valid;
-        }
+        public StringValues GetValues(string name) => new LaneResolver.GetterReader<TCarrier>(carrier, getter).GetValues(name);
 
-        lane = GetOutboundLane();
-        return CanInject(lane);
-    }
+        public void SetValue(string name, string value) => setter(carrier, name, value);
 
-    /// <summary>
-    /// With baggage on, replaces the request's <c>baggage</c> with one lane member first, merged with the members it
-    /// had, <paramref name="otelBaggage"/> and (when <paramref name="runtime"/> is given) the Activity baggage the
-    /// runtime would write (<see cref="OutboundBaggage"/>).
-    /// </summary>
-    internal void MergeBaggage(HttpRequestHeaders headers, string lane, DistributedContextPropagator? runtime, OpenTelemetry.Baggage otelBaggage)
-    {
-        var key = _settings.BaggageKey;
-        if (key is null)
-        {
-            return;
-        }
-
-        var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
-        var existing = hasBaggage ? ToStringValues(current) : default;
-        var merged = OutboundBaggage.Merge(key, lane, existing, otelBaggage, Activity.Current, runtime);
-        if (merged is null)
-        {
-            return;
-        }
-
-        if (hasBaggage)
-        {
-            headers.Remove(BaggageParser.HeaderName);
-        }
-
-        headers.TryAddWithoutValidation(BaggageParser.HeaderName, merged);
-    }
-
-    /// <summary>
-    /// A call with no lane must not pass on a lane member that is not one valid lane (a client's invalid or ambiguous
-    /// member, which the runtime copies into Activity baggage): such members are removed from the <c>baggage</c> the
-    /// request carries or, when <paramref name="runtime"/> has still to run, from what it would write. Every other
-    /// member, and a valid lane member that application code set, is kept. When nothing is left and the runtime has
-    /// still to run, an empty <c>baggage</c> header stops it from writing the member back (it only fills absent headers).
-    /// </summary>
-    private void RemoveInvalidLaneMember(HttpRequestHeaders headers, DistributedContextPropagator? runtime)
-    {
-        var key = _settings.BaggageKey;
-        if (key is null)
-        {
-            return;
-        }
-
-        var hasBaggage = headers.NonValidated.TryGetValues(BaggageParser.HeaderName, out var current);
-        if (!hasBaggage && (runtime is null || Activity.Current?.GetBaggageItem(key) is null))
-        {
-            // Nothing on the request, and the runtime would write no lane member: the usual call, no work.
-            return;
-        }
-
-        var existing = hasBaggage ? ToStringValues(current) : (StringValues)OutboundBaggage.RuntimeOutput(Activity.Current, runtime);
-        if (existing.Count == 0)
-        {
-            return;
-        }
-
-        var lookup = BaggageParser.Find(existing, key, out var value);
-        if (lookup == BaggageLookup.NotFound || (lookup == BaggageLookup.Found && LaneParser.IsValidLane(value, _settings.MaxLength)))
-        {
-            return;
-        }
-
-        if (hasBaggage)
-        {
-            headers.Remove(BaggageParser.HeaderName);
-        }
-
-        var rest = OutboundBaggage.Without(key, existing);
-        if (rest is not null || runtime is not null)
-        {
-            headers.TryAddWithoutValidation(BaggageParser.HeaderName, rest ?? string.Empty);
-        }
-    }
-
-    internal static StringValues ToStringValues(HeaderStringValues values)
-    {
-        if (values.Count == 1)
-        {
-            foreach (var value in values)
-            {
-                return value;
-            }
-        }
-
-        var array = new string[values.Count];
-        var i = 0;
-        foreach (var value in values)
-        {
-            array[i++] = value;
-        }
-
-        return array;
-    }
-
-    /// <summary>
-    /// Resolves the lane of <paramref name="carrier"/> exactly as the middleware resolves a request's:
-    /// canonical header, aliases, baggage, trace cache, default lane, with the configured policies. The getter returns the values
-    /// of a field, or null; for HTTP-like carriers it should match names case-insensitively.
-    /// </summary>
-    public LaneResolution Extract<TCarrier>(TCarrier carrier, Func<TCarrier, string, IEnumerable<string>?> getter)
-    {
-        ArgumentNullException.ThrowIfNull(getter);
-        var reader = new LaneResolver.GetterReader<TCarrier>(carrier, getter);
-        return _resolver.Resolve(ref reader);
+        public void Remove(string name) => remover(carrier, name);
     }
 }

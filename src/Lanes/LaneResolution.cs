@@ -3,7 +3,13 @@ namespace Lanes;
 /// <summary>The outcome of resolving the lane of a request or message (DESIGN 3).</summary>
 public readonly struct LaneResolution : IEquatable<LaneResolution>
 {
-    internal LaneResolution(string? lane, LaneSource source, LaneRejection rejection = LaneRejection.None)
+    /// <summary>A resolution to <paramref name="lane"/> (null: none) from <paramref name="source"/>, for entry points that decide a lane themselves (the gateway's colouring rules).</summary>
+    public LaneResolution(string? lane, LaneSource source)
+        : this(lane, source, LaneRejection.None)
+    {
+    }
+
+    internal LaneResolution(string? lane, LaneSource source, LaneRejection rejection)
     {
         Lane = lane;
         Source = lane is null ? LaneSource.None : source;

@@ -1,19 +1,22 @@
-using Lanes.W3C;
+using Lanes.Resolution;
+using Microsoft.Extensions.Primitives;
 using OpenTelemetry.Context.Propagation;
 
 namespace Lanes;
 
 /// <summary>
 /// The lane as an OpenTelemetry <see cref="TextMapPropagator"/>, for <see cref="CompositeTextMapPropagator"/>: any
-/// OpenTelemetry-instrumented carrier (HttpClient, messaging, custom) then carries the lane, and an instrumented
-/// consumer restores it.
+/// OpenTelemetry-instrumented carrier (messaging, custom) then carries the lane, and an instrumented consumer
+/// restores it.
 /// </summary>
 /// <remarks>
-/// <para><b>Inject</b> writes the canonical header and, with baggage on, the whole <c>baggage</c> field: the lane
-/// member first, then the context's baggage. Put it after <see cref="BaggagePropagator"/> in the composite (the
-/// Lanes OpenTelemetry extension does): with a setter that replaces (OpenTelemetry's HttpClient instrumentation, a
-/// dictionary), the result is one <c>baggage</c> with one lane member. On an <see cref="HttpRequestMessage"/> a lane
-/// header set by application code is kept, exactly as <c>AddLanePropagation()</c> does.</para>
+/// <para><b>Inject</b> runs the one outbound pipeline (<see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>)
+/// over a carrier it can only write to: the canonical header set to the current lane, and the whole <c>baggage</c>
+/// field (the lane member first, then the request's members as they arrived and the context's baggage), with a
+/// setter that replaces. It writes <c>baggage</c> itself, so it is the one writer of that field:
+/// <c>AddOpenTelemetry().WithLanes()</c> (package <c>Lanes.OpenTelemetry</c>) composes it so that the other
+/// propagators' <c>baggage</c> output is not written, and routes HttpClient requests through <c>Lanes.Http</c>, which
+/// can read what the request already carries.</para>
 /// <para><b>Extract</b> resolves the lane like the middleware (header, aliases, baggage, trace cache, default) and
 /// returns the context with the lane member set in its baggage. Outside a request or scope, an outgoing call
 /// carries the lane member of <c>Baggage.Current</c>, so a consumer that sets <c>Baggage.Current</c> from the
@@ -22,18 +25,19 @@ namespace Lanes;
 public sealed class LaneTextMapPropagator : TextMapPropagator
 {
     private readonly LanePropagator _lanes;
-    private readonly ISet<string> _fields;
 
     /// <summary>Creates the propagator over <paramref name="lanes"/> (from DI, or <see cref="LanePropagator.Create"/>).</summary>
     public LaneTextMapPropagator(LanePropagator lanes)
     {
         ArgumentNullException.ThrowIfNull(lanes);
         _lanes = lanes;
-        _fields = new HashSet<string>(lanes.Fields, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <inheritdoc />
-    public override ISet<string> Fields => _fields;
+    public override ISet<string> Fields => new HashSet<string>(_lanes.Fields, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The propagator this one reads and writes through.</summary>
+    public LanePropagator Lanes => _lanes;
 
     /// <inheritdoc />
     public override void Inject<T>(PropagationContext context, T carrier, Action<T, string, string> setter)
@@ -44,28 +48,8 @@ public sealed class LaneTextMapPropagator : TextMapPropagator
             return;
         }
 
-        if (carrier is HttpRequestMessage request)
-        {
-            _lanes.ApplyTo(request, OutboundBaggage.RuntimePropagator(), context.Baggage);
-            return;
-        }
-
-        var lane = _lanes.GetOutboundLane();
-        if (!_lanes.CanInject(lane))
-        {
-            return;
-        }
-
-        var settings = _lanes.Settings;
-        setter(carrier, settings.Header, lane);
-        if (settings.BaggageKey is not null)
-        {
-            var merged = OutboundBaggage.Merge(settings.BaggageKey, lane, default, context.Baggage, activity: null, runtime: null);
-            if (merged is not null)
-            {
-                setter(carrier, BaggageParser.HeaderName, merged);
-            }
-        }
+        var writeOnly = new WriteOnlyCarrier<T>(carrier, setter);
+        _lanes.InjectCall(ref writeOnly, new LaneCallOptions { Baggage = context.Baggage, ExcludeActivityBaggage = true });
     }
 
     /// <inheritdoc />
@@ -82,5 +66,17 @@ public sealed class LaneTextMapPropagator : TextMapPropagator
         return resolution.Lane is null
             ? context
             : new PropagationContext(context.ActivityContext, context.Baggage.SetBaggage(key, resolution.Lane));
+    }
+
+    /// <summary>A carrier OpenTelemetry lets us write (replace) but not read: it holds nothing Lanes must keep.</summary>
+    private readonly struct WriteOnlyCarrier<T>(T carrier, Action<T, string, string> setter) : ILaneCarrier
+    {
+        public StringValues GetValues(string name) => StringValues.Empty;
+
+        public void SetValue(string name, string value) => setter(carrier, name, value);
+
+        public void Remove(string name)
+        {
+        }
     }
 }

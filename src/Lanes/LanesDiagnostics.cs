@@ -1,46 +1,61 @@
 namespace Lanes;
 
 /// <summary>
-/// Names Lanes reports under (DESIGN 5): the <c>Lanes</c> Meter, its instruments and the tag names used on the
-/// server Activity, in metrics and in the logging scope. For OpenTelemetry: <c>metrics.AddMeter(LanesDiagnostics.MeterName)</c>.
+/// Names Lanes reports under (DESIGN 5): the <c>Lanes</c> Meter, its instruments and their attributes. Attribute names
+/// follow OpenTelemetry's naming rules: lower case, dot-separated namespaces under <c>lane.</c>, no name that is both
+/// an attribute and a namespace, snake_case values. For OpenTelemetry: <c>metrics.AddMeter(LanesDiagnostics.MeterName)</c>.
 /// </summary>
+/// <remarks>
+/// The server Activity of a request keeps the tags DESIGN 5 names, <see cref="LaneContext.ActivityLaneTag"/> and
+/// <see cref="LaneContext.ActivityLaneSourceTag"/>. Before 0.1.0 the metric attributes were <c>lane</c>, <c>cluster</c>,
+/// <c>outcome</c> and <c>reason</c> (with kebab-case fallback reasons); see the README's metrics table for the rename.
+/// </remarks>
 public static class LanesDiagnostics
 {
     /// <summary>The Meter name: <c>Lanes</c>.</summary>
     public const string MeterName = "Lanes";
 
-    /// <summary>Counter of inbound requests and messages, tagged <c>lane</c> (when there is one) and <c>lane.source</c>.</summary>
+    /// <summary>Counter of inbound requests and messages, attributes <see cref="LaneAttribute"/> (when there is a lane) and <see cref="LaneSourceAttribute"/>.</summary>
     public const string InboundInstrument = "lanes.inbound";
 
-    /// <summary>Counter of invalid lane values, tagged <c>lane.source</c> (where the value was) and <c>reason</c>.</summary>
+    /// <summary>Counter of invalid lane values, attributes <see cref="LaneSourceAttribute"/> (where the value was) and <see cref="InvalidReasonAttribute"/>.</summary>
     public const string InvalidInstrument = "lanes.invalid";
 
-    /// <summary>Counter of requests rejected by a policy, tagged <c>reason</c>.</summary>
+    /// <summary>Counter of requests rejected by a policy, attribute <see cref="RejectionReasonAttribute"/>.</summary>
     public const string RejectedInstrument = "lanes.rejected";
 
     /// <summary>
-    /// Counter of routing decisions (gateway and client-side routing), tagged <c>cluster</c>, <c>lane</c> (when there
-    /// is one; lanes the cluster neither declares nor has instances of are <see cref="OtherLane"/>), <c>outcome</c>
-    /// (<c>matched</c>, <c>fallback</c>, <c>no_upstream</c>) and, for the last two, <c>reason</c>
-    /// (<c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>).
+    /// Counter of routing decisions (gateway and client-side routing), attributes <see cref="RoutingServiceAttribute"/>,
+    /// <see cref="LaneAttribute"/> (when there is a lane; lanes the service neither declares nor has instances of are
+    /// <see cref="OtherLane"/>), <see cref="RoutingOutcomeAttribute"/> (<c>matched</c>, <c>fallback</c>, <c>no_upstream</c>)
+    /// and, for the last two, <see cref="RoutingReasonAttribute"/> (<c>no_lane</c>, <c>lane_unavailable</c>, <c>lane_undeclared</c>).
     /// </summary>
     public const string RoutedInstrument = "lanes.routed";
 
-    /// <summary>Tag holding the cluster (service) a routing decision was made for.</summary>
-    public const string ClusterTag = "cluster";
+    /// <summary>The lane (bounded: see <see cref="OtherLane"/>). Also added to ASP.NET Core's <c>http.server.request.duration</c> and HttpClient's <c>http.client.request.duration</c>.</summary>
+    public const string LaneAttribute = "lane.name";
 
-    /// <summary>Tag holding a routing outcome.</summary>
-    public const string OutcomeTag = "outcome";
+    /// <summary>Where the lane came from: <c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>default</c>, <c>scope</c>, <c>colouring</c>, <c>none</c>.</summary>
+    public const string LaneSourceAttribute = "lane.source";
 
-    /// <summary>Tag holding the lane. In metrics, lanes outside the known set are reported as <see cref="OtherLane"/>.</summary>
-    public const string LaneTag = "lane";
+    /// <summary>Why a lane value was invalid: <c>empty</c>, <c>too_long</c>, <c>invalid_character</c>, <c>ambiguous</c>.</summary>
+    public const string InvalidReasonAttribute = "lane.invalid.reason";
 
-    /// <summary>Tag holding where the lane came from: <c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>default</c>, <c>scope</c>, <c>colouring</c>, <c>none</c>.</summary>
-    public const string LaneSourceTag = "lane.source";
+    /// <summary>Why a request was rejected: <c>invalid_value</c>, <c>unknown_lane</c>, <c>missing</c>.</summary>
+    public const string RejectionReasonAttribute = "lane.rejection.reason";
 
-    /// <summary>Tag holding why a value was invalid or a request rejected.</summary>
-    public const string ReasonTag = "reason";
+    /// <summary>The cluster or client-routed service a routing decision was made for.</summary>
+    public const string RoutingServiceAttribute = "lane.routing.service";
 
-    /// <summary>The metric tag value of a lane outside the known set.</summary>
+    /// <summary>A routing outcome: <c>matched</c>, <c>fallback</c>, <c>no_upstream</c>.</summary>
+    public const string RoutingOutcomeAttribute = "lane.routing.outcome";
+
+    /// <summary>Why a decision was not the request's own lane: <c>no_lane</c>, <c>lane_unavailable</c>, <c>lane_undeclared</c>.</summary>
+    public const string RoutingReasonAttribute = "lane.routing.reason";
+
+    /// <summary>The subset that served (on the Activity event only): a lane, <c>(unlabelled)</c> or <c>(all)</c>.</summary>
+    public const string RoutingServedAttribute = "lane.routing.served";
+
+    /// <summary>The value of <see cref="LaneAttribute"/> for a lane outside the known set.</summary>
     public const string OtherLane = "other";
 }

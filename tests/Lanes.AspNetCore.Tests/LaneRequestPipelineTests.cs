@@ -14,7 +14,7 @@ public class LaneRequestPipelineTests
         services.AddLogging();
         services.AddLanes(static o => o.UsePreset(LanePresets.MSpider));
         var provider = services.BuildServiceProvider();
-        return new LanesMiddleware(next, provider.GetRequiredService<LaneResolver>(), provider.GetRequiredService<ILogger<LanesMiddleware>>());
+        return new LanesMiddleware(next, provider.GetRequiredService<LaneResolver>(), provider.GetRequiredService<Lanes.Routing.LaneTelemetry>(), provider.GetRequiredService<ILogger<LanesMiddleware>>());
     }
 
     private static DefaultHttpContext Request(string lane)

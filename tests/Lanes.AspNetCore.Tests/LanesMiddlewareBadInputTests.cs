@@ -27,6 +27,7 @@ public class LanesMiddlewareBadInputTests
                 return Task.CompletedTask;
             },
             provider.GetRequiredService<LaneResolver>(),
+            provider.GetRequiredService<Lanes.Routing.LaneTelemetry>(),
             provider.GetRequiredService<ILogger<LanesMiddleware>>());
         return (middleware, logs, () => seen);
     }

@@ -145,7 +145,7 @@ internal static class Gateway
                 {
                     if (withSubsetStep)
                     {
-                        proxy.UseLanes();
+                        proxy.UseLaneSubsets();
                     }
 
                     afterLanes?.Invoke(proxy);

@@ -83,20 +83,32 @@ public sealed class HealthAndPolicyTests
     }
 
     [Fact]
-    public async Task ProxyPipelineWithoutUseLanes_LaneAwareClusterIsRefusedNotBalancedAcrossLanes()
+    public async Task ProxyPipelineWithoutUseLaneSubsets_LaneAwareCluster_GatewayDoesNotStart()
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
         var config = new GatewayConfig().Lanes("Preset", "mspider")
             .Route("pp", "pp").Destination("pp", "g", green, "green").Destination("pp", "y", yellow, "yellow");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Gateway.StartAsync(config, withSubsetStep: false));
+
+        Assert.Contains("Cluster 'pp' uses lanes", error.Message, StringComparison.Ordinal);
+        Assert.Contains("proxy.UseLaneSubsets()", error.Message, StringComparison.Ordinal);
+        Assert.Empty(green.Paths);
+    }
+
+    [Fact]
+    public async Task ProxyPipelineWithoutUseLaneSubsets_NoLaneAwareCluster_StartsAndProxies()
+    {
+        await using var plain = await Upstream.StartAsync("plain");
+        var config = new GatewayConfig().Lanes("Preset", "mspider").Route("pp", "pp").Destination("pp", "p", plain, lane: null);
         await using var gateway = await Gateway.StartAsync(config, withSubsetStep: false);
 
-        var (response, _) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
+        var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
 
-        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
-        Assert.Empty(green.Paths);
-        Assert.Empty(yellow.Paths);
-        Assert.Contains(gateway.Logs.Records, static r => r.EventId.Id == 106 && r.Message.Contains("UseLanes()", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("plain", echo!.Instance);
+        Assert.Equal("yellow", echo.Header("x-mspider-lane"));
     }
 
     internal static async Task WaitForHealthAsync(RunningServer gateway, string destinationId, DestinationHealth health)

@@ -56,9 +56,11 @@ public sealed class ReloadTests : IDisposable
 
         document["Lanes"]!["Colouring"] = new JsonArray(new JsonObject { ["Lane"] = "green", ["Header"] = "x-tester", ["Match"] = "Regex", ["Value"] = "(a)\\1" });
         await WriteAsync(document);
-        await EventuallyAsync(() => Task.FromResult(gateway.Logs.Records.Any(static r => r.EventId.Id == 101)));
+        await EventuallyAsync(() => Task.FromResult(gateway.Logs.Records.Any(static r => r.EventId.Name == "SettingsReloadRefused")));
 
-        var refused = gateway.Logs.Records.First(static r => r.EventId.Id == 101);
+        var refused = gateway.Logs.Records.First(static r => r.EventId.Name == "SettingsReloadRefused");
+        Assert.Equal(LogLevel.Error, refused.Level);
+        Assert.StartsWith("Lane gateway settings reload refused", refused.Message, StringComparison.Ordinal);
         Assert.Contains("Lanes:Colouring:0:Value", refused.Message, StringComparison.Ordinal);
         Assert.Equal("b", (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo!.Instance);
     }
@@ -87,6 +89,30 @@ public sealed class ReloadTests : IDisposable
 
     private static int ConfigErrors(RunningServer gateway)
         => gateway.Logs.Records.Count(static r => r.Level == LogLevel.Error && r.Category.StartsWith("Yarp.ReverseProxy", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task AClusterMadeLaneAwareByAReload_WithoutTheSubsetStep_IsRefusedNotBalancedAcrossLanes()
+    {
+        await using var a = await Upstream.StartAsync("a");
+        await using var b = await Upstream.StartAsync("b");
+        var document = Document(a, string.Empty, b, string.Empty);
+        document["ReverseProxy"]!["Clusters"]!["pp"]!["Metadata"] = new JsonObject();
+        await WriteAsync(document);
+
+        // No lane metadata at start-up: the gateway starts without the subset step.
+        await using var gateway = await Gateway.StartAsync(
+            null, builder => builder.Configuration.AddJsonFile(ConfigPath, optional: false, reloadOnChange: true), withSubsetStep: false);
+        Assert.NotNull((await gateway.SendAsync("/x")).Echo);
+
+        await WriteAsync(Document(a, "green", b, "yellow"));
+        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Response.StatusCode == System.Net.HttpStatusCode.InternalServerError);
+
+        var pathsBefore = a.Paths.Count + b.Paths.Count;
+        var (response, _) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
+        Assert.Equal(System.Net.HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(pathsBefore, a.Paths.Count + b.Paths.Count);
+        Assert.Contains(gateway.Logs.Records, static r => r.EventId.Id == 106 && r.Message.Contains("UseLaneSubsets()", StringComparison.Ordinal));
+    }
 
     private static JsonObject Document(Upstream a, string laneA, Upstream b, string laneB) => new()
     {

@@ -206,9 +206,9 @@ public sealed class SeedScenarioTests
         await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev-" + Guid.NewGuid().ToString("N")));
 
         var routed = recorder.Of(LanesDiagnostics.RoutedInstrument).ToList();
-        Assert.Contains(routed, static m => m.Tag("cluster") == "svc1" && m.Tag("lane") == "dev1" && m.Tag("outcome") == "matched");
-        Assert.Contains(routed, static m => m.Tag("lane") == "dev2" && m.Tag("outcome") == "no_upstream" && m.Tag("reason") == "lane-unavailable");
-        Assert.Contains(routed, static m => m.Tag("lane") == "other" && m.Tag("outcome") == "fallback" && m.Tag("reason") == "lane-undeclared");
+        Assert.Contains(routed, static m => m.Tag("lane.routing.service") == "svc1" && m.Tag("lane.name") == "dev1" && m.Tag("lane.routing.outcome") == "matched");
+        Assert.Contains(routed, static m => m.Tag("lane.name") == "dev2" && m.Tag("lane.routing.outcome") == "no_upstream" && m.Tag("lane.routing.reason") == "lane_unavailable");
+        Assert.Contains(routed, static m => m.Tag("lane.name") == "other" && m.Tag("lane.routing.outcome") == "fallback" && m.Tag("lane.routing.reason") == "lane_undeclared");
     }
 
     internal static GatewayConfig HangoConfig(Upstream pod1, Upstream pod2) => new GatewayConfig()

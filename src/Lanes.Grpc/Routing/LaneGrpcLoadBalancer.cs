@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
-using Lanes.Diagnostics;
 using Lanes.Routing;
+using Microsoft.Extensions.Primitives;
 
 namespace Lanes.Grpc.Routing;
 
@@ -21,17 +21,17 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
     private readonly IChannelControlHelper _controller;
     private readonly LaneServiceDefinition _service;
     private readonly LanePropagator _propagator;
-    private readonly LanesMetrics _metrics;
+    private readonly LaneTelemetry _telemetry;
     private readonly Lock _lock = new();
     private List<Entry> _entries = [];
     private bool _disposed;
 
-    public LaneGrpcLoadBalancer(IChannelControlHelper controller, LaneServiceDefinition service, LanePropagator propagator, LanesMetrics metrics)
+    public LaneGrpcLoadBalancer(IChannelControlHelper controller, LaneServiceDefinition service, LanePropagator propagator, LaneTelemetry telemetry)
     {
         _controller = controller;
         _service = service;
         _propagator = propagator;
-        _metrics = metrics;
+        _telemetry = telemetry;
     }
 
     public override void UpdateChannelState(ChannelState state)
@@ -165,9 +165,9 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             }
 
             var settings = _service.Settings;
-            var subsets = LaneSubsets<Subchannel>.Build(instances, settings);
+            var subsets = LaneSubsets.Build(instances, settings);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
-            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service.Name, _propagator, _metrics));
+            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service.Name, _propagator, _telemetry));
         }
 
         _controller.UpdateState(balancerState);
@@ -195,20 +195,29 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
 
     /// <summary>Picks per call from the subset of the call's lane, round robin; 503-equivalent <c>Unavailable</c> when the subset is empty.</summary>
     private sealed class LanePicker(
-        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LanesMetrics metrics) : SubchannelPicker
+        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LaneTelemetry telemetry) : SubchannelPicker
     {
         private int _next = -1;
 
         public override PickResult Pick(PickContext context)
         {
-            var lane = propagator.GetOutboundLane();
+            var callerSet = StringValues.Empty;
+            if (context.Request is { } request && request.Headers.NonValidated.TryGetValues(propagator.HeaderName, out var values))
+            {
+                foreach (var value in values)
+                {
+                    callerSet = StringValues.Concat(callerSet, value);
+                }
+            }
+
+            var lane = propagator.TryGetCallLane(callerSet, out var callLane) ? callLane : null;
             var choice = subsets.Select(lane);
             if (unsettled && choice.Outcome != LaneRoutingOutcome.Matched)
             {
                 return PickResult.ForQueue();
             }
 
-            metrics.Routed(service, choice.LaneTag, choice.Outcome, choice.Reason);
+            telemetry.Routed(service, lane, choice);
             var instance = choice.Next(ref _next);
             if (instance is null)
             {

@@ -1,5 +1,5 @@
 using Grpc.Net.Client.Balancer;
-using Lanes.Diagnostics;
+using Lanes.Routing;
 
 namespace Lanes.Grpc.Routing;
 
@@ -10,14 +10,14 @@ internal sealed class LaneGrpcLoadBalancerFactory : LoadBalancerFactory
     public const string ServiceKey = "service";
 
     private readonly LanePropagator _propagator;
-    private readonly LanesMetrics _metrics;
+    private readonly LaneTelemetry _telemetry;
 
-    public LaneGrpcLoadBalancerFactory(LanePropagator propagator, LanesMetrics metrics)
+    public LaneGrpcLoadBalancerFactory(LanePropagator propagator, LaneTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(propagator);
-        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _propagator = propagator;
-        _metrics = metrics;
+        _telemetry = telemetry;
     }
 
     public override string Name => PolicyName;
@@ -32,6 +32,6 @@ internal sealed class LaneGrpcLoadBalancerFactory : LoadBalancerFactory
                 $"The '{PolicyName}' load balancer needs a service from {LaneOptions.SectionName}:Services: address the channel as lanes:///<service>.");
         }
 
-        return new LaneGrpcLoadBalancer(options.Controller, definition, _propagator, _metrics);
+        return new LaneGrpcLoadBalancer(options.Controller, definition, _propagator, _telemetry);
     }
 }

@@ -15,14 +15,13 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     public const string Scheme = "lanes";
 
     internal static readonly BalancerAttributesKey<string> LaneKey = new("lanes.lane");
-    internal static readonly BalancerAttributesKey<string> InstanceKey = new("lanes.instance");
 
-    private readonly LaneSettings _settings;
+    private readonly LanePropagator _propagator;
 
-    public LaneGrpcResolverFactory(LaneSettings settings)
+    public LaneGrpcResolverFactory(LanePropagator propagator)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        _settings = settings;
+        ArgumentNullException.ThrowIfNull(propagator);
+        _propagator = propagator;
     }
 
     public override string Name => Scheme;
@@ -30,7 +29,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LaneResolver(_settings, ServiceName(options.Address));
+        return new LaneGrpcResolver(_propagator.Settings, ServiceName(options.Address));
     }
 
     /// <summary>The service of <c>lanes:///reviews</c> or <c>lanes://reviews</c>.</summary>
@@ -40,7 +39,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         return path.Length > 0 ? path : address.Host;
     }
 
-    private sealed class LaneResolver(LaneSettings settings, string service) : Resolver
+    private sealed class LaneGrpcResolver(LaneSettings settings, string service) : Resolver
     {
         public override void Start(Action<ResolverResult> listener)
         {
@@ -63,11 +62,10 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
 
         private static List<BalancerAddress> Addresses(LaneServiceDefinition definition)
         {
-            var addresses = new List<BalancerAddress>(definition.Instances.Length);
+            var addresses = new List<BalancerAddress>(definition.Instances.Count);
             foreach (var instance in definition.Instances)
             {
                 var address = new BalancerAddress(instance.Address.Host, instance.Address.Port);
-                address.Attributes.Set(InstanceKey, instance.Id);
                 if (instance.Lane is not null)
                 {
                     address.Attributes.Set(LaneKey, instance.Lane);

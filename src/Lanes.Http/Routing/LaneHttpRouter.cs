@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using Lanes.Configuration;
-using Lanes.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Lanes.Routing;
+using Microsoft.Extensions.Logging;
 
 namespace Lanes.Http.Routing;
 
@@ -13,50 +13,69 @@ namespace Lanes.Http.Routing;
 /// </summary>
 internal sealed class LaneHttpRouter
 {
-    private readonly LaneSettings _settings;
-    private readonly LanesMetrics _metrics;
+    private readonly LanePropagator _propagator;
+    private readonly LaneTelemetry _telemetry;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ServiceState> _states = new(StringComparer.OrdinalIgnoreCase);
 
-    public LaneHttpRouter(LaneSettings settings, LanesMetrics metrics, TimeProvider time)
+    public LaneHttpRouter(LanePropagator propagator, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneHttpRouter> logger)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(time);
-        _settings = settings;
-        _metrics = metrics;
+        ArgumentNullException.ThrowIfNull(logger);
+        _propagator = propagator;
+        _telemetry = telemetry;
         _time = time;
+        _logger = logger;
     }
 
     /// <summary>True when <paramref name="host"/> names a routed service.</summary>
-    public bool TryGetService(string host, out LaneServiceDefinition service)
-        => _settings.Services.TryGetValue(host, out service!);
+    public bool TryGetService(string host, [NotNullWhen(true)] out LaneServiceDefinition? service)
+        => _propagator.Settings.Services.TryGetValue(host, out service);
 
     /// <summary>The instance for a call in <paramref name="lane"/>, or <see langword="null"/> with the choice that said 503.</summary>
     public LaneServiceInstance? Pick(LaneServiceDefinition service, string? lane, out LaneChoice<LaneServiceInstance> choice)
     {
-        var state = _states.GetOrAdd(service.Name, static (_, s) => new ServiceState(s), service);
+        var state = State(service);
         var snapshot = state.Current(_time.GetUtcNow());
         choice = snapshot.Subsets.Select(lane);
-        _metrics.Routed(service.Name, choice.LaneTag, choice.Outcome, choice.Reason);
+        _telemetry.Routed(service.Name, lane, choice);
         return choice.Next(ref state.RoundRobin);
     }
 
     /// <summary>Takes <paramref name="instance"/> out for the passive health period.</summary>
     public void Eject(LaneServiceDefinition service, LaneServiceInstance instance)
     {
-        var state = _states.GetOrAdd(service.Name, static (_, s) => new ServiceState(s), service);
         var now = _time.GetUtcNow();
-        state.Eject(instance, now, now + _settings.PassiveHealthPeriod);
+        var period = _propagator.Settings.PassiveHealthPeriod;
+        State(service).Eject(instance, now, now + period);
+        LaneHttpLog.InstanceEjected(_logger, service.Name, instance.Id, instance.Lane ?? "(unlabelled)", period);
     }
 
-    private sealed class ServiceState(LaneServiceDefinition service)
+    /// <summary>The state of <paramref name="service"/>; a new one when its definition changed (a reload).</summary>
+    private ServiceState State(LaneServiceDefinition service)
+    {
+        var state = _states.GetOrAdd(service.Name, static (_, a) => new ServiceState(a.Service, a.Logger), (Service: service, Logger: _logger));
+        if (!ReferenceEquals(state.Service, service))
+        {
+            var fresh = new ServiceState(service, _logger);
+            state = _states.TryUpdate(service.Name, fresh, state) ? fresh : _states[service.Name];
+        }
+
+        return state;
+    }
+
+    private sealed class ServiceState(LaneServiceDefinition service, ILogger logger)
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<LaneServiceInstance, DateTimeOffset> _ejected = [];
         private Snapshot? _snapshot;
 
         public int RoundRobin = -1;
+
+        public LaneServiceDefinition Service => service;
 
         public Snapshot Current(DateTimeOffset now)
         {
@@ -86,7 +105,7 @@ internal sealed class LaneHttpRouter
         private Snapshot Rebuild(DateTimeOffset now)
         {
             var validUntil = DateTimeOffset.MaxValue;
-            var instances = new LaneInstance<LaneServiceInstance>[service.Instances.Length];
+            var instances = new LaneInstance<LaneServiceInstance>[service.Instances.Count];
             for (var i = 0; i < instances.Length; i++)
             {
                 var instance = service.Instances[i];
@@ -101,13 +120,14 @@ internal sealed class LaneHttpRouter
                     else
                     {
                         _ejected.Remove(instance);
+                        LaneHttpLog.InstanceReadmitted(logger, service.Name, instance.Id);
                     }
                 }
 
                 instances[i] = new LaneInstance<LaneServiceInstance>(instance, instance.Lane, healthy);
             }
 
-            var snapshot = new Snapshot(LaneSubsets<LaneServiceInstance>.Build(instances, service.Settings), validUntil);
+            var snapshot = new Snapshot(LaneSubsets.Build(instances, service.Settings), validUntil);
             Volatile.Write(ref _snapshot, snapshot);
             return snapshot;
         }

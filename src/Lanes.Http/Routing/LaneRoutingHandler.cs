@@ -62,10 +62,8 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
     /// <summary>The lane the request will carry, by the one outbound rule: a canonical header the app set, else the ambient lane.</summary>
     private string? OutboundLane(HttpRequestMessage request)
     {
-        var callerSet = request.Headers.NonValidated.TryGetValues(_propagator.HeaderName, out var values)
-            ? LanePropagator.ToStringValues(values)
-            : default;
-        return _propagator.TryGetCallLane(callerSet, out var lane) ? lane : null;
+        var carrier = new HttpRequestLaneCarrier(request.Headers);
+        return _propagator.TryGetCallLane(carrier.GetValues(_propagator.HeaderName), out var lane) ? lane : null;
     }
 
     internal static Uri Rebase(Uri logical, Uri instance)

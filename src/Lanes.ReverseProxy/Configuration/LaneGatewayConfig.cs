@@ -63,7 +63,7 @@ internal sealed class LaneGatewayConfig
         var count = failures.Count;
         if (LaneParser.Parse(rule.Lane, maxLength, out var lane) != LaneParseStatus.Valid || rule.Lane!.Contains(',', StringComparison.Ordinal))
         {
-            failures.Add($"{at}:Lane must be one lane of 1 to {maxLength} characters of A-Z a-z 0-9 . _ -.");
+            failures.Add($"{at}:Lane must be one lane of {LaneParser.Rule(maxLength)}.");
         }
 
         var sources = 0;

@@ -1,4 +1,3 @@
-using Lanes.Configuration;
 using Lanes.Routing;
 using Yarp.ReverseProxy.Configuration;
 
@@ -11,18 +10,19 @@ namespace Lanes.ReverseProxy.Configuration;
 /// </summary>
 internal sealed class LaneProxyConfigFilter : IProxyConfigFilter
 {
-    private readonly LaneSettings _settings;
+    private readonly LanePropagator _propagator;
 
-    public LaneProxyConfigFilter(LaneSettings settings)
+    public LaneProxyConfigFilter(LanePropagator propagator)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        _settings = settings;
+        ArgumentNullException.ThrowIfNull(propagator);
+        _propagator = propagator;
     }
 
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        if (!LaneRoutingMetadata.TryReadService(cluster.Metadata, _settings.DefaultLane, _settings.MaxLength, out _, out var error))
+        var settings = _propagator.Settings;
+        if (!LaneRoutingMetadata.TryReadService(cluster.Metadata, settings.DefaultLane, settings.MaxLength, out _, out var error))
         {
             throw new InvalidOperationException($"Cluster '{cluster.ClusterId}' has invalid lane metadata: {error}");
         }
@@ -31,7 +31,7 @@ internal sealed class LaneProxyConfigFilter : IProxyConfigFilter
         {
             foreach (var (id, destination) in cluster.Destinations)
             {
-                if (!LaneRoutingMetadata.TryReadInstanceLane(destination.Metadata, _settings.MaxLength, out _, out error))
+                if (!LaneRoutingMetadata.TryReadInstanceLane(destination.Metadata, settings.MaxLength, out _, out error))
                 {
                     throw new InvalidOperationException($"Cluster '{cluster.ClusterId}', destination '{id}' has invalid lane metadata: {error}");
                 }

@@ -1,49 +1,76 @@
 using System.Diagnostics;
-using Lanes.W3C;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Lanes.ReverseProxy.Forwarding;
 
 /// <summary>
-/// YARP's client factory with one change: the handler's <see cref="SocketsHttpHandler.ActivityHeadersPropagator"/>
-/// (YARP's <c>ReverseProxyPropagator</c>, which removes <c>baggage</c> and writes the Activity's) is wrapped so the
-/// lane member is merged back in after it ran. Without an Activity the runtime does not call it, and the header
-/// the request transform wrote goes out as it is.
+/// YARP's client factory with one change, the one step YARP forces on Lanes: its handler's
+/// <see cref="SocketsHttpHandler.ActivityHeadersPropagator"/> (YARP's <c>ReverseProxyPropagator</c>) removes
+/// <c>baggage</c> and writes the Activity's, which would undo the value the lane transform wrote. The wrapper keeps that
+/// value: the inner propagator still writes trace context, its <c>baggage</c> write is dropped, and the transform's value
+/// is put back as it was (not parsed again). Without an Activity the runtime does not call it, and the transform's
+/// header goes out as it is.
 /// </summary>
-internal sealed class LaneForwarderHttpClientFactory : ForwarderHttpClientFactory
+internal sealed class LaneForwarderHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
 {
-    private readonly LaneGatewayOutbound _outbound;
-
-    public LaneForwarderHttpClientFactory(LaneGatewayOutbound outbound, ILogger<ForwarderHttpClientFactory> logger)
-        : base(logger)
-    {
-        ArgumentNullException.ThrowIfNull(outbound);
-        _outbound = outbound;
-    }
-
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
-        if (handler.ActivityHeadersPropagator is { } inner && _outbound.Settings.BaggageKey is not null)
+        if (handler.ActivityHeadersPropagator is { } inner)
         {
-            handler.ActivityHeadersPropagator = new LaneForwardingPropagator(inner, _outbound);
+            handler.ActivityHeadersPropagator = new KeepLaneBaggagePropagator(inner);
         }
     }
 
-    private sealed class LaneForwardingPropagator(DistributedContextPropagator inner, LaneGatewayOutbound outbound)
-        : DistributedContextPropagator, IWrappingPropagator
+    internal sealed class KeepLaneBaggagePropagator(DistributedContextPropagator inner) : DistributedContextPropagator
     {
+        private const string Baggage = "baggage";
+
+        // Inject is synchronous: the original setter lives on the calling thread for its duration.
+        [ThreadStatic]
+        private static PropagatorSetterCallback? t_setter;
+
+        private static readonly PropagatorSetterCallback s_withoutBaggage = static (carrier, key, value) =>
+        {
+            if (!string.Equals(key, Baggage, StringComparison.OrdinalIgnoreCase))
+            {
+                t_setter?.Invoke(carrier, key, value);
+            }
+        };
+
         public DistributedContextPropagator Inner => inner;
 
         public override IReadOnlyCollection<string> Fields => inner.Fields;
 
         public override void Inject(Activity? activity, object? carrier, PropagatorSetterCallback? setter)
         {
-            inner.Inject(activity, carrier, setter);
-            if (carrier is HttpRequestMessage request)
+            if (carrier is not HttpRequestMessage request || !request.Headers.NonValidated.TryGetValues(Baggage, out var values))
             {
-                outbound.ReapplyBaggage(request);
+                inner.Inject(activity, carrier, setter);
+                return;
+            }
+
+            string? written = null;
+            foreach (var value in values)
+            {
+                written = value;
+            }
+
+            t_setter = setter;
+            try
+            {
+                inner.Inject(activity, carrier, s_withoutBaggage);
+            }
+            finally
+            {
+                t_setter = null;
+            }
+
+            request.Headers.Remove(Baggage);
+            if (!string.IsNullOrEmpty(written))
+            {
+                request.Headers.TryAddWithoutValidation(Baggage, written);
             }
         }
 

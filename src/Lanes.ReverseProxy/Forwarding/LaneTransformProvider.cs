@@ -1,3 +1,4 @@
+using Lanes.Http;
 using Lanes.ReverseProxy.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -7,23 +8,28 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Lanes.ReverseProxy.Forwarding;
 
 /// <summary>
-/// Adds one request transform to every route: the proxied request carries the gateway's lane (<see cref="LaneGatewayOutbound"/>).
-/// It runs after the route's own transforms, so the lane header is set last. When a lane-aware cluster is reached
-/// without the subset step, it refuses the request (500) instead of letting YARP balance across lanes.
+/// Adds one request transform to every route (DESIGN 7, step 6): the proxied request carries the gateway's lane, written
+/// by the one outbound pipeline (<see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>): the canonical
+/// header set to the lane (Istio <c>set</c>: whatever a client or a route transform put there, and any alias, is
+/// replaced), and one <c>baggage</c> value with the lane member first and the client's other members as they came (a
+/// client's lane member is never forwarded). It runs after the route's own transforms. When a lane-aware cluster is
+/// reached without the subset step, it refuses the request (500) instead of letting YARP balance across lanes.
 /// </summary>
 internal sealed class LaneTransformProvider : ITransformProvider
 {
-    private readonly LaneGatewayOutbound _outbound;
+    private static readonly LaneCallOptions s_clientBaggage = new() { UntrustedBaggage = true };
+
+    private readonly LanePropagator _propagator;
     private readonly LaneClusterRouting _routing;
     private readonly ILogger _logger;
     private readonly Func<RequestTransformContext, ValueTask> _transform;
 
-    public LaneTransformProvider(LaneGatewayOutbound outbound, LaneClusterRouting routing, ILogger<LaneTransformProvider> logger)
+    public LaneTransformProvider(LanePropagator propagator, LaneClusterRouting routing, ILogger<LaneTransformProvider> logger)
     {
-        ArgumentNullException.ThrowIfNull(outbound);
+        ArgumentNullException.ThrowIfNull(propagator);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(logger);
-        _outbound = outbound;
+        _propagator = propagator;
         _routing = routing;
         _logger = logger;
         _transform = Transform;
@@ -52,12 +58,21 @@ internal sealed class LaneTransformProvider : ITransformProvider
         {
             LaneGatewayLog.SubsetStepMissing(_logger, cluster.ClusterId);
             return new ValueTask(TypedResults.Problem(
-                detail: "The gateway is misconfigured: lane subset selection is not in the proxy pipeline.",
+                detail: "The gateway is misconfigured: lane subset selection is not in the proxy pipeline (proxy.UseLaneSubsets()).",
                 statusCode: StatusCodes.Status500InternalServerError,
                 title: "Lane routing unavailable").ExecuteAsync(http));
         }
 
-        _outbound.Apply(context.ProxyRequest, LaneContext.Current);
+        var headers = context.ProxyRequest.Headers;
+        var settings = _propagator.Settings;
+        headers.Remove(settings.Header);
+        foreach (var alias in settings.Aliases)
+        {
+            headers.Remove(alias);
+        }
+
+        var carrier = new HttpRequestLaneCarrier(headers);
+        _propagator.InjectCall(ref carrier, s_clientBaggage);
         return ValueTask.CompletedTask;
     }
 }

@@ -15,18 +15,21 @@ namespace Lanes.ReverseProxy.Routing;
 /// </summary>
 internal sealed class LaneClusterRouting : IClusterChangeListener
 {
-    private readonly LaneSettings _settings;
+    private readonly LanePropagator _propagator;
     private readonly ConcurrentDictionary<string, ClusterState> _clusters = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<CounterKey, StrongBox<long>> _counters = new();
     private int _version;
     private DeclaredSet? _declared;
 
-    public LaneClusterRouting(LaneSettings settings)
+    public LaneClusterRouting(LanePropagator propagator)
     {
-        ArgumentNullException.ThrowIfNull(settings);
-        _settings = settings;
+        ArgumentNullException.ThrowIfNull(propagator);
+        _propagator = propagator;
     }
+
+    /// <summary>Set by <c>proxy.UseLaneSubsets()</c>: the proxy pipeline selects lane subsets.</summary>
+    public bool SubsetStepInstalled { get; set; }
 
     public IEnumerable<ClusterState> Clusters => _clusters.Values;
 
@@ -42,15 +45,17 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         var state = cluster.DestinationsState;
         var model = cluster.Model;
         var version = Volatile.Read(ref _version);
+        var lanes = _propagator.Settings;
         if (_entries.TryGetValue(cluster.ClusterId, out var entry)
             && ReferenceEquals(entry.Destinations, state)
             && ReferenceEquals(entry.Model, model)
+            && ReferenceEquals(entry.Lanes, lanes)
             && entry.Version == version)
         {
             return entry.Subsets;
         }
 
-        entry = new Entry(state, model, version, Build(model, state));
+        entry = new Entry(state, model, lanes, version, Build(model, state, lanes));
         _entries[cluster.ClusterId] = entry;
         return entry.Subsets;
     }
@@ -109,7 +114,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
     }
 
     internal string? ReadLane(DestinationState destination)
-        => LaneRoutingMetadata.TryReadInstanceLane(destination.Model?.Config.Metadata, _settings.MaxLength, out var lane, out _) ? lane : null;
+        => LaneRoutingMetadata.TryReadInstanceLane(destination.Model?.Config.Metadata, _propagator.Settings.MaxLength, out var lane, out _) ? lane : null;
 
     private void Changed(ClusterState cluster, bool removed)
     {
@@ -126,7 +131,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         Interlocked.Increment(ref _version);
     }
 
-    private LaneSubsets<DestinationState>? Build(ClusterModel? model, ClusterDestinationsState state)
+    private LaneSubsets<DestinationState>? Build(ClusterModel? model, ClusterDestinationsState state, LaneSettings lanes)
     {
         var all = state.AllDestinations;
         var available = new HashSet<DestinationState>(state.AvailableDestinations, ReferenceEqualityComparer.Instance);
@@ -146,17 +151,17 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         }
 
         // The config filter refused invalid metadata before YARP applied it, so this read succeeds.
-        if (!LaneRoutingMetadata.TryReadService(metadata, _settings.DefaultLane, _settings.MaxLength, out var settings, out _))
+        if (!LaneRoutingMetadata.TryReadService(metadata, lanes.DefaultLane, lanes.MaxLength, out var settings, out _))
         {
-            settings = new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: _settings.DefaultLane, panicToAny: false);
+            settings = new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: lanes.DefaultLane, panicToAny: false);
         }
 
-        return LaneSubsets<DestinationState>.Build(instances, settings);
+        return LaneSubsets.Build(instances, settings);
     }
 
     internal readonly record struct CounterKey(string Cluster, string? Lane, LaneRoutingOutcome Outcome, LaneFallbackReason Reason);
 
-    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, int Version, LaneSubsets<DestinationState>? Subsets);
+    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, int Version, LaneSubsets<DestinationState>? Subsets);
 
     private sealed record DeclaredSet(int Version, FrozenSet<string> Lanes);
 }

@@ -1,8 +1,6 @@
-using Lanes.Diagnostics;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Model;
 
 namespace Lanes.ReverseProxy.Routing;
@@ -22,26 +20,22 @@ internal sealed class LaneSubsetMiddleware
     private readonly RequestDelegate _next;
     private readonly LaneClusterRouting _routing;
     private readonly LaneGatewayConfigSource _config;
-    private readonly LanesMetrics _metrics;
-    private readonly ILogger _logger;
+    private readonly LaneTelemetry _telemetry;
 
     public LaneSubsetMiddleware(
         RequestDelegate next,
         LaneClusterRouting routing,
         LaneGatewayConfigSource config,
-        LanesMetrics metrics,
-        ILogger<LaneSubsetMiddleware> logger)
+        LaneTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(metrics);
-        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _next = next;
         _routing = routing;
         _config = config;
-        _metrics = metrics;
-        _logger = logger;
+        _telemetry = telemetry;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -58,7 +52,7 @@ internal sealed class LaneSubsetMiddleware
         var choice = subsets.Select(lane);
         var clusterId = cluster!.ClusterId;
         _routing.Count(clusterId, choice);
-        _metrics.Routed(clusterId, choice.LaneTag, choice.Outcome, choice.Reason);
+        _telemetry.Routed(clusterId, lane, choice);
 
         if (_config.Current.DebugHeaders)
         {
@@ -83,9 +77,8 @@ internal sealed class LaneSubsetMiddleware
         return _next(context);
     }
 
-    private Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)
+    private static Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)
     {
-        LaneGatewayLog.NoHealthyUpstream(_logger, cluster, lane ?? "(none)", policy.ToString());
         var problem = TypedResults.Problem(
             detail: LaneRoutingNames.NoHealthyUpstreamDetail(cluster, lane, policy),
             statusCode: StatusCodes.Status503ServiceUnavailable,

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Lanes.Parsing;
 using Microsoft.Extensions.Options;
@@ -11,10 +10,6 @@ namespace Lanes.Configuration;
 /// </summary>
 internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
 {
-    // RFC 9110 token characters: what an HTTP field name may hold.
-    private static readonly SearchValues<char> s_tokenChars =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-
     public ValidateOptionsResult Validate(string? name, LaneOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -122,9 +117,9 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
     }
 
     private static string LaneRule(int maxLength)
-        => $"use 1 to {maxLength.ToString(CultureInfo.InvariantCulture)} characters of A-Z a-z 0-9 . _ - (for example 'yellow' or 'dev1').";
+        => $"use {LaneParser.Rule(maxLength)} (for example 'yellow' or 'dev1').";
 
-    private static bool IsToken(string? value) => !string.IsNullOrEmpty(value) && !value.AsSpan().ContainsAnyExcept(s_tokenChars);
+    private static bool IsToken(string? value) => value is not null && HttpToken.IsToken(value);
 
     private static string Show(string? value) => value is null ? "(null)" : LaneParser.Escape(value);
 }

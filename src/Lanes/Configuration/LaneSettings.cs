@@ -1,14 +1,19 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using Lanes.Routing;
 
 namespace Lanes.Configuration;
 
 /// <summary>
-/// The effective, immutable settings built once from validated <see cref="LaneOptions"/>: presets applied,
-/// header names and known lanes in lookup-friendly form. Every package reads these, never the raw options.
+/// The effective, immutable settings of a service, built from validated <see cref="LaneOptions"/>: presets applied,
+/// header names and known lanes in lookup-friendly form. Every package reads these, never the raw options. When the
+/// options change (a configuration reload, DESIGN 7), a new snapshot replaces the old one as a whole: read
+/// <see cref="LanePropagator.Settings"/> once per operation and use that snapshot throughout.
 /// </summary>
-internal sealed class LaneSettings
+public sealed class LaneSettings
 {
+    private readonly FrozenSet<string>? _knownLanes;
+
     private LaneSettings(
         string header,
         string[] aliases,
@@ -28,9 +33,10 @@ internal sealed class LaneSettings
         BaggageKey = baggageKey;
         TraceCacheSize = traceCacheSize;
         Header = header;
-        Aliases = aliases;
+        AliasArray = aliases;
+        Aliases = [.. aliases];
         DefaultLane = defaultLane;
-        KnownLanes = knownLanes;
+        _knownLanes = knownLanes;
         UnknownLanePolicy = unknownLanePolicy;
         InvalidLanePolicy = invalidLanePolicy;
         RequireLane = requireLane;
@@ -39,41 +45,57 @@ internal sealed class LaneSettings
         var sources = new string[aliases.Length + 1];
         sources[0] = header;
         aliases.CopyTo(sources, 1);
-        SourceHeaders = sources;
+        SourceHeaderArray = sources;
+        SourceHeaders = [.. sources];
     }
 
+    /// <summary>The canonical header, e.g. <c>x-mspider-lane</c>.</summary>
     public string Header { get; }
 
-    public string[] Aliases { get; }
+    /// <summary>The alias headers, in the order they are tried.</summary>
+    public ImmutableArray<string> Aliases { get; }
 
     /// <summary>The canonical header followed by the aliases, in resolution order.</summary>
-    public string[] SourceHeaders { get; }
+    public ImmutableArray<string> SourceHeaders { get; }
 
+    /// <summary>The lane of a request that carries none, or <see langword="null"/>.</summary>
     public string? DefaultLane { get; }
 
-    public FrozenSet<string>? KnownLanes { get; }
+    /// <summary>The allow-list of lanes, or <see langword="null"/> when every valid lane is accepted.</summary>
+    public IReadOnlySet<string>? KnownLanes => _knownLanes;
 
+    /// <summary>What happens to a valid lane outside <see cref="KnownLanes"/>.</summary>
     public UnknownLanePolicy UnknownLanePolicy { get; }
 
+    /// <summary>What happens to an invalid lane value.</summary>
     public InvalidLanePolicy InvalidLanePolicy { get; }
 
+    /// <summary>Whether a request with no lane (after the default) is answered 400.</summary>
     public bool RequireLane { get; }
 
+    /// <summary>The longest lane accepted.</summary>
     public int MaxLength { get; }
 
     /// <summary>The baggage key of the lane member, or <see langword="null"/> when baggage is off.</summary>
     public string? BaggageKey { get; }
 
+    /// <summary>How many trace ids the trace cache holds (read at start-up only: the cache keeps its size).</summary>
     public int TraceCacheSize { get; }
 
+    /// <summary>How long client-side HTTP routing keeps an instance out after a connection failure.</summary>
     public TimeSpan PassiveHealthPeriod { get; }
 
     /// <summary>The services of client-side lane routing, by name (case-insensitive).</summary>
-    public FrozenDictionary<string, LaneServiceDefinition> Services { get; }
+    public IReadOnlyDictionary<string, LaneServiceDefinition> Services { get; }
 
-    public bool IsKnown(string lane) => KnownLanes is null || KnownLanes.Contains(lane);
+    internal string[] AliasArray { get; }
 
-    /// <summary>Builds settings from options; throws <see cref="ArgumentException"/> with the validation message when they are invalid.</summary>
+    internal string[] SourceHeaderArray { get; }
+
+    /// <summary>True when <paramref name="lane"/> is in <see cref="KnownLanes"/>, or there is no allow-list.</summary>
+    public bool IsKnown(string lane) => _knownLanes is null || _knownLanes.Contains(lane);
+
+    /// <summary>Builds settings from options; throws <see cref="ArgumentException"/> with the validation messages (each naming its key) when they are invalid.</summary>
     public static LaneSettings Create(LaneOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Lanes;
+using Lanes.Routing;
 using Lanes.Configuration;
 using Lanes.Diagnostics;
 using Lanes.Resolution;
@@ -16,8 +17,11 @@ public static class LanesServiceCollectionExtensions
 {
     /// <summary>
     /// Adds Lanes, bound from the <c>Lanes</c> section of the application's <see cref="IConfiguration"/>
-    /// (when one is registered). Options are validated when the host starts; an invalid configuration stops
-    /// start-up with a message that names the setting and what to change. Calling it again is harmless.
+    /// (when one is registered), plus anything <c>services.Configure&lt;LaneOptions&gt;()</c> sets. Options are
+    /// validated when the host starts; an invalid configuration stops start-up with a message that names the setting
+    /// and what to change. A reload of the section applies without a restart (every setting but
+    /// <see cref="LaneOptions.TraceCacheSize"/>); an invalid edit is refused, logged with the same message, and the last
+    /// good settings stay. Calling it again is harmless.
     /// </summary>
     public static ILanesBuilder AddLanes(this IServiceCollection services)
     {
@@ -52,7 +56,7 @@ public static class LanesServiceCollectionExtensions
 
     private static void AddCore(IServiceCollection services, bool bindDefaultSection = true)
     {
-        if (services.Any(static d => d.ServiceType == typeof(LaneSettings)))
+        if (services.Any(static d => d.ServiceType == typeof(LaneSettingsHolder)))
         {
             return;
         }
@@ -60,24 +64,43 @@ public static class LanesServiceCollectionExtensions
         var options = services.AddOptions<LaneOptions>();
         if (bindDefaultSection)
         {
-            options.Configure<IServiceProvider>(static (o, sp) =>
-                sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName).Bind(o));
+            // The "Lanes" section of the application's configuration, when it has one; its reload token drives reloads.
+            options.Configure<IServiceProvider>(static (o, sp) => sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName).Bind(o));
+            services.AddSingleton<IOptionsChangeTokenSource<LaneOptions>>(static sp => new LaneSectionChangeTokenSource(sp.GetService<IConfiguration>()));
         }
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LaneOptions>, LaneOptionsValidator>());
-        services.TryAddSingleton(static sp => LaneSettings.Create(sp.GetRequiredService<IOptions<LaneOptions>>().Value));
-        services.TryAddSingleton(static sp => new LaneTraceCache(sp.GetRequiredService<LaneSettings>().TraceCacheSize));
-        services.TryAddSingleton(static sp => new LanesMetrics(sp.GetRequiredService<LaneSettings>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new ReloadingSnapshot<LaneOptions, LaneSettings>(
+            sp.GetRequiredService<IOptionsFactory<LaneOptions>>(),
+            sp.GetServices<IOptionsChangeTokenSource<LaneOptions>>(),
+            LaneSettings.Create,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LaneSettings).FullName!),
+            LaneOptions.SectionName));
+        services.TryAddSingleton(static sp => new LaneSettingsHolder(sp.GetRequiredService<ReloadingSnapshot<LaneOptions, LaneSettings>>()));
+        services.TryAddSingleton(static sp => new LaneTraceCache(sp.GetRequiredService<LaneSettingsHolder>().Current.TraceCacheSize));
+        services.TryAddSingleton(static sp => new LanesMetrics(sp.GetRequiredService<LaneSettingsHolder>(), sp.GetService<IMeterFactory>()));
         services.TryAddSingleton(static sp => new LaneResolver(
-            sp.GetRequiredService<LaneSettings>(),
+            sp.GetRequiredService<LaneSettingsHolder>(),
             sp.GetRequiredService<LaneTraceCache>(),
             sp.GetRequiredService<LanesMetrics>(),
             sp.GetRequiredService<ILogger<LaneResolver>>()));
         services.TryAddSingleton(static sp => new LanePropagator(
-            sp.GetRequiredService<LaneSettings>(),
+            sp.GetRequiredService<LaneSettingsHolder>(),
             sp.GetRequiredService<LaneResolver>(),
             sp.GetRequiredService<ILogger<LanePropagator>>()));
         services.TryAddSingleton(static sp => new LaneTextMapPropagator(sp.GetRequiredService<LanePropagator>()));
+        services.TryAddSingleton(static sp => new LaneTelemetry(
+            sp.GetRequiredService<LanesMetrics>(),
+            sp.GetRequiredService<ILogger<LaneTelemetry>>()));
     }
+}
+
+/// <summary>The reload token of the <c>Lanes</c> section of the application's configuration (none without one).</summary>
+internal sealed class LaneSectionChangeTokenSource(IConfiguration? configuration) : IOptionsChangeTokenSource<LaneOptions>
+{
+    public string Name => Options.Options.DefaultName;
+
+    public Microsoft.Extensions.Primitives.IChangeToken GetChangeToken()
+        => configuration?.GetSection(LaneOptions.SectionName).GetReloadToken() ?? new Microsoft.Extensions.Primitives.CancellationChangeToken(CancellationToken.None);
 }

@@ -3,11 +3,16 @@ namespace Lanes.Diagnostics;
 /// <summary>Cached lower-case names of <see cref="LaneSource"/> values, for tags and log scopes (no per-request allocation).</summary>
 internal static class LaneSourceNames
 {
-    private static readonly string[] s_names = ["none", "header", "alias", "default", "scope", "baggage", "trace_cache", "colouring"];
-
-    public static string Get(LaneSource source)
+    public static string Get(LaneSource source) => source switch
     {
-        var index = (int)source;
-        return (uint)index < (uint)s_names.Length ? s_names[index] : "other";
-    }
+        LaneSource.None => "none",
+        LaneSource.Header => "header",
+        LaneSource.Alias => "alias",
+        LaneSource.Default => "default",
+        LaneSource.Scope => "scope",
+        LaneSource.Baggage => "baggage",
+        LaneSource.TraceCache => "trace_cache",
+        LaneSource.Colouring => "colouring",
+        _ => "other",
+    };
 }

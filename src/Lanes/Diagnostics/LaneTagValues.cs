@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using Lanes.Configuration;
 
 namespace Lanes.Diagnostics;
@@ -14,30 +13,29 @@ internal sealed class LaneTagValues
 {
     public const int DynamicLimit = 100;
 
-    private readonly FrozenSet<string>? _known;
-    private readonly string? _defaultLane;
+    private readonly LaneSettingsHolder _settings;
     private readonly ConcurrentDictionary<string, string> _seen = new(StringComparer.Ordinal);
     private int _seenCount;
 
-    public LaneTagValues(LaneSettings settings)
+    public LaneTagValues(LaneSettingsHolder settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _defaultLane = settings.DefaultLane;
-
-        // Start-up validation keeps the default lane inside KnownLanes, so the known set is KnownLanes itself.
-        _known = settings.KnownLanes;
+        _settings = settings;
     }
 
     public string Get(string lane)
     {
-        if (_known is not null)
+        // Read per call: a reload may change the known lanes and the default. Start-up validation keeps the default
+        // lane inside KnownLanes, so with KnownLanes set the known set is KnownLanes itself.
+        var settings = _settings.Current;
+        if (settings.KnownLanes is { } known)
         {
-            return _known.TryGetValue(lane, out var known) ? known : LanesDiagnostics.OtherLane;
+            return known.Contains(lane) ? lane : LanesDiagnostics.OtherLane;
         }
 
-        if (_defaultLane is not null && string.Equals(lane, _defaultLane, StringComparison.Ordinal))
+        if (settings.DefaultLane is { } defaultLane && string.Equals(lane, defaultLane, StringComparison.Ordinal))
         {
-            return _defaultLane;
+            return defaultLane;
         }
 
         if (_seen.TryGetValue(lane, out var seen))

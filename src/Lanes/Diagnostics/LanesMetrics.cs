@@ -17,7 +17,7 @@ internal sealed class LanesMetrics : IDisposable
     private readonly Counter<long> _routed;
     private readonly LaneTagValues _lanes;
 
-    public LanesMetrics(LaneSettings settings, IMeterFactory? meterFactory = null)
+    public LanesMetrics(LaneSettingsHolder settings, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _ownsMeter = meterFactory is null;
@@ -40,14 +40,14 @@ internal sealed class LanesMetrics : IDisposable
             return;
         }
 
-        var sourceTag = new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceTag, LaneSourceNames.Get(source));
+        var sourceTag = new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceAttribute, LaneSourceNames.Get(source));
         if (lane is null)
         {
             _inbound.Add(1, sourceTag);
         }
         else
         {
-            _inbound.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.LaneTag, _lanes.Get(lane)), sourceTag);
+            _inbound.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.LaneAttribute, _lanes.Get(lane)), sourceTag);
         }
     }
 
@@ -57,8 +57,8 @@ internal sealed class LanesMetrics : IDisposable
         {
             _invalid.Add(
                 1,
-                new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceTag, LaneSourceNames.Get(source)),
-                new KeyValuePair<string, object?>(LanesDiagnostics.ReasonTag, ReasonOf(status)));
+                new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceAttribute, LaneSourceNames.Get(source)),
+                new KeyValuePair<string, object?>(LanesDiagnostics.InvalidReasonAttribute, ReasonOf(status)));
         }
     }
 
@@ -66,7 +66,7 @@ internal sealed class LanesMetrics : IDisposable
     {
         if (_rejected.Enabled)
         {
-            _rejected.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.ReasonTag, ReasonOf(rejection)));
+            _rejected.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.RejectionReasonAttribute, ReasonOf(rejection)));
         }
     }
 
@@ -80,18 +80,18 @@ internal sealed class LanesMetrics : IDisposable
 
         var tags = new TagList
         {
-            { LanesDiagnostics.ClusterTag, cluster },
-            { LanesDiagnostics.OutcomeTag, LaneRoutingNames.Get(outcome) },
+            { LanesDiagnostics.RoutingServiceAttribute, cluster },
+            { LanesDiagnostics.RoutingOutcomeAttribute, LaneRoutingNames.Get(outcome) },
         };
         if (laneTag is not null)
         {
-            tags.Add(LanesDiagnostics.LaneTag, laneTag);
+            tags.Add(LanesDiagnostics.LaneAttribute, laneTag);
         }
 
-        var reasonName = LaneRoutingNames.Get(reason);
+        var reasonName = LaneRoutingNames.GetMetricName(reason);
         if (reasonName is not null)
         {
-            tags.Add(LanesDiagnostics.ReasonTag, reasonName);
+            tags.Add(LanesDiagnostics.RoutingReasonAttribute, reasonName);
         }
 
         _routed.Add(1, in tags);

@@ -15,7 +15,7 @@ namespace Lanes.Parsing;
 /// section 5.6.1 asks of recipients; a value with no element at all is <see cref="LaneParseStatus.Empty"/>.
 /// Parsing allocates nothing when the lane is the whole header value (the usual case).
 /// </remarks>
-internal static class LaneParser
+public static class LaneParser
 {
     /// <summary>The default maximum length of a lane (DESIGN 2).</summary>
     public const int DefaultMaxLength = 63;
@@ -27,6 +27,13 @@ internal static class LaneParser
     public const string AllowedCharacters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
 
     private static readonly SearchValues<char> s_laneChars = SearchValues.Create(AllowedCharacters);
+
+    /// <summary>
+    /// The rule a lane follows, for messages that tell a user what to write: "1 to 63 characters of A-Z a-z 0-9 . _ -".
+    /// The one wording of it: option validation, routing metadata, problem details and exceptions all use it.
+    /// </summary>
+    public static string Rule(int maxLength)
+        => $"1 to {maxLength.ToString(System.Globalization.CultureInfo.InvariantCulture)} characters of {AllowedCharacterRanges}";
 
     /// <summary>Parses every value of a (possibly repeated) header.</summary>
     public static LaneParseStatus Parse(StringValues values, int maxLength, out string? lane)
@@ -208,10 +215,12 @@ internal static class LaneParser
     {
         LaneParseStatus.Empty => "empty",
         LaneParseStatus.TooLong => $"longer than {maxLength.ToString(System.Globalization.CultureInfo.InvariantCulture)} characters",
-        LaneParseStatus.InvalidCharacter => "characters outside A-Z a-z 0-9 . _ -",
+        LaneParseStatus.InvalidCharacter => "characters outside " + AllowedCharacterRanges,
         LaneParseStatus.Ambiguous => "several different lanes",
         _ => "valid",
     };
+
+    private const string AllowedCharacterRanges = "A-Z a-z 0-9 . _ -";
 
     private static bool IsOws(char c) => c is ' ' or '\t';
 

@@ -17,14 +17,19 @@ namespace Lanes.Resolution;
 /// <see cref="LaneOptions.RequireLane"/> applies last. A lane taken from a header, an alias or baggage is
 /// remembered in the trace cache under the request's trace id.
 /// </summary>
-internal sealed class LaneResolver
+/// <remarks>
+/// Registered by <c>services.AddLanes()</c>. Entry points other than the ASP.NET Core middleware (the gateway, a
+/// message consumer) use it through a struct <see cref="ILaneValueReader"/> over their carrier, which keeps a
+/// resolution free of allocations. Nothing here throws for bad input.
+/// </remarks>
+public sealed class LaneResolver
 {
-    private readonly LaneSettings _settings;
+    private readonly LaneSettingsHolder _settings;
     private readonly LaneTraceCache _traceCache;
     private readonly LanesMetrics _metrics;
     private readonly ILogger _logger;
 
-    public LaneResolver(LaneSettings settings, LaneTraceCache traceCache, LanesMetrics metrics, ILogger<LaneResolver> logger)
+    internal LaneResolver(LaneSettingsHolder settings, LaneTraceCache traceCache, LanesMetrics metrics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(traceCache);
@@ -36,12 +41,14 @@ internal sealed class LaneResolver
         _logger = logger;
     }
 
-    public LaneSettings Settings => _settings;
+    /// <summary>The settings in force now (they change on a configuration reload).</summary>
+    public LaneSettings Settings => _settings.Current;
 
-    public LaneTraceCache TraceCache => _traceCache;
+    internal LaneTraceCache TraceCache => _traceCache;
 
-    public LanesMetrics Metrics => _metrics;
+    internal LanesMetrics Metrics => _metrics;
 
+    /// <summary>Resolves and counts the lane of a request or message: every source of DESIGN 3, then the default lane, with the policies.</summary>
     public LaneResolution Resolve<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
     {
@@ -50,8 +57,8 @@ internal sealed class LaneResolver
         return resolution;
     }
 
-    /// <summary>Counts a final resolution: <c>lanes.rejected</c> when rejected, else <c>lanes.inbound</c>.</summary>
-    internal void Record(LaneResolution resolution)
+    /// <summary>Counts a final resolution (the <c>Lanes</c> meter): rejected, or inbound by lane and source.</summary>
+    public void Record(LaneResolution resolution)
     {
         if (resolution.IsRejected)
         {
@@ -68,18 +75,18 @@ internal sealed class LaneResolver
     /// default lane (an unknown lane under <see cref="UnknownLanePolicy.UseDefault"/> resolves to none) and without
     /// counting. The gateway uses it so colouring rules run between the client's lane and the default.
     /// </summary>
-    internal LaneResolution ResolveClient<TReader>(ref TReader reader)
+    public LaneResolution ResolveClient<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
         => ResolveSources(ref reader, applyDefault: false);
 
     /// <summary>The default lane, or none, or a <see cref="LaneRejection.Missing"/> rejection under <see cref="LaneOptions.RequireLane"/>.</summary>
-    internal LaneResolution ResolveDefault() => Fallback();
+    public LaneResolution ResolveDefault() => Fallback(_settings.Current);
 
     private LaneResolution ResolveSources<TReader>(ref TReader reader, bool applyDefault)
         where TReader : struct, ILaneValueReader
     {
-        var settings = _settings;
-        var headers = settings.SourceHeaders;
+        var settings = _settings.Current;
+        var headers = settings.SourceHeaderArray;
         for (var i = 0; i < headers.Length; i++)
         {
             var values = reader.GetValues(headers[i]);
@@ -92,10 +99,10 @@ internal sealed class LaneResolver
             var status = LaneParser.Parse(values, settings.MaxLength, out var lane);
             if (status == LaneParseStatus.Valid)
             {
-                return Remember(ref reader, Accept(lane!, source, applyDefault));
+                return Remember(ref reader, Accept(settings, lane!, source, applyDefault));
             }
 
-            if (Invalid(headers[i], source, status, values))
+            if (Invalid(settings, headers[i], source, status, values))
             {
                 return Reject(LaneRejection.InvalidValue);
             }
@@ -114,10 +121,10 @@ internal sealed class LaneResolver
                         : LaneParser.Parse(value, settings.MaxLength, out value);
                     if (status == LaneParseStatus.Valid)
                     {
-                        return Remember(ref reader, Accept(value!, LaneSource.Baggage, applyDefault));
+                        return Remember(ref reader, Accept(settings, value!, LaneSource.Baggage, applyDefault));
                     }
 
-                    if (Invalid(BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty))
+                    if (Invalid(settings, BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty))
                     {
                         return Reject(LaneRejection.InvalidValue);
                     }
@@ -128,10 +135,10 @@ internal sealed class LaneResolver
         if (_traceCache.Enabled && TryGetTraceId(ref reader, out var traceId) && _traceCache.TryGet(traceId, out var cached))
         {
             LanesLog.LaneFromTraceCache(_logger, cached!);
-            return Accept(cached!, LaneSource.TraceCache, applyDefault);
+            return Accept(settings, cached!, LaneSource.TraceCache, applyDefault);
         }
 
-        return applyDefault ? Fallback() : default;
+        return applyDefault ? Fallback(settings) : default;
     }
 
     /// <summary>The trace id of the request: its <c>traceparent</c> header, else the current W3C Activity's.</summary>
@@ -166,16 +173,15 @@ internal sealed class LaneResolver
     }
 
     /// <summary>Logs and counts an invalid value; true when the policy says to reject.</summary>
-    private bool Invalid(string field, LaneSource source, LaneParseStatus status, StringValues values)
+    private bool Invalid(LaneSettings settings, string field, LaneSource source, LaneParseStatus status, StringValues values)
     {
         _metrics.Invalid(source, status);
-        LanesLog.InvalidLaneValue(_logger, field, status, _settings.MaxLength, values);
-        return _settings.InvalidLanePolicy == InvalidLanePolicy.Reject;
+        LanesLog.InvalidLaneValue(_logger, field, status, settings.MaxLength, values);
+        return settings.InvalidLanePolicy == InvalidLanePolicy.Reject;
     }
 
-    private LaneResolution Accept(string lane, LaneSource source, bool applyDefault)
+    private LaneResolution Accept(LaneSettings settings, string lane, LaneSource source, bool applyDefault)
     {
-        var settings = _settings;
         if (settings.IsKnown(lane))
         {
             return new LaneResolution(lane, source);
@@ -188,15 +194,14 @@ internal sealed class LaneResolver
                 return Reject(LaneRejection.UnknownLane);
             case UnknownLanePolicy.UseDefault:
                 LanesLog.UnknownLane(_logger, lane, "replaced by the default");
-                return applyDefault ? Fallback() : default;
+                return applyDefault ? Fallback(settings) : default;
             default:
                 return new LaneResolution(lane, source);
         }
     }
 
-    private LaneResolution Fallback()
+    private LaneResolution Fallback(LaneSettings settings)
     {
-        var settings = _settings;
         if (settings.DefaultLane is not null)
         {
             return new LaneResolution(settings.DefaultLane, LaneSource.Default);

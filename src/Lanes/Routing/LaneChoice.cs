@@ -5,7 +5,7 @@ namespace Lanes.Routing;
 /// lane: the subset to balance over (empty means 503), the outcome, the fallback reason and bounded names for
 /// debug headers and metrics.
 /// </summary>
-internal sealed class LaneChoice<T>
+public sealed class LaneChoice<T>
     where T : class
 {
     /// <summary>The name in <c>x-lane-served</c> when the unlabelled instances served.</summary>
@@ -14,8 +14,9 @@ internal sealed class LaneChoice<T>
     /// <summary>The name in <c>x-lane-served</c> when every healthy instance was eligible.</summary>
     public const string AllSubset = "(all)";
 
-    internal LaneChoice(T[] instances, LaneRoutingOutcome outcome, LaneFallbackReason reason, string? served, string? laneTag)
+    internal LaneChoice(T[] instances, LaneRoutingOutcome outcome, LaneFallbackReason reason, string? served, string? laneTag, LanePolicy policy)
     {
+        Policy = policy;
         Instances = instances;
         Outcome = outcome;
         Reason = reason;
@@ -23,12 +24,19 @@ internal sealed class LaneChoice<T>
         LaneTag = laneTag;
     }
 
-    /// <summary>The instances to balance over; empty when the outcome is <see cref="LaneRoutingOutcome.NoUpstream"/>.</summary>
+    /// <summary>The instances to balance over; empty when the outcome is <see cref="LaneRoutingOutcome.NoUpstream"/>. Shared: do not modify.</summary>
+#pragma warning disable CA1819 // The engine hands out its precomputed array so a pick allocates nothing.
     public T[] Instances { get; }
+#pragma warning restore CA1819
 
+    /// <summary>Served by the lane, a fallback, or nothing (503).</summary>
     public LaneRoutingOutcome Outcome { get; }
 
+    /// <summary>Why the outcome is not the lane's own subset.</summary>
     public LaneFallbackReason Reason { get; }
+
+    /// <summary>The service's policy that produced this choice.</summary>
+    public LanePolicy Policy { get; }
 
     /// <summary>The next instance, round robin over <see cref="Instances"/> with the caller's <paramref name="counter"/>; null when empty (503).</summary>
     public T? Next(ref int counter)

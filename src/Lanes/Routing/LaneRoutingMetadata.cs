@@ -14,12 +14,17 @@ namespace Lanes.Routing;
 /// means the unlabelled instances; absent means the default lane, or the unlabelled instances without one),
 /// <c>lanePanicToAny</c> (<c>true</c>/<c>false</c>). Instance key: <c>lane</c> (absent or empty: unlabelled).
 /// </remarks>
-internal static class LaneRoutingMetadata
+public static class LaneRoutingMetadata
 {
+    /// <summary>The declared lanes of a service (comma list).</summary>
     public const string Lanes = "lanes";
+    /// <summary>The policy of a service.</summary>
     public const string Policy = "lanePolicy";
+    /// <summary>The baseline lane of a service (empty: the unlabelled instances).</summary>
     public const string Baseline = "laneBaseline";
+    /// <summary>Whether a service uses every healthy instance when the chosen subset is empty.</summary>
     public const string PanicToAny = "lanePanicToAny";
+    /// <summary>The lane label of an instance.</summary>
     public const string Lane = "lane";
 
     /// <summary>True when the service uses lanes: it has a service key, or <paramref name="anyLabelledInstance"/>.</summary>
@@ -69,7 +74,7 @@ internal static class LaneRoutingMetadata
                 }
                 else if (LaneParser.Parse(baselineText, maxLength, out baseline) != LaneParseStatus.Valid)
                 {
-                    error = $"'{Baseline}' must be one lane ({LaneParser.Describe(LaneParseStatus.InvalidCharacter, maxLength)}) or empty for the unlabelled instances (got '{LaneParser.Escape(baselineText)}').";
+                    error = $"'{Baseline}' must be one lane of {LaneParser.Rule(maxLength)}, or empty for the unlabelled instances (got '{LaneParser.Escape(baselineText)}').";
                     return false;
                 }
             }
@@ -99,13 +104,14 @@ internal static class LaneRoutingMetadata
         if (LaneParser.Parse(text, maxLength, out lane) != LaneParseStatus.Valid || text.Contains(',', StringComparison.Ordinal))
         {
             lane = null;
-            error = $"'{Lane}' must be one lane of 1 to {maxLength} characters of A-Z a-z 0-9 . _ - (got '{LaneParser.Escape(text)}').";
+            error = $"'{Lane}' must be one lane of {LaneParser.Rule(maxLength)} (got '{LaneParser.Escape(text)}').";
             return false;
         }
 
         return true;
     }
 
+    /// <summary>Parses a policy name, case-insensitively.</summary>
     public static bool TryParsePolicy(string? text, out LanePolicy policy)
     {
         policy = LanePolicy.Permissive;
@@ -136,7 +142,7 @@ internal static class LaneRoutingMetadata
         {
             if (LaneParser.Validate(part, maxLength) != LaneParseStatus.Valid)
             {
-                error = $"'{Lanes}' must be a comma-separated list of lanes of 1 to {maxLength} characters of A-Z a-z 0-9 . _ - (got '{LaneParser.Escape(text ?? string.Empty)}').";
+                error = $"'{Lanes}' must be a comma-separated list of lanes of {LaneParser.Rule(maxLength)} (got '{LaneParser.Escape(text ?? string.Empty)}').";
                 return false;
             }
 

@@ -5,23 +5,30 @@ using Lanes.Parsing;
 namespace Lanes.Routing;
 
 /// <summary>A validated <see cref="LaneServiceOptions"/>: the routing settings and the instances with their lanes.</summary>
-internal sealed class LaneServiceDefinition
+public sealed class LaneServiceDefinition
 {
-    public LaneServiceDefinition(string name, LaneSubsetSettings settings, LaneServiceInstance[] instances)
+    /// <summary>A service with its routing settings and instances (sorted by id).</summary>
+    public LaneServiceDefinition(string name, LaneSubsetSettings settings, IReadOnlyList<LaneServiceInstance> instances)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(instances);
         Name = name;
         Settings = settings;
         Instances = instances;
     }
 
+    /// <summary>The service name (the host of <c>http://details</c>, the path of <c>lanes:///reviews</c>).</summary>
     public string Name { get; }
 
+    /// <summary>The service's routing settings.</summary>
     public LaneSubsetSettings Settings { get; }
 
-    public LaneServiceInstance[] Instances { get; }
+    /// <summary>The instances.</summary>
+    public IReadOnlyList<LaneServiceInstance> Instances { get; }
 
     /// <summary>Adds a message per problem to <paramref name="failures"/>, each naming the key under <c>Lanes:Services</c>.</summary>
-    public static void Validate(IDictionary<string, LaneServiceOptions> services, int maxLength, List<string> failures)
+    internal static void Validate(IDictionary<string, LaneServiceOptions> services, int maxLength, List<string> failures)
     {
         foreach (var (name, service) in services)
         {
@@ -29,7 +36,7 @@ internal sealed class LaneServiceDefinition
         }
     }
 
-    public static FrozenDictionary<string, LaneServiceDefinition> BuildAll(IDictionary<string, LaneServiceOptions> services, string? defaultLane, int maxLength)
+    internal static FrozenDictionary<string, LaneServiceDefinition> BuildAll(IDictionary<string, LaneServiceOptions> services, string? defaultLane, int maxLength)
     {
         var failures = new List<string>();
         var result = new Dictionary<string, LaneServiceDefinition>(StringComparer.OrdinalIgnoreCase);
@@ -96,17 +103,22 @@ internal sealed class LaneServiceDefinition
     private static Dictionary<string, string> ToReadOnly(IDictionary<string, string> metadata)
         => new(metadata, StringComparer.OrdinalIgnoreCase);
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Instances.Length} instances)");
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Instances.Count} instances)");
 }
 
 /// <summary>One instance of a <see cref="LaneServiceDefinition"/>.</summary>
-internal sealed class LaneServiceInstance(string id, Uri address, string? lane)
+public sealed class LaneServiceInstance(string id, Uri address, string? lane)
 {
+    /// <summary>The instance id (its key under <c>Instances</c>).</summary>
     public string Id { get; } = id;
 
+    /// <summary>The instance's base address.</summary>
     public Uri Address { get; } = address;
 
+    /// <summary>The lane label, or <see langword="null"/> when unlabelled.</summary>
     public string? Lane { get; } = lane;
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Id} {Address} {Lane ?? "(unlabelled)"}";
 }

@@ -1,10 +1,12 @@
 namespace Lanes.Routing;
 
 /// <summary>A service's routing settings for the subset engine (DESIGN 6), already validated.</summary>
-internal sealed class LaneSubsetSettings
+public sealed class LaneSubsetSettings
 {
+    /// <summary>Permissive, declared lanes from the instances, the unlabelled instances as baseline.</summary>
     public static readonly LaneSubsetSettings Default = new(LanePolicy.Permissive, declaredLanes: null, baselineLane: null, panicToAny: false);
 
+    /// <summary>Settings as they are (validate metadata with <see cref="LaneRoutingMetadata.TryReadService"/>).</summary>
     public LaneSubsetSettings(LanePolicy policy, IReadOnlyCollection<string>? declaredLanes, string? baselineLane, bool panicToAny)
     {
         Policy = policy;
@@ -13,6 +15,7 @@ internal sealed class LaneSubsetSettings
         PanicToAny = panicToAny;
     }
 
+    /// <summary>The policy of DESIGN 6.</summary>
     public LanePolicy Policy { get; }
 
     /// <summary>The lanes the service declares, or <see langword="null"/> to derive them from the lanes its instances carry.</summary>

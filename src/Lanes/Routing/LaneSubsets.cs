@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Lanes.Routing;
 
 /// <summary>
-/// The subset engine (DESIGN 6), one per service and instance set. <see cref="Build"/> runs when instances, health
+/// The subset engine (DESIGN 6), one per service and instance set. <see cref="LaneSubsets.Build{T}"/> runs when instances, health
 /// or configuration change and precomputes a <see cref="LaneChoice{T}"/> for every lane the service knows, for a
 /// request without a lane and for any other lane; <see cref="Select"/> is then one dictionary lookup, O(1) in the
 /// number of instances, and allocates nothing. Used by the gateway and by client-side routing alike.
@@ -13,7 +13,7 @@ namespace Lanes.Routing;
 /// or the healthy unlabelled instances when it is <see langword="null"/>. Declared lanes are
 /// <see cref="LaneSubsetSettings.DeclaredLanes"/>, or, when not given, every lane an instance carries, healthy or not.
 /// </remarks>
-internal sealed class LaneSubsets<T>
+public sealed class LaneSubsets<T>
     where T : class
 {
     private readonly FrozenDictionary<string, LaneChoice<T>> _byLane;
@@ -34,10 +34,11 @@ internal sealed class LaneSubsets<T>
         DeclaredLanes = declaredLanes;
     }
 
+    /// <summary>The service's routing settings these subsets were built with.</summary>
     public LaneSubsetSettings Settings { get; }
 
     /// <summary>The effective declared lanes, sorted: configured, or derived from the instances' labels.</summary>
-    public string[] DeclaredLanes { get; }
+    public IReadOnlyList<string> DeclaredLanes { get; }
 
     /// <summary>The choice for <paramref name="lane"/> (<see langword="null"/>: no lane). Never allocates.</summary>
     public LaneChoice<T> Select(string? lane)
@@ -50,7 +51,7 @@ internal sealed class LaneSubsets<T>
         return _byLane.TryGetValue(lane, out var choice) ? choice : _otherLane;
     }
 
-    public static LaneSubsets<T> Build(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
+    internal static LaneSubsets<T> Create(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
     {
         ArgumentNullException.ThrowIfNull(instances);
         ArgumentNullException.ThrowIfNull(settings);
@@ -130,7 +131,7 @@ internal sealed class LaneSubsets<T>
         {
             if (subset is { Length: > 0 })
             {
-                return new LaneChoice<T>(subset, LaneRoutingOutcome.Matched, LaneFallbackReason.None, laneTag, laneTag);
+                return new LaneChoice<T>(subset, LaneRoutingOutcome.Matched, LaneFallbackReason.None, laneTag, laneTag, settings.Policy);
             }
 
             var reason = declared ? LaneFallbackReason.LaneUnavailable : LaneFallbackReason.LaneUndeclared;
@@ -148,18 +149,31 @@ internal sealed class LaneSubsets<T>
         {
             if (chosen.Length > 0)
             {
-                return new LaneChoice<T>(chosen, LaneRoutingOutcome.Fallback, reason, served, laneTag);
+                return new LaneChoice<T>(chosen, LaneRoutingOutcome.Fallback, reason, served, laneTag, settings.Policy);
             }
 
             if (settings.PanicToAny && all.Length > 0)
             {
-                return new LaneChoice<T>(all, LaneRoutingOutcome.Fallback, reason, LaneChoice<T>.AllSubset, laneTag);
+                return new LaneChoice<T>(all, LaneRoutingOutcome.Fallback, reason, LaneChoice<T>.AllSubset, laneTag, settings.Policy);
             }
 
             return NoUpstream(reason, laneTag);
         }
 
-        private static LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag)
-            => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag);
+        private LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag)
+            => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag, settings.Policy);
     }
+}
+
+/// <summary>Builds <see cref="LaneSubsets{T}"/>: the subset engine of DESIGN 6.</summary>
+public static class LaneSubsets
+{
+    /// <summary>
+    /// Precomputes every lane's choice for <paramref name="instances"/> under <paramref name="settings"/>. Run it when the
+    /// instances, their health or the settings change, never per request; then <see cref="LaneSubsets{T}.Select"/> is
+    /// one lookup that allocates nothing.
+    /// </summary>
+    public static LaneSubsets<T> Build<T>(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
+        where T : class
+        => LaneSubsets<T>.Create(instances, settings);
 }

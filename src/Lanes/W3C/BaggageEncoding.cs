@@ -10,9 +10,6 @@ namespace Lanes.W3C;
 /// </summary>
 internal static class BaggageEncoding
 {
-    public static readonly SearchValues<char> TokenChars =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
-
     // baggage-octet: printable ASCII except space, DQUOTE, comma, semicolon and backslash.
     public static readonly SearchValues<char> ValueChars = SearchValues.Create(
         "!#$%&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
@@ -21,7 +18,7 @@ internal static class BaggageEncoding
     private static readonly SearchValues<char> s_plainChars = SearchValues.Create(
         "!#$&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
-    public static bool IsToken(ReadOnlySpan<char> key) => !key.IsEmpty && !key.ContainsAnyExcept(TokenChars);
+    public static bool IsToken(ReadOnlySpan<char> key) => Parsing.HttpToken.IsToken(key);
 
     /// <summary>
     /// Decodes <c>%XX</c> escapes as UTF-8 (invalid sequences become U+FFFD, as the specification asks).

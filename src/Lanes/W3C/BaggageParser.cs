@@ -22,7 +22,8 @@ internal static class BaggageParser
 {
     public const string HeaderName = "baggage";
 
-    public const int MaxMembers = 64;
+    /// <summary>The most members read or written: OpenTelemetry's baggage propagator carries 180, so Lanes does too.</summary>
+    public const int MaxMembers = 180;
 
     public const int MaxBytes = 8192;
 
@@ -57,6 +58,31 @@ internal static class BaggageParser
         }
 
         return value is null ? BaggageLookup.NotFound : BaggageLookup.Found;
+    }
+
+    /// <summary>
+    /// True when some list element of <paramref name="headers"/>, valid or not, starts with <paramref name="key"/> before
+    /// its <c>=</c> (or <c>;</c>): the key was in the header, whatever another parser made of that element.
+    /// </summary>
+    public static bool MentionsKey(StringValues headers, ReadOnlySpan<char> key)
+    {
+        for (var h = 0; h < headers.Count; h++)
+        {
+            var text = headers[h].AsSpan();
+            while (!text.IsEmpty)
+            {
+                var comma = text.IndexOf(',');
+                var element = comma < 0 ? text : text[..comma];
+                text = comma < 0 ? default : text[(comma + 1)..];
+                var end = element.IndexOfAny('=', ';');
+                if ((end < 0 ? element : element[..end]).Trim(" \t").SequenceEqual(key))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Parses one list element (between commas); false when it is empty or breaks the grammar.</summary>
@@ -130,7 +156,7 @@ internal static class BaggageParser
     private static int ScanToken(string text, int i, int end)
     {
         var span = text.AsSpan(i, end - i);
-        var stop = span.IndexOfAnyExcept(BaggageEncoding.TokenChars);
+        var stop = span.IndexOfAnyExcept(Parsing.HttpToken.Chars);
         return stop < 0 ? end : i + stop;
     }
 

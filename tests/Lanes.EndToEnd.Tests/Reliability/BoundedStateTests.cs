@@ -74,5 +74,5 @@ public sealed class BoundedStateTests(ITestOutputHelper output)
     }
 
     private static int DistinctLaneTags(MeasurementRecorder recorder)
-        => recorder.Measurements.Select(static m => m.Tag("lane")).Where(static t => t is not null).Distinct(StringComparer.Ordinal).Count();
+        => recorder.Measurements.Select(static m => m.Tag("lane.name")).Where(static t => t is not null).Distinct(StringComparer.Ordinal).Count();
 }

@@ -49,7 +49,7 @@ internal static class LaneServers
 
                 app.MapReverseProxy(static proxy =>
                 {
-                    proxy.UseLanes();
+                    proxy.UseLaneSubsets();
                     proxy.UseLoadBalancing();
                 });
             },

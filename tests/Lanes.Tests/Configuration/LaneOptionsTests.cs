@@ -32,13 +32,13 @@ public class LaneOptionsTests
         var none = LaneSettings.Create(new LaneOptions());
 
         Assert.Equal("x-mspider-lane", mspider.Header);
-        Assert.Equal(["x-mspider-laneid"], mspider.Aliases);
+        Assert.Equal(["x-mspider-laneid"], mspider.Aliases.AsEnumerable());
         Assert.Equal("green", mspider.DefaultLane);
         Assert.Equal("x-nsf-mark", nsf.Header);
-        Assert.Empty(nsf.Aliases);
+        Assert.True(nsf.Aliases.IsEmpty);
         Assert.Null(nsf.DefaultLane);
         Assert.Equal("x-lane", none.Header);
-        Assert.Empty(none.Aliases);
+        Assert.True(none.Aliases.IsEmpty);
         Assert.Null(none.DefaultLane);
     }
 
@@ -51,7 +51,7 @@ public class LaneOptionsTests
         var settings = LaneSettings.Create(options);
 
         Assert.Equal("bu", settings.Header);
-        Assert.Equal(["buid"], settings.Aliases);
+        Assert.Equal(["buid"], settings.Aliases.AsEnumerable());
         Assert.Equal("wtchk", settings.DefaultLane);
     }
 
@@ -71,10 +71,10 @@ public class LaneOptionsTests
             ["Lanes:MaxLength"] = "16",
         });
 
-        var settings = provider.GetRequiredService<LaneSettings>();
+        var settings = provider.GetRequiredService<LanePropagator>().Settings;
 
         Assert.Equal("bu", settings.Header);
-        Assert.Equal(["buid"], settings.Aliases);
+        Assert.Equal(["buid"], settings.Aliases.AsEnumerable());
         Assert.Equal("wtchk", settings.DefaultLane);
         Assert.True(settings.IsKnown("wicph"));
         Assert.False(settings.IsKnown("other"));
@@ -91,7 +91,7 @@ public class LaneOptionsTests
             new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf", ["Lanes:DefaultLane"] = "dev1" },
             o => o.DefaultLane = "dev2");
 
-        var settings = provider.GetRequiredService<LaneSettings>();
+        var settings = provider.GetRequiredService<LanePropagator>().Settings;
 
         Assert.Equal("x-nsf-mark", settings.Header);
         Assert.Equal("dev2", settings.DefaultLane);
@@ -105,7 +105,7 @@ public class LaneOptionsTests
         services.AddLanes(o => o.UsePreset(LanePresets.Nsf));
         services.AddLanes();
 
-        Assert.Single(services, d => d.ServiceType == typeof(LaneSettings));
+        Assert.Single(services, d => d.ServiceType == typeof(LaneSettingsHolder));
         Assert.Single(services, d => d.ServiceType == typeof(LanePropagator));
         using var provider = services.BuildServiceProvider();
         Assert.Equal("x-nsf-mark", provider.GetRequiredService<LanePropagator>().HeaderName);
@@ -138,7 +138,7 @@ public class LaneOptionsTests
             ["Lanes:TraceCacheSize"] = "16",
         });
 
-        var settings = provider.GetRequiredService<LaneSettings>();
+        var settings = provider.GetRequiredService<LanePropagator>().Settings;
 
         Assert.Equal("lane", settings.BaggageKey);
         Assert.Equal(16, provider.GetRequiredService<Lanes.Tracing.LaneTraceCache>().Capacity);
@@ -189,7 +189,7 @@ public class LaneOptionsTests
             ["Lanes:KnownLanes:0"] = "yellow",
         });
 
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LaneSettings>());
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<LanePropagator>().Settings);
 
         Assert.Contains("Lanes:DefaultLane 'green' is not in Lanes:KnownLanes", error.Message, StringComparison.Ordinal);
     }
@@ -199,7 +199,7 @@ public class LaneOptionsTests
     {
         using var provider = Build(new Dictionary<string, string?> { ["Lanes:InvalidLanePolicy"] = "Explode" });
 
-        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<LaneSettings>());
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<LanePropagator>().Settings);
 
         Assert.Contains("Lanes:InvalidLanePolicy", error.Message, StringComparison.Ordinal);
     }

@@ -37,7 +37,7 @@ public class LanesMetricsTests
         Resolve(propagator, ("baggage", "x-mspider-lane=blue"));
         Resolve(propagator);
 
-        var inbound = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => $"{m.Tag("lane")}/{m.Tag("lane.source")}").ToArray();
+        var inbound = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => $"{m.Tag("lane.name")}/{m.Tag("lane.source")}").ToArray();
         Assert.Equal(["yellow/header", "yellow/alias", "blue/baggage", "green/default"], inbound);
     }
 
@@ -50,7 +50,7 @@ public class LanesMetricsTests
         Resolve(propagator);
 
         var measurement = Assert.Single(recorder.Of(LanesDiagnostics.InboundInstrument));
-        Assert.Null(measurement.Tag("lane"));
+        Assert.Null(measurement.Tag("lane.name"));
         Assert.Equal("none", measurement.Tag("lane.source"));
     }
 
@@ -64,7 +64,7 @@ public class LanesMetricsTests
         Resolve(propagator, ("x-mspider-laneid", new string('a', 64)));
         Resolve(propagator, ("baggage", "x-mspider-lane=a,x-mspider-lane=b"));
 
-        var invalid = recorder.Of(LanesDiagnostics.InvalidInstrument).Select(static m => $"{m.Tag("lane.source")}/{m.Tag("reason")}").ToArray();
+        var invalid = recorder.Of(LanesDiagnostics.InvalidInstrument).Select(static m => $"{m.Tag("lane.source")}/{m.Tag("lane.invalid.reason")}").ToArray();
         Assert.Equal(["header/invalid_character", "alias/too_long", "baggage/ambiguous"], invalid);
         Assert.All(recorder.Measurements, static m => Assert.DoesNotContain(m.Tags.Values, static v => v != null && v.Contains("evil", StringComparison.Ordinal)));
     }
@@ -78,7 +78,7 @@ public class LanesMetricsTests
         Resolve(propagator);
 
         var rejected = Assert.Single(recorder.Of(LanesDiagnostics.RejectedInstrument));
-        Assert.Equal("missing", rejected.Tag("reason"));
+        Assert.Equal("missing", rejected.Tag("lane.rejection.reason"));
         Assert.Empty(recorder.Of(LanesDiagnostics.InboundInstrument));
     }
 
@@ -93,7 +93,7 @@ public class LanesMetricsTests
             Resolve(propagator, ("x-mspider-lane", "lane-" + i));
         }
 
-        var values = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => m.Tag("lane")).Distinct().ToList();
+        var values = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => m.Tag("lane.name")).Distinct().ToList();
         Assert.Equal(100_000, recorder.Of(LanesDiagnostics.InboundInstrument).Count());
         Assert.True(values.Count <= 100 + 1, $"{values.Count} distinct lane tag values");
         Assert.Contains(LanesDiagnostics.OtherLane, values);
@@ -114,7 +114,7 @@ public class LanesMetricsTests
         Resolve(propagator, ("x-mspider-lane", "dev3"));
         Resolve(propagator);
 
-        var lanes = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => m.Tag("lane")).ToArray();
+        var lanes = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => m.Tag("lane.name")).ToArray();
         Assert.Equal(["yellow", "other", "green"], lanes.Select(static l => l ?? "(none)"));
     }
 }

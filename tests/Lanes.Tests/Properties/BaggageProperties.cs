@@ -105,7 +105,7 @@ public class BaggageProperties
         var property = Prop.ForAll(cases.Arb(), static c =>
         {
             var (lane, headers) = c;
-            var merged = OutboundBaggage.Merge(Key, lane, new StringValues(headers), default, activity: null, runtime: null);
+            var merged = OutboundBaggage.Build(Key, lane, new StringValues(headers), frame: null, default, runtimeOutput: null, maxLength: 63);
             if (merged is null)
             {
                 return false;

@@ -16,7 +16,7 @@ public sealed class LaneServiceDefinitionTests
         services.AddLogging();
         services.AddLanes();
         using var provider = services.BuildServiceProvider();
-        return provider.GetRequiredService<LaneSettings>();
+        return provider.GetRequiredService<LanePropagator>().Settings;
     }
 
     [Fact]

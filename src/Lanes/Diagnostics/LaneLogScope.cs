@@ -1,7 +1,6 @@
 using System.Collections;
-using Lanes.Diagnostics;
 
-namespace Lanes.AspNetCore;
+namespace Lanes.Diagnostics;
 
 /// <summary>The logging scope of a request with a lane: <c>Lane</c> and <c>LaneSource</c>.</summary>
 internal sealed class LaneLogScope(string lane, LaneSource source) : IReadOnlyList<KeyValuePair<string, object?>>

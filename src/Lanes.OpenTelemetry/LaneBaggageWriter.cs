@@ -1,0 +1,77 @@
+using Lanes.Http;
+using OpenTelemetry.Context.Propagation;
+
+namespace Lanes.OpenTelemetry;
+
+/// <summary>
+/// The default OpenTelemetry propagator with Lanes as the one writer of <c>baggage</c> (DESIGN 4): the previous
+/// propagator (trace context, OpenTelemetry's baggage propagator, anything composed in) injects everything but
+/// <c>baggage</c>, then Lanes writes the lane header and one <c>baggage</c> value made of the lane member, the request's
+/// members as they arrived and the context's baggage. HttpClient requests go through <see cref="HttpRequestLaneCarrier"/>,
+/// which reads what the request already carries (a lane header the application set, a <c>baggage</c> the Lanes handler
+/// already wrote: then nothing is rewritten); other carriers through <see cref="LaneTextMapPropagator"/>. Extraction is
+/// the previous propagator's, then the lane's.
+/// </summary>
+internal sealed class LaneBaggageWriter : TextMapPropagator
+{
+    private const string BaggageField = "baggage";
+
+    private readonly TextMapPropagator _previous;
+    private readonly LaneTextMapPropagator _lanes;
+    private readonly HashSet<string> _fields;
+
+    public LaneBaggageWriter(TextMapPropagator previous, LaneTextMapPropagator lanes)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(lanes);
+        _previous = previous;
+        _lanes = lanes;
+        _fields = new HashSet<string>(previous.Fields ?? new HashSet<string>(), StringComparer.OrdinalIgnoreCase);
+        _fields.UnionWith(lanes.Fields);
+    }
+
+    public TextMapPropagator Previous => _previous;
+
+    public override ISet<string> Fields => _fields;
+
+    public override void Inject<T>(PropagationContext context, T carrier, Action<T, string, string> setter)
+    {
+        ArgumentNullException.ThrowIfNull(setter);
+        _previous.Inject(context, carrier, WithoutBaggage<T>.For(setter));
+        if (carrier is HttpRequestMessage request)
+        {
+            var headers = new HttpRequestLaneCarrier(request.Headers);
+            _lanes.Lanes.InjectCall(ref headers, new LaneCallOptions { Baggage = context.Baggage });
+            return;
+        }
+
+        _lanes.Inject(context, carrier, setter);
+    }
+
+    public override PropagationContext Extract<T>(PropagationContext context, T carrier, Func<T, string, IEnumerable<string>?> getter)
+        => _lanes.Extract(_previous.Extract(context, carrier, getter), carrier, getter);
+
+    /// <summary>The caller's setter without the <c>baggage</c> field; the wrapper of the last setter seen is reused (instrumentations pass a static one).</summary>
+    private static class WithoutBaggage<T>
+    {
+        private static (Action<T, string, string> Setter, Action<T, string, string> Filtered)? s_last;
+
+        public static Action<T, string, string> For(Action<T, string, string> setter)
+        {
+            if (s_last is { } last && ReferenceEquals(last.Setter, setter))
+            {
+                return last.Filtered;
+            }
+
+            Action<T, string, string> filtered = (carrier, key, value) =>
+            {
+                if (!string.Equals(key, BaggageField, StringComparison.OrdinalIgnoreCase))
+                {
+                    setter(carrier, key, value);
+                }
+            };
+            s_last = (setter, filtered);
+            return filtered;
+        }
+    }
+}

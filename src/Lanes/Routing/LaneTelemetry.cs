@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Lanes.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.Routing;
+
+/// <summary>
+/// Reports what the subset engine decided, the same way for the gateway, HTTP client routing and gRPC balancing
+/// (DESIGN 5): the <c>lanes.routed</c> counter, an event on the current <see cref="Activity"/>, and log events for a
+/// fallback (Debug) and for no healthy upstream (Warning). Also bounds lane values for metric attributes. Registered
+/// by <c>services.AddLanes()</c>.
+/// </summary>
+public sealed class LaneTelemetry
+{
+    /// <summary>The name of the Activity event a routing decision adds.</summary>
+    public const string RoutedEventName = "lane.routed";
+
+    private readonly LanesMetrics _metrics;
+    private readonly ILogger _logger;
+
+    internal LaneTelemetry(LanesMetrics metrics, ILogger logger)
+    {
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// The value to report <paramref name="lane"/> under in a metric attribute: the lane itself when it is known (in
+    /// <c>KnownLanes</c>, the default lane, or, without <c>KnownLanes</c>, among the first 100 this process reports), else
+    /// <see cref="LanesDiagnostics.OtherLane"/>, so client input cannot grow the number of series.
+    /// </summary>
+    public string MetricLane(string lane)
+    {
+        ArgumentNullException.ThrowIfNull(lane);
+        return _metrics.LaneTags.Get(lane);
+    }
+
+    /// <summary>Records one routing decision for <paramref name="service"/> (a cluster or a client-routed service) and a call of <paramref name="lane"/>.</summary>
+    public void Routed<T>(string service, string? lane, LaneChoice<T> choice)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(choice);
+        _metrics.Routed(service, choice.LaneTag, choice.Outcome, choice.Reason);
+        var activity = Activity.Current;
+        if (activity is { IsAllDataRequested: true })
+        {
+            var tags = new ActivityTagsCollection
+            {
+                { LanesDiagnostics.RoutingServiceAttribute, service },
+                { LanesDiagnostics.RoutingOutcomeAttribute, LaneRoutingNames.Get(choice.Outcome) },
+            };
+            if (lane is not null)
+            {
+                tags.Add(LanesDiagnostics.LaneAttribute, lane);
+            }
+
+            if (LaneRoutingNames.GetMetricName(choice.Reason) is { } reason)
+            {
+                tags.Add(LanesDiagnostics.RoutingReasonAttribute, reason);
+            }
+
+            if (choice.Served is not null)
+            {
+                tags.Add(LanesDiagnostics.RoutingServedAttribute, choice.Served);
+            }
+
+            activity.AddEvent(new ActivityEvent(RoutedEventName, tags: tags));
+        }
+
+        switch (choice.Outcome)
+        {
+            case LaneRoutingOutcome.Fallback when _logger.IsEnabled(LogLevel.Debug):
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+                LaneRoutingLog.FellBack(_logger, service, lane ?? "(none)", choice.Served ?? "-", LaneRoutingNames.Get(choice.Reason) ?? "-");
+#pragma warning restore CA1873
+                break;
+            case LaneRoutingOutcome.NoUpstream:
+                LaneRoutingLog.NoHealthyUpstream(_logger, service, lane ?? "(none)", choice.Policy.ToString());
+                break;
+        }
+    }
+}
+
+/// <summary>Log events of routing decisions (all packages report through <see cref="LaneTelemetry"/>).</summary>
+internal static partial class LaneRoutingLog
+{
+    /// <remarks>Lanes in these messages were validated (only <c>A-Z a-z 0-9 . _ -</c>).</remarks>
+    [LoggerMessage(EventId = 30, EventName = "RoutingFellBack", Level = LogLevel.Debug,
+        Message = "Routed a call of lane '{Lane}' for '{Service}' to subset '{Served}': fallback ({Reason}).")]
+    public static partial void FellBack(ILogger logger, string service, string lane, string served, string reason);
+
+    [LoggerMessage(EventId = 31, EventName = "NoHealthyUpstream", Level = LogLevel.Warning,
+        Message = "No healthy upstream for '{Service}' and lane '{Lane}' (policy {Policy}): answered locally.")]
+    public static partial void NoHealthyUpstream(ILogger logger, string service, string lane, string policy);
+}
