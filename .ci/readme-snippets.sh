@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Builds the README's code against the packed packages, as a user who copies it would.
 #
-#   bash .ci/readme-snippets.sh PACKAGES_DIR [README]
+#   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md and every src/*/README.md)
 #
-# Every block marked in the README with
-#   <!-- snippet: NAME (web|console) ... -->
+# Every block marked in those files with
+#   <!-- snippet: NAME (web|console[, run]) ... -->
 # followed by a ```bash block of `dotnet add package X` lines and a ```csharp block becomes its own project in a
 # folder outside this repository (so none of its Directory.*.props apply): the SDK the marker names (web:
 # Microsoft.NET.Sdk.Web, console: Microsoft.NET.Sdk), a PackageReference per `dotnet add package` line (Lanes
 # packages at the packed version, from PACKAGES_DIR only; others at the version Directory.Packages.props pins, from
 # nuget.org), and the C# block as Program.cs. Restored into a fresh packages folder, so a stale Lanes package in
-# the machine's NuGet cache cannot hide a break. Warnings are errors. Exits non-zero when any snippet fails.
+# the machine's NuGet cache cannot hide a break. Warnings are errors. A snippet marked `run` is also run and must
+# exit 0 (it checks what it shows). Exits non-zero when any snippet fails.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [README]}" && pwd)"
-readme="${2:-$root/README.md}"
+packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [MARKDOWN...]}" && pwd)"
+shift
+if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md); fi
 version="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProperty:Version)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -41,12 +43,16 @@ printf '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePac
 # Split the README into snippets: NAME KIND, then the package names, then the code, per folder.
 awk -v out="$work" '
   /<!-- snippet: / {
-    match($0, /snippet: [A-Za-z0-9_-]+ \((web|console)\)/)
-    if (RSTART == 0) { print "README: bad snippet marker: " $0 > "/dev/stderr"; exit 2 }
+    match($0, /snippet: [A-Za-z0-9_-]+ \((web|console)(, run)?\)/)
+    if (RSTART == 0) { print FILENAME ": bad snippet marker: " $0 > "/dev/stderr"; exit 2 }
     spec = substr($0, RSTART + 9, RLENGTH - 9); split(spec, parts, " ")
-    name = parts[1]; kind = parts[2]; gsub(/[()]/, "", kind)
-    dir = out "/" name; system("mkdir -p \"" dir "\"")
+    name = parts[1]; kind = parts[2]; gsub(/[(),]/, "", kind)
+    dir = out "/" name
+    if (system("test -e \"" dir "\"") == 0) { print FILENAME ": snippet name '" name "' is used twice" > "/dev/stderr"; exit 2 }
+    system("mkdir -p \"" dir "\"")
     print kind > (dir "/kind"); close(dir "/kind")
+    print FILENAME > (dir "/source"); close(dir "/source")
+    if (spec ~ /, run\)/) { print "run" > (dir "/run"); close(dir "/run") }
     printf "" > (dir "/packages"); state = "want-bash"; names = names " " name; next
   }
   state == "want-bash" && /^```bash/ { state = "bash"; next }
@@ -56,12 +62,12 @@ awk -v out="$work" '
   state == "csharp" && /^```/ { state = ""; close(dir "/Program.cs"); close(dir "/packages"); next }
   state == "csharp" { print >> (dir "/Program.cs") }
   END {
-    if (state != "") { print "README: snippet " name " has no closed ```bash and ```csharp blocks" > "/dev/stderr"; exit 2 }
+    if (state != "") { print "snippet " name " has no closed ```bash and ```csharp blocks" > "/dev/stderr"; exit 2 }
     print names > (out "/names")
-  }' "$readme"
+  }' "${readmes[@]}"
 
 names="$(cat "$work/names")"
-[ -n "${names// }" ] || { echo "README: no snippet markers found" >&2; exit 2; }
+[ -n "${names// }" ] || { echo "no snippet markers found in ${readmes[*]}" >&2; exit 2; }
 status=0
 for name in $names; do
   dir="$work/$name"
@@ -89,9 +95,13 @@ for name in $names; do
 $refs  </ItemGroup>
 </Project>
 XML
-  echo "README snippet '$name' ($sdk; $(tr '\n' ' ' < "$dir/packages")) against Lanes $version from $packages"
+  source="$(cat "$dir/source")"
+  echo "snippet '$name' of ${source#"$root"/} ($sdk; $(tr '\n' ' ' < "$dir/packages")) against Lanes $version from $packages"
   if ! dotnet build "$dir/$name.csproj" --packages "$work/packages" -v q -nologo -clp:NoSummary; then
-    echo "README snippet '$name' does not compile against the packed packages (the code is $dir/Program.cs, extracted from $readme)" >&2
+    echo "snippet '$name' does not compile against the packed packages (the code is $dir/Program.cs, extracted from $source)" >&2
+    status=1
+  elif [ -f "$dir/run" ] && ! dotnet run --no-build --project "$dir/$name.csproj"; then
+    echo "snippet '$name' ran and exited non-zero (the code is $dir/Program.cs, extracted from $source)" >&2
     status=1
   fi
 done

@@ -5,7 +5,8 @@ namespace Lanes.Http;
 /// <summary>
 /// Whether anyone collects HttpClient's <c>http.client.request.duration</c>: the lane enrichment callback costs an
 /// allocation per request, so it is registered only then. A listener that enables nothing watches the instrument
-/// being published (once per meter factory) and reads its <see cref="Instrument.Enabled"/>. The last
+/// being published and reads its <see cref="Instrument.Enabled"/>. HttpClient publishes it on the first request of its
+/// meter factory (per DI container), after this check: that one request goes without the lane. The last
 /// <see cref="Limit"/> instruments are kept (a disposed meter's instrument reads as disabled).
 /// </summary>
 internal static class HttpClientMetrics

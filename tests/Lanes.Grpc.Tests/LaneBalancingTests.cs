@@ -96,6 +96,41 @@ public sealed class LaneBalancingTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("strict")]
+    [InlineData("permissive")]
+    public async Task Call_LaneTheCallerPutInTheCallsMetadata_IsSentAndRoutedBy(string policy)
+    {
+        // Ambient lane green, but this call carries x-nsf-mark: yellow in its own metadata: the balancer routes by the
+        // lane the call is sent with (the one outbound rule), not by the ambient one.
+        using (LaneContext.Begin("green"))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var reply = await Client(policy).UnaryAsync(
+                    new EchoRequest(), new Metadata { { "x-nsf-mark", "yellow" } }, deadline: DateTime.UtcNow.AddSeconds(10));
+
+                Assert.Equal("yellow", reply.LaneHeader);
+                Assert.Equal("yellow", reply.Instance);
+            }
+
+            // And without it, the ambient lane: green.
+            Assert.Equal("green", (await Client(policy).UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Instance);
+        }
+    }
+
+    [Fact]
+    public async Task Call_InvalidLaneInTheCallsMetadata_IsRoutedAsACallWithoutALane()
+    {
+        using (LaneContext.Begin("yellow"))
+        {
+            var reply = await Client("permissive").UnaryAsync(
+                new EchoRequest(), new Metadata { { "x-nsf-mark", "not a lane!" } }, deadline: DateTime.UtcNow.AddSeconds(10));
+
+            Assert.Equal("unlabelled", reply.Instance);
+        }
+    }
+
     [Fact]
     public async Task HandMadeChannel_ForService_RoutesByLane_WithOnlyAddLanesRegistered()
     {

@@ -129,6 +129,45 @@ public sealed partial class PackageMetadataTests
         Assert.Empty(PackedPackages.Get("Lanes.OpenTelemetry").FrameworkReferences);
     }
 
+    [Fact]
+    public void NoPackage_OpensItsInternalsToAnotherPackage()
+    {
+        var ids = PackedPackages.ExpectedIds.ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(PackedPackages.Packages, p =>
+        {
+            using var zip = ZipFile.OpenRead(p.File);
+            using var dll = new MemoryStream();
+            using (var s = zip.GetEntry($"lib/net10.0/{p.Id}.dll")!.Open())
+            {
+                s.CopyTo(dll);
+            }
+
+            dll.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(dll);
+            var metadata = pe.GetMetadataReader();
+            var friends = new List<string>();
+            foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
+            {
+                var attribute = metadata.GetCustomAttribute(handle);
+                var constructor = metadata.GetMemberReference((MemberReferenceHandle)attribute.Constructor);
+                var type = metadata.GetTypeReference((TypeReferenceHandle)constructor.Parent);
+                if (metadata.GetString(type.Name) == "InternalsVisibleToAttribute")
+                {
+                    var blob = metadata.GetBlobReader(attribute.Value);
+                    blob.ReadUInt16();                                       // prolog
+                    friends.Add(blob.ReadSerializedString()!);
+                }
+            }
+
+            Assert.DoesNotContain(friends, ids.Contains);
+            if (p.Id == "Lanes")
+            {
+                Assert.Contains("Lanes.Tests", friends);                     // tests may keep theirs: the reader sees them
+            }
+        });
+    }
+
     private static IEnumerable<byte[]> Blobs(MetadataReader pdb, EntityHandle parent, Guid kind)
     {
         foreach (var handle in pdb.GetCustomDebugInformation(parent))

@@ -6,6 +6,7 @@ using Lanes.Routing;
 using Lanes.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -24,6 +25,7 @@ public sealed class LaneRoutingTests : IDisposable
     private readonly WireMockServer _yellow = Named("yellow");
     private readonly WireMockServer _unlabelled = Named("unlabelled");
     private readonly ManualTime _time = new();
+    private readonly InMemoryLoggerProvider _logs = new();
     private readonly ServiceProvider _services;
 
     public LaneRoutingTests()
@@ -45,7 +47,7 @@ public sealed class LaneRoutingTests : IDisposable
         }
 
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(_logs));
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(config).Build());
         services.AddSingleton<TimeProvider>(_time);
         services.AddLanes();
@@ -118,6 +120,38 @@ public sealed class LaneRoutingTests : IDisposable
 
         _time.Advance(TimeSpan.FromSeconds(11));
         Assert.Equal("unlabelled", await AnsweredAsync("permissive", "yellow")); // re-admitted, still down: ejected again
+
+        // Each step was logged: the ejection (with the instance, its lane and the period), the fallback, the local
+        // 503, the re-admission.
+        var events = _logs.Records.Where(static r => r.Category.StartsWith("Lanes.", StringComparison.Ordinal)).ToList();
+        var ejected = events.Where(static r => r.EventId.Name == "InstanceEjected").ToList();
+        Assert.True(ejected.Count >= 2, $"{ejected.Count} ejections logged");
+        Assert.All(ejected, static r => Assert.Equal(LogLevel.Warning, r.Level));
+        Assert.Contains("'yellow' (lane yellow) of 'details-permissive' out for 00:00:10", ejected[0].Message, StringComparison.Ordinal);
+        Assert.Contains(events, static r => r.EventId.Name == "InstanceReadmitted" && r.Message.Contains("'yellow' of 'details-permissive'", StringComparison.Ordinal));
+        Assert.Contains(events, static r => r.EventId.Name == "RoutingFellBack" && r.Level == LogLevel.Debug
+            && r.Message.Contains("lane 'yellow' for 'details-permissive' to subset '(unlabelled)': fallback (lane-unavailable)", StringComparison.Ordinal));
+        Assert.Contains(events, static r => r.EventId.Name == "NoHealthyUpstream" && r.Level == LogLevel.Warning
+            && r.Message.Contains("'details-strict' and lane 'yellow' (policy Strict)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RoutingDecision_IsAnEventOnTheCurrentActivity()
+    {
+        using var activity = new System.Diagnostics.Activity("caller").Start();
+
+        await AnsweredAsync("permissive", "blue");                                        // declared, no instance: fallback
+        await AnsweredAsync("strict", "yellow");                                          // matched
+
+        var routed = activity.Events.Where(static e => e.Name == LaneTelemetry.RoutedEventName).Select(static e => e.Tags.ToDictionary(static t => t.Key, static t => t.Value?.ToString())).ToList();
+        Assert.Equal(2, routed.Count);
+        Assert.Equal("details-permissive", routed[0]["lane.routing.service"]);
+        Assert.Equal("blue", routed[0]["lane.name"]);
+        Assert.Equal("fallback", routed[0]["lane.routing.outcome"]);
+        Assert.Equal("lane_unavailable", routed[0]["lane.routing.reason"]);
+        Assert.Equal("(unlabelled)", routed[0]["lane.routing.served"]);
+        Assert.Equal("matched", routed[1]["lane.routing.outcome"]);
+        Assert.False(routed[1].ContainsKey("lane.routing.reason"));
     }
 
     [Fact]

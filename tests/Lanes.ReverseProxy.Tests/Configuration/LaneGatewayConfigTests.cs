@@ -49,7 +49,7 @@ public sealed class LaneGatewayConfigTests
 
         Assert.True(rule.Regex!.Options.HasFlag(System.Text.RegularExpressions.RegexOptions.NonBacktracking));
         Assert.Equal(ColouringRule.RegexTimeout, rule.Regex.MatchTimeout);
-        Assert.DoesNotMatch(rule.Regex, new string('a', 50_000) + "!"); // the classic catastrophic input, linear here
+        Assert.DoesNotMatch(rule.Regex, new string('a', 5_000) + "!"); // the classic catastrophic input: never ends backtracking, linear here
     }
 
     [Theory]
