@@ -34,7 +34,9 @@ internal sealed class LanesMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Features.Get<ILaneFeature>() is not null)
+        // An outer entry (the gateway's) already resolved this request: Kestrel starts every request outside any lane
+        // scope, so only then is the feature looked up.
+        if (LaneContext.InScope && context.Features.Get<ILaneFeature>() is not null)
         {
             return _next(context);
         }

@@ -93,11 +93,7 @@ public sealed class LaneClientInterceptor : Interceptor
             return values;
         }
 
-        public void SetValue(string name, string value)
-        {
-            Remove(name);
-            Writable().Add(name.ToLowerInvariant(), value);
-        }
+        public void SetValue(string name, string value) => Writable().Add(name.ToLowerInvariant(), value);
 
         public void Remove(string name)
         {

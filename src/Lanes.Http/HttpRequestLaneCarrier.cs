@@ -48,11 +48,7 @@ public readonly struct HttpRequestLaneCarrier : ILaneCarrier
     }
 
     /// <inheritdoc/>
-    public void SetValue(string name, string value)
-    {
-        _headers.Remove(name);
-        _headers.TryAddWithoutValidation(name, value);
-    }
+    public void SetValue(string name, string value) => _headers.TryAddWithoutValidation(name, value);
 
     /// <inheritdoc/>
     public void Remove(string name) => _headers.Remove(name);

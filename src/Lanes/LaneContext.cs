@@ -38,6 +38,13 @@ public static class LaneContext
     public static LaneSource CurrentSource => s_current.Value?.Source ?? LaneSource.None;
 
     /// <summary>
+    /// True inside a request, message or <see cref="Begin(string?)"/> scope whose lane was decided, even when it is none;
+    /// false outside any (then ambient fallbacks apply to outgoing calls). An entry point uses it to see that an outer
+    /// entry already resolved the request.
+    /// </summary>
+    public static bool InScope => s_current.Value is not null;
+
+    /// <summary>
     /// Makes <paramref name="lane"/> current until the returned scope is disposed. <see langword="null"/>
     /// starts a scope with no lane (nothing is propagated inside it).
     /// </summary>

@@ -199,6 +199,11 @@ public sealed class LanePropagator
         }
 
         var value = OutboundBaggage.Build(key, lane, existing, frame, options.Baggage ?? OpenTelemetry.Baggage.Current, runtime, settings.MaxLength, options.UntrustedBaggage);
+        if (existing.Count > 0)
+        {
+            carrier.Remove(BaggageParser.HeaderName);
+        }
+
         if (value is not null)
         {
             carrier.SetValue(BaggageParser.HeaderName, value);
@@ -208,10 +213,6 @@ public sealed class LanePropagator
             // Nothing to send, but the runtime would write its Activity baggage (with the lane member a client sent)
             // into an absent header: an empty one stops it.
             carrier.SetValue(BaggageParser.HeaderName, string.Empty);
-        }
-        else if (existing.Count > 0)
-        {
-            carrier.Remove(BaggageParser.HeaderName);
         }
 
         return lane;

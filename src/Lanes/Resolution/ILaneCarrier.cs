@@ -7,7 +7,10 @@ namespace Lanes.Resolution;
 /// </summary>
 public interface ILaneCarrier : ILaneValueReader
 {
-    /// <summary>Sets the field <paramref name="name"/> to <paramref name="value"/>, replacing every value it had.</summary>
+    /// <summary>
+    /// Sets the field <paramref name="name"/>, which the carrier does not hold: <see cref="LanePropagator"/> removes a
+    /// field it replaces first, so over HTTP headers this is a plain add (a setter that replaces is fine too).
+    /// </summary>
     void SetValue(string name, string value);
 
     /// <summary>Removes the field <paramref name="name"/>; nothing when it is absent.</summary>

@@ -6,7 +6,8 @@ namespace Lanes.Routing;
 
 /// <summary>
 /// Reports what the subset engine decided, the same way for the gateway, HTTP client routing and gRPC balancing
-/// (DESIGN 5): the <c>lanes.routed</c> counter, an event on the current <see cref="Activity"/>, and log events for a
+/// (DESIGN 5): the <c>lanes.routed</c> counter, an event on the current <see cref="Activity"/> when a tracer records
+/// it (sampled, all data requested), and log events for a
 /// fallback (Debug) and for no healthy upstream (Warning). Also bounds lane values for metric attributes. Registered
 /// by <c>services.AddLanes()</c>.
 /// </summary>
@@ -43,7 +44,7 @@ public sealed class LaneTelemetry
         ArgumentNullException.ThrowIfNull(choice);
         _metrics.Routed(service, choice.LaneTag, choice.Outcome, choice.Reason);
         var activity = Activity.Current;
-        if (activity is { IsAllDataRequested: true })
+        if (activity is { IsAllDataRequested: true, Recorded: true })
         {
             var tags = new ActivityTagsCollection
             {

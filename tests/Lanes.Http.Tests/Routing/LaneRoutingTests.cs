@@ -138,7 +138,7 @@ public sealed class LaneRoutingTests : IDisposable
     [Fact]
     public async Task RoutingDecision_IsAnEventOnTheCurrentActivity()
     {
-        using var activity = new System.Diagnostics.Activity("caller").Start();
+        using var activity = new System.Diagnostics.Activity("caller") { ActivityTraceFlags = System.Diagnostics.ActivityTraceFlags.Recorded }.Start();
 
         await AnsweredAsync("permissive", "blue");                                        // declared, no instance: fallback
         await AnsweredAsync("strict", "yellow");                                          // matched
