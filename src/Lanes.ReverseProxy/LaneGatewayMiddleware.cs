@@ -13,8 +13,8 @@ namespace Lanes.ReverseProxy;
 /// The gateway's entry (DESIGN 7, steps 1 to 4), run before routing so route matches see the result: trust, alias
 /// normalisation, colouring rules, default lane. The request then carries only the canonical header, set to the
 /// lane (or no lane header at all), and the lane is current in <see cref="LaneContext"/>, tagged on the Activity
-/// and in the logging scope, as in every Lanes service (<see cref="LaneRequests"/>). It sets <see cref="ILaneFeature"/>,
-/// so an <c>app.UseLanes()</c> later in the pipeline does not resolve or count the request again.
+/// and in the logging scope, as in every Lanes service (<see cref="LaneRequests"/>): an <c>app.UseLanes()</c> later in
+/// the pipeline sees the request in its lane scope and does not resolve or count it again.
 /// </summary>
 internal sealed class LaneGatewayMiddleware
 {
@@ -101,8 +101,6 @@ internal sealed class LaneGatewayMiddleware
             headers[settings.Header] = resolution.Lane;
         }
 
-        context.Features.Set<ILaneFeature>(new LaneFeature(resolution));
-
         // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
         // there), so the frame does not hold it again.
         return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
@@ -138,10 +136,5 @@ internal sealed class LaneGatewayMiddleware
         }
 
         return null;
-    }
-
-    private sealed class LaneFeature(LaneResolution resolution) : ILaneFeature
-    {
-        public LaneResolution Resolution { get; } = resolution;
     }
 }

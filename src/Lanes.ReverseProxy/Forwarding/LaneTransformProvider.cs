@@ -52,7 +52,7 @@ internal sealed class LaneTransformProvider : ITransformProvider
     private ValueTask Transform(RequestTransformContext context)
     {
         var http = context.HttpContext;
-        if (http.Features.Get<LaneSubsetMarker>() is null
+        if (!_routing.SubsetStepInstalled
             && http.GetRouteModel().Cluster is { } cluster
             && _routing.GetSubsets(cluster) is not null)
         {

@@ -40,7 +40,6 @@ internal sealed class LaneSubsetMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        context.Features.Set(LaneSubsetMarker.Instance);
         var cluster = context.GetRouteModel().Cluster;
         var subsets = cluster is null ? null : _routing.GetSubsets(cluster);
         if (subsets is null)
@@ -86,15 +85,5 @@ internal sealed class LaneSubsetMiddleware
             type: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
             extensions: new Dictionary<string, object?> { ["lane"] = lane, ["cluster"] = cluster });
         return problem.ExecuteAsync(context);
-    }
-}
-
-/// <summary>Set on a request once lane subset selection ran, so the request transform can tell a pipeline without it.</summary>
-internal sealed class LaneSubsetMarker
-{
-    public static readonly LaneSubsetMarker Instance = new();
-
-    private LaneSubsetMarker()
-    {
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Lanes.AspNetCore.Tests;
 
 /// <summary>The request's lane frame never outlives the request, whether the rest of the pipeline completes synchronously or not.</summary>
-public class LaneRequestPipelineTests
+public class LanesMiddlewareFrameTests
 {
     private static LanesMiddleware Create(RequestDelegate next)
     {
