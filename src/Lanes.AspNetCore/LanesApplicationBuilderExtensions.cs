@@ -10,7 +10,7 @@ public static class LanesApplicationBuilderExtensions
     /// Resolves the lane of every request and keeps it in <c>LaneContext</c> for the rest of the pipeline.
     /// Put it early: before anything that logs, calls other services or starts background work. On a YARP gateway
     /// (<c>AddReverseProxy().AddLanes()</c>) the gateway's entry already does this job, before routing: a request it
-    /// resolved is already in its lane scope and passes through here untouched (one resolution, counted once).
+    /// resolved is already being run by it (<c>LaneContext.InRequest</c>) and passes through here untouched (one resolution, counted once).
     /// </summary>
     /// <exception cref="InvalidOperationException"><c>services.AddLanes()</c> was not called.</exception>
     public static IApplicationBuilder UseLanes(this IApplicationBuilder app)

@@ -10,8 +10,8 @@ namespace Lanes.AspNetCore;
 /// Resolves the lane of every request (DESIGN 3), makes it current in <see cref="LaneContext"/> for the rest of
 /// the pipeline, tags the server <see cref="Activity"/> with <c>lane</c> and <c>lane.source</c>, and puts the
 /// lane in the logging scope. Answers 400 <c>application/problem+json</c> only where a policy rejects.
-/// Bad input never throws out of here and is never echoed. A request that is already in a lane scope passes through
-/// untouched: an outer Lanes entry (the gateway's) resolved it, and Kestrel starts every request outside any scope.
+/// Bad input never throws out of here and is never echoed. A request an outer Lanes entry (the gateway's) already
+/// resolved and runs (<see cref="LaneContext.InRequest"/>) passes through untouched.
 /// </summary>
 internal sealed class LanesMiddleware
 {
@@ -34,7 +34,7 @@ internal sealed class LanesMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (LaneContext.InScope)
+        if (LaneContext.InRequest)
         {
             return _next(context);
         }

@@ -14,7 +14,7 @@ namespace Lanes.ReverseProxy;
 /// normalisation, colouring rules, default lane. The request then carries only the canonical header, set to the
 /// lane (or no lane header at all), and the lane is current in <see cref="LaneContext"/>, tagged on the Activity
 /// and in the logging scope, as in every Lanes service (<see cref="LaneRequests"/>): an <c>app.UseLanes()</c> later in
-/// the pipeline sees the request in its lane scope and does not resolve or count it again.
+/// the pipeline sees the request already run by this entry (<see cref="LaneContext.InRequest"/>) and does not resolve or count it again.
 /// </summary>
 internal sealed class LaneGatewayMiddleware
 {

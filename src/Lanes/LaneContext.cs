@@ -38,11 +38,12 @@ public static class LaneContext
     public static LaneSource CurrentSource => s_current.Value?.Source ?? LaneSource.None;
 
     /// <summary>
-    /// True inside a request, message or <see cref="Begin(string?)"/> scope whose lane was decided, even when it is none;
-    /// false outside any (then ambient fallbacks apply to outgoing calls). An entry point uses it to see that an outer
-    /// entry already resolved the request.
+    /// True while handling an inbound request or message that an entry point resolved and runs through
+    /// <see cref="RunAsync{TState}"/> (with or without a lane); false in plain <see cref="Begin(string?)"/> scopes and
+    /// outside any. A second entry point on the same request (the service middleware behind the gateway's entry) uses it
+    /// to leave the request as the first one resolved it.
     /// </summary>
-    public static bool InScope => s_current.Value is not null;
+    public static bool InRequest => s_current.Value?.Request == true;
 
     /// <summary>
     /// Makes <paramref name="lane"/> current until the returned scope is disposed. <see langword="null"/>
@@ -91,8 +92,8 @@ public static class LaneContext
         Frame frame;
         if (lane is null)
         {
-            frame = inboundBaggage.Count == 0 ? Frame.Empty : new Frame(null, LaneSource.None, inboundBaggage);
-            return RunAsync(frame, logScope: null, logger, body, state);
+            frame = inboundBaggage.Count == 0 ? Frame.EmptyRequest : new Frame(null, LaneSource.None, request: true, inboundBaggage);
+            return RunInFrameAsync(frame, logScope: null, logger, body, state);
         }
 
         var activity = Activity.Current;
@@ -102,9 +103,9 @@ public static class LaneContext
             activity.SetTag(ActivityLaneSourceTag, LaneSourceNames.Get(resolution.Source));
         }
 
-        var cached = Cached.Get(lane, resolution.Source);
-        frame = inboundBaggage.Count == 0 ? cached.Frame : new Frame(lane, resolution.Source, inboundBaggage);
-        return RunAsync(frame, cached.LogScope, logger, body, state);
+        var cached = Cached.Get(lane, resolution.Source, request: true);
+        frame = inboundBaggage.Count == 0 ? cached.Frame : new Frame(lane, resolution.Source, request: true, inboundBaggage);
+        return RunInFrameAsync(frame, cached.LogScope, logger, body, state);
     }
 
     /// <summary>The current frame; <see langword="null"/> outside any request or scope (then ambient fallbacks apply).</summary>
@@ -121,7 +122,7 @@ public static class LaneContext
         return new LaneScope(previous);
     }
 
-    private static async Task RunAsync<TState>(Frame frame, LaneLogScope? logScope, ILogger? logger, Func<TState, Task> body, TState state)
+    private static async Task RunInFrameAsync<TState>(Frame frame, LaneLogScope? logScope, ILogger? logger, Func<TState, Task> body, TState state)
     {
         // No restore is needed: this is an async method, so the runtime puts the caller's execution context back
         // when it returns, synchronously or not, and the frame never reaches the caller.
@@ -144,12 +145,15 @@ public static class LaneContext
     /// </summary>
     internal sealed class Frame
     {
-        public static readonly Frame Empty = new(null, LaneSource.None);
+        public static readonly Frame Empty = new(null, LaneSource.None, request: false);
 
-        public Frame(string? lane, LaneSource source, StringValues inboundBaggage = default)
+        public static readonly Frame EmptyRequest = new(null, LaneSource.None, request: true);
+
+        public Frame(string? lane, LaneSource source, bool request, StringValues inboundBaggage = default)
         {
             Lane = lane;
             Source = lane is null ? LaneSource.None : source;
+            Request = request;
             InboundBaggage = inboundBaggage;
 
             // What OpenTelemetry made of the same header when the request arrived, to tell later edits apart.
@@ -160,11 +164,14 @@ public static class LaneContext
 
         public LaneSource Source { get; }
 
+        /// <summary>Set by <see cref="RunAsync{TState}"/> (an inbound request or message), not by a plain scope.</summary>
+        public bool Request { get; }
+
         public StringValues InboundBaggage { get; }
 
         public OpenTelemetry.Baggage EntryBaggage { get; }
 
-        public static Frame For(string? lane, LaneSource source) => lane is null ? Empty : Cached.Get(lane, source).Frame;
+        public static Frame For(string? lane, LaneSource source) => lane is null ? Empty : Cached.Get(lane, source, request: false).Frame;
     }
 
     /// <summary>
@@ -173,13 +180,13 @@ public static class LaneContext
     /// </summary>
     private sealed class Cached(Frame frame, LaneLogScope logScope)
     {
-        private static readonly BoundedCache<(string Lane, LaneSource Source), Cached> s_cache = new(256);
+        private static readonly BoundedCache<(string Lane, LaneSource Source, bool Request), Cached> s_cache = new(256);
 
         public Frame Frame { get; } = frame;
 
         public LaneLogScope LogScope { get; } = logScope;
 
-        public static Cached Get(string lane, LaneSource source)
-            => s_cache.GetOrCreate((lane, source), static k => new Cached(new Frame(k.Lane, k.Source), new LaneLogScope(k.Lane, k.Source)));
+        public static Cached Get(string lane, LaneSource source, bool request)
+            => s_cache.GetOrCreate((lane, source, request), static k => new Cached(new Frame(k.Lane, k.Source, k.Request), new LaneLogScope(k.Lane, k.Source)));
     }
 }
