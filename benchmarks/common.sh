@@ -72,7 +72,7 @@ start_target() {
   local p=$1; shift
   DOTNET_gcServer=1 dotnet "$WORK/targets/LoadTargets.dll" "$@" --port "$p" >"$WORK/target-$p.log" 2>&1 &
   PIDS+=($!)
-  wait_port "$p"
+  wait_port "$p" || { echo "--- $* on port $p did not start; its log:" >&2; tail -40 "$WORK/target-$p.log" >&2; return 1; }
 }
 
 # The Lua script that cycles x-mspider-lane over LANES lanes (lane-0 .. lane-(LANES-1)).
