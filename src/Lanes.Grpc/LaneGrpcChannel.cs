@@ -4,6 +4,7 @@ using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client;
 using Lanes.Configuration;
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
 using Lanes.Grpc.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,7 +15,8 @@ public static class LaneGrpcChannel
 {
     /// <summary>
     /// A channel to <c>lanes:///<paramref name="service"/></c> that routes every call by lane (DESIGN 8), plus a call
-    /// invoker that carries the lane. Needs <c>services.AddLanes()</c> with the service under <c>Lanes:Services</c>.
+    /// invoker that carries the lane. Needs <c>services.AddLaneServiceEndpoints()</c> (the service under
+    /// <c>Lanes:Services</c> or any service discovery provider).
     /// </summary>
     /// <example><code>
     /// var (channel, invoker) = LaneGrpcChannel.ForService(app.Services, "reviews");
@@ -69,9 +71,12 @@ public static class LaneGrpcChannel
         }
 
         var propagator = LanesGrpcClientBuilderExtensions.RequirePropagator(services);
+        var endpoints = services.GetService<LaneServiceEndpoints>() ?? throw new InvalidOperationException(
+            "Lane routing for gRPC resolves instances through service discovery: call services.AddLaneServiceEndpoints() "
+            + "(AddGrpcLaneRouting() and AddLaneRouting() do) before LaneGrpcChannel.ForService.");
         return new RoutingServices(
             services,
-            [new LaneGrpcResolverFactory(propagator)],
+            [new LaneGrpcResolverFactory(endpoints, services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())],
             [new LaneGrpcLoadBalancerFactory(propagator, services.GetRequiredService<LaneTelemetry>())]);
     }
 

@@ -10,6 +10,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.ServiceDiscovery;
+using Lanes.ServiceDiscovery;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -24,8 +26,9 @@ public static class LanesReverseProxyBuilderExtensions
     /// <c>app.MapReverseProxy(proxy =&gt; { proxy.UseLaneSubsets(); proxy.UseSessionAffinity(); proxy.UseLoadBalancing(); proxy.UsePassiveHealthChecks(); })</c>;
     /// a gateway with lane-aware clusters that lacks it does not start. Gateway settings (<see cref="LaneGatewayOptions"/>)
     /// follow the options pattern: the <c>Lanes</c> section, then <paramref name="configure"/>, then any
-    /// <c>services.Configure&lt;LaneGatewayOptions&gt;()</c>; they reload without a restart. Calling it again only adds
-    /// <paramref name="configure"/>.
+    /// <c>services.Configure&lt;LaneGatewayOptions&gt;()</c>; they reload without a restart. Destinations resolve through
+    /// service discovery (<c>AddLaneServiceEndpoints()</c>): a destination <c>http://details</c> that discovery knows becomes
+    /// its instances, each with its lane. Calling it again only adds <paramref name="configure"/>.
     /// </summary>
     /// <param name="builder">The reverse proxy builder.</param>
     /// <param name="configure">Applied after the <c>Lanes</c> section is bound, on start-up and on every reload.</param>
@@ -44,6 +47,7 @@ public static class LanesReverseProxyBuilderExtensions
         }
 
         services.AddLanes();
+        services.AddLaneServiceEndpoints();
 
         // The "Lanes" section binds first (its reload token drives reloads); code delegates registered later win.
         var options = services.AddOptions<LaneGatewayOptions>();
@@ -61,6 +65,10 @@ public static class LanesReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();
         builder.AddTransforms<LaneTransformProvider>();
+
+        // Destinations through service discovery, with their lanes; replaces YARP's default (no-op) resolver and
+        // service discovery's own YARP resolver if the app added it.
+        services.Replace(ServiceDescriptor.Singleton<IDestinationResolver>(static sp => new LaneDestinationResolver(sp.GetRequiredService<LaneServiceEndpoints>())));
 
         // Wrap YARP's default client factory so the baggage the lane transform wrote survives YARP's propagator. A
         // factory the app registered itself is left alone (the lane header is still set by the transform).

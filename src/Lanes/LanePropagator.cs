@@ -51,6 +51,9 @@ public sealed class LanePropagator
     /// <summary>The settings in force now (a configuration reload replaces them as a whole).</summary>
     public LaneSettings Settings => _settings.Current;
 
+    /// <summary>A change token that fires when a reload replaces <see cref="Settings"/> (a refused edit does not fire it).</summary>
+    public IChangeToken GetSettingsChangeToken() => _settings.ChangeToken;
+
     /// <summary>The canonical header, which <c>Inject</c> writes.</summary>
     public string HeaderName => _settings.Current.Header;
 

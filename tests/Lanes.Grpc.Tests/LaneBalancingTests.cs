@@ -132,12 +132,12 @@ public sealed class LaneBalancingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HandMadeChannel_ForService_RoutesByLane_WithOnlyAddLanesRegistered()
+    public async Task HandMadeChannel_ForService_RoutesByLane_WithOnlyAddLaneServiceEndpointsRegistered()
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton(_client.GetRequiredService<IConfiguration>());
-        services.AddLanes();
+        services.AddLaneServiceEndpoints();
         await using var provider = services.BuildServiceProvider();
 
         var (channel, invoker) = LaneGrpcChannel.ForService(provider, "reviews-strict");
@@ -154,6 +154,19 @@ public sealed class LaneBalancingTests : IAsyncLifetime
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task HandMadeChannel_ForService_WithoutServiceEndpoints_SaysWhichCallIsMissing()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(_client.GetRequiredService<IConfiguration>());
+        services.AddLanes();
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(() => LaneGrpcChannel.ForService(provider, "reviews-strict"));
+        Assert.Contains("AddLaneServiceEndpoints()", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,14 +19,16 @@ namespace Lanes.Grpc.Routing;
 internal sealed class LaneGrpcLoadBalancer : LoadBalancer
 {
     private readonly IChannelControlHelper _controller;
-    private readonly LaneServiceDefinition _service;
+    private readonly string _service;
     private readonly LanePropagator _propagator;
     private readonly LaneTelemetry _telemetry;
     private readonly Lock _lock = new();
     private List<Entry> _entries = [];
     private bool _disposed;
 
-    public LaneGrpcLoadBalancer(IChannelControlHelper controller, LaneServiceDefinition service, LanePropagator propagator, LaneTelemetry telemetry)
+    private LaneSubsetSettings _settings = LaneSubsetSettings.Default;
+
+    public LaneGrpcLoadBalancer(IChannelControlHelper controller, string service, LanePropagator propagator, LaneTelemetry telemetry)
     {
         _controller = controller;
         _service = service;
@@ -46,15 +48,23 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
         var added = new List<Entry>();
         lock (_lock)
         {
+            // The channel does not pass a resolver result's own attributes on, so every address carries the settings.
+            if (state.Addresses.Count > 0 && state.Addresses[0].Attributes.TryGetValue(LaneGrpcResolverFactory.SettingsKey, out var settings))
+            {
+                _settings = settings;
+            }
+
             var next = new List<Entry>(state.Addresses.Count);
             var current = _entries;
             foreach (var address in state.Addresses)
             {
                 var lane = address.Attributes.TryGetValue(LaneGrpcResolverFactory.LaneKey, out var label) ? label : null;
-                var existing = current.Find(e => e.EndPoint.Equals(address.EndPoint) && string.Equals(e.Lane, lane, StringComparison.Ordinal));
+                // An instance that stays keeps its connection, even when relabelled (its calls in flight finish there).
+                var existing = current.Find(e => e.EndPoint.Equals(address.EndPoint));
                 if (existing is not null)
                 {
                     current.Remove(existing);
+                    existing.Lane = lane;
                     next.Add(existing);
                     continue;
                 }
@@ -164,10 +174,9 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
                 unsettled |= !entry.Settled;
             }
 
-            var settings = _service.Settings;
-            var subsets = LaneSubsets.Build(instances, settings);
+            var subsets = LaneSubsets.Build(instances, _settings);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
-            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service.Name, _propagator, _telemetry));
+            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry));
         }
 
         _controller.UpdateState(balancerState);
@@ -179,7 +188,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
 
         public System.Net.DnsEndPoint EndPoint { get; } = address.EndPoint;
 
-        public string? Lane { get; } = lane;
+        public string? Lane { get; set; } = lane;
 
         public IDisposable? Subscription { get; set; }
 

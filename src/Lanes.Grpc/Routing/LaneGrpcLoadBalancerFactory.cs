@@ -26,12 +26,12 @@ internal sealed class LaneGrpcLoadBalancerFactory : LoadBalancerFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         var service = options.Configuration.TryGetValue(ServiceKey, out var value) ? value as string : null;
-        if (service is null || !_propagator.Settings.Services.TryGetValue(service, out var definition))
+        if (service is null)
         {
             throw new InvalidOperationException(
-                $"The '{PolicyName}' load balancer needs a service from {LaneOptions.SectionName}:Services: address the channel as lanes:///<service>.");
+                $"The '{PolicyName}' load balancer needs a service: address the channel as lanes:///<service>.");
         }
 
-        return new LaneGrpcLoadBalancer(options.Controller, definition, _propagator, _telemetry);
+        return new LaneGrpcLoadBalancer(options.Controller, service, _propagator, _telemetry);
     }
 }

@@ -1,27 +1,38 @@
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
-using Lanes.Configuration;
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
+using Microsoft.Extensions.Logging;
 
 namespace Lanes.Grpc.Routing;
 
 /// <summary>
-/// Resolves <c>lanes:///&lt;service&gt;</c> to the instances of <c>Lanes:Services:&lt;service&gt;</c>, each address carrying its
-/// lane, and selects the <c>lanes</c> load balancer through the service config it returns.
+/// Resolves <c>lanes:///&lt;service&gt;</c> through service discovery (<see cref="LaneServiceEndpoints"/>: <c>Lanes:Services</c>
+/// and any other provider) to one address per instance, each carrying its lane, with the service's lane settings as
+/// an attribute of every address (the channel passes address attributes to the balancer, not the result's); selects the <c>lanes</c> load balancer through the service config it returns. When discovery
+/// brings new instances (a reload of <c>Lanes:Services</c>, a change in configuration or Kubernetes), the resolver
+/// resolves again and the balancer rebuilds the subsets.
 /// </summary>
 internal sealed class LaneGrpcResolverFactory : ResolverFactory
 {
     public const string Scheme = "lanes";
 
+    /// <summary>The scheme service discovery is asked with: https endpoints first, else http.</summary>
+    internal const string DiscoveryScheme = "https+http";
+
     internal static readonly BalancerAttributesKey<string> LaneKey = new("lanes.lane");
+    internal static readonly BalancerAttributesKey<LaneSubsetSettings> SettingsKey = new("lanes.settings");
 
-    private readonly LanePropagator _propagator;
+    private readonly LaneServiceEndpoints _endpoints;
+    private readonly ILoggerFactory _loggerFactory;
 
-    public LaneGrpcResolverFactory(LanePropagator propagator)
+    public LaneGrpcResolverFactory(LaneServiceEndpoints endpoints, ILoggerFactory loggerFactory)
     {
-        ArgumentNullException.ThrowIfNull(propagator);
-        _propagator = propagator;
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _endpoints = endpoints;
+        _loggerFactory = loggerFactory;
     }
 
     public override string Name => Scheme;
@@ -29,7 +40,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LaneGrpcResolver(_propagator.Settings, ServiceName(options.Address));
+        return new LaneGrpcResolver(_endpoints, ServiceName(options.Address), _loggerFactory);
     }
 
     /// <summary>The service of <c>lanes:///reviews</c> or <c>lanes://reviews</c>.</summary>
@@ -37,45 +48,6 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     {
         var path = address.AbsolutePath.Trim('/');
         return path.Length > 0 ? path : address.Host;
-    }
-
-    private sealed class LaneGrpcResolver(LaneSettings settings, string service) : Resolver
-    {
-        public override void Start(Action<ResolverResult> listener)
-        {
-            ArgumentNullException.ThrowIfNull(listener);
-            if (!settings.Services.TryGetValue(service, out var definition))
-            {
-                listener(ResolverResult.ForFailure(new Status(
-                    StatusCode.Unavailable,
-                    $"No lane routing service '{service}': add it under {LaneOptions.SectionName}:Services with its Instances.")));
-                return;
-            }
-
-            listener(ResolverResult.ForResult(Addresses(definition), ServiceConfigFor(definition.Name), serviceConfigStatus: null));
-        }
-
-        public override void Refresh()
-        {
-            // The registry is read from configuration once, at start-up: nothing to refresh.
-        }
-
-        private static List<BalancerAddress> Addresses(LaneServiceDefinition definition)
-        {
-            var addresses = new List<BalancerAddress>(definition.Instances.Count);
-            foreach (var instance in definition.Instances)
-            {
-                var address = new BalancerAddress(instance.Address.Host, instance.Address.Port);
-                if (instance.Lane is not null)
-                {
-                    address.Attributes.Set(LaneKey, instance.Lane);
-                }
-
-                addresses.Add(address);
-            }
-
-            return addresses;
-        }
     }
 
     internal static ServiceConfig ServiceConfigFor(string service)
@@ -87,5 +59,61 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         var serviceConfig = new ServiceConfig();
         serviceConfig.LoadBalancingConfigs.Add(config);
         return serviceConfig;
+    }
+
+    private sealed class LaneGrpcResolver : PollingResolver
+    {
+        private readonly LaneServiceEndpoints _endpoints;
+        private readonly string _service;
+
+        public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory)
+            : base(loggerFactory)
+        {
+            _endpoints = endpoints;
+            _service = service;
+            endpoints.Changed += OnChanged;
+        }
+
+        protected override async Task ResolveAsync(CancellationToken cancellationToken)
+        {
+            var snapshot = await _endpoints.GetAsync(DiscoveryScheme, _service, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
+            {
+                Listener(ResolverResult.ForFailure(new Status(
+                    StatusCode.Unavailable,
+                    $"No lane routing service '{_service}': list it under {LaneOptions.SectionName}:Services with its Instances, or under any service discovery provider.")));
+                return;
+            }
+
+            var instances = snapshot.Definition.Instances;
+            var addresses = new List<BalancerAddress>(instances.Count);
+            foreach (var instance in instances)
+            {
+                var address = new BalancerAddress(instance.Address.Host, instance.Address.Port);
+                address.Attributes.Set(SettingsKey, snapshot.Definition.Settings);
+                if (instance.Lane is not null)
+                {
+                    address.Attributes.Set(LaneKey, instance.Lane);
+                }
+
+                addresses.Add(address);
+            }
+
+            Listener(ResolverResult.ForResult(addresses, ServiceConfigFor(_service), serviceConfigStatus: null));
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _endpoints.Changed -= OnChanged;
+            base.Dispose(disposing);
+        }
+
+        private void OnChanged(LaneServiceSnapshot snapshot)
+        {
+            if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase))
+            {
+                Refresh();
+            }
+        }
     }
 }

@@ -1,15 +1,16 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
 using Microsoft.Extensions.Logging;
 
 namespace Lanes.Http.Routing;
 
 /// <summary>
-/// Client-side lane routing for HTTP (DESIGN 8): per service of <c>Lanes:Services</c>, the core subset engine over
-/// its instances, where an instance is healthy unless passive health took it out. A connection failure ejects
-/// the instance for <see cref="LaneOptions.PassiveHealthPeriod"/>; subsets are rebuilt on ejection and when an
-/// ejection expires (checked on the next pick), never per request otherwise.
+/// Client-side lane routing for HTTP (DESIGN 8, 9): per service that discovery resolves (<see cref="LaneServiceEndpoints"/>),
+/// the core subset engine over its instances, where an instance is healthy unless passive health took it out. A
+/// connection failure ejects the instance for <see cref="LaneOptions.PassiveHealthPeriod"/>; subsets are rebuilt when
+/// discovery brings new instances (from its change notification), on ejection and when an ejection expires (checked
+/// on the next pick), never per request otherwise.
 /// </summary>
 internal sealed class LaneHttpRouter
 {
@@ -19,9 +20,10 @@ internal sealed class LaneHttpRouter
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ServiceState> _states = new(StringComparer.OrdinalIgnoreCase);
 
-    public LaneHttpRouter(LanePropagator propagator, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneHttpRouter> logger)
+    public LaneHttpRouter(LanePropagator propagator, LaneServiceEndpoints endpoints, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneHttpRouter> logger)
     {
         ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
@@ -29,11 +31,10 @@ internal sealed class LaneHttpRouter
         _telemetry = telemetry;
         _time = time;
         _logger = logger;
-    }
 
-    /// <summary>True when <paramref name="host"/> names a routed service.</summary>
-    public bool TryGetService(string host, [NotNullWhen(true)] out LaneServiceDefinition? service)
-        => _propagator.Settings.Services.TryGetValue(host, out service);
+        // A service that discovery resolves again gets its subsets rebuilt here, off the request path.
+        endpoints.Changed += snapshot => State(snapshot.Definition);
+    }
 
     /// <summary>The instance for a call in <paramref name="lane"/>, or <see langword="null"/> with the choice that said 503.</summary>
     public LaneServiceInstance? Pick(LaneServiceDefinition service, string? lane, out LaneChoice<LaneServiceInstance> choice)

@@ -1,69 +1,88 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
 
 namespace Lanes.Http.Routing;
 
 /// <summary>
-/// Sends a request addressed to a logical service (<c>http://details/...</c>, a name under <c>Lanes:Services</c>) to an
-/// instance of the request's lane under the service's policy (DESIGN 6, 8). Requests to other hosts pass through.
-/// A connection failure ejects the instance (passive health); a request without content is then retried once
-/// on a fresh pick, since nothing reached the instance. An empty subset is answered locally with 503
-/// <c>application/problem+json</c> titled <c>no healthy upstream</c>, like the gateway.
+/// Sends a request addressed to a logical service (<c>http://details/...</c>) to an instance of the request's lane
+/// under the service's policy (DESIGN 6, 8, 9). The instances come from service discovery
+/// (<see cref="LaneServiceEndpoints"/>: <c>Lanes:Services</c>, configuration, any provider); a host no provider knows
+/// passes through. It sits inside any resilience handler, so every attempt picks again from the lane's subset, and
+/// the request URI is put back after each attempt, so a retry is routed again, never sent to the previous pick. A
+/// connection failure ejects the instance (passive health); a request without content is then retried once on a
+/// fresh pick, since nothing reached the instance. An empty subset throws <see cref="LaneUnavailableException"/>,
+/// which resilience predicates do not retry and the client's outermost handler answers with the local 503.
+/// Both <c>SendAsync</c> and <c>Send</c> are routed.
 /// </summary>
 internal sealed class LaneRoutingHandler : DelegatingHandler
 {
     private readonly LaneHttpRouter _router;
+    private readonly LaneServiceEndpoints _endpoints;
     private readonly LanePropagator _propagator;
 
-    public LaneRoutingHandler(LaneHttpRouter router, LanePropagator propagator)
+    public LaneRoutingHandler(LaneHttpRouter router, LaneServiceEndpoints endpoints, LanePropagator propagator)
     {
         ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(propagator);
         _router = router;
+        _endpoints = endpoints;
         _propagator = propagator;
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var logical = request.RequestUri;
-        if (logical is null || !logical.IsAbsoluteUri || !_router.TryGetService(logical.Host, out var service))
+        if (logical is not { IsAbsoluteUri: true }
+            || await _endpoints.GetAsync(logical.Scheme, logical.Host, cancellationToken).ConfigureAwait(false) is not { } snapshot)
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
+        var service = snapshot.Definition;
         var lane = OutboundLane(request);
         for (var attempt = 0; ; attempt++)
         {
-            var instance = _router.Pick(service, lane, out var choice);
-            if (instance is null)
-            {
-                request.RequestUri = logical;
-                return NoHealthyUpstream(request, service, lane, choice);
-            }
-
-            request.RequestUri = Rebase(logical, instance.Address);
+            var instance = Pick(service, lane, request, logical);
             try
             {
                 return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+            catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
             {
-                _router.Eject(service, instance);
-                if (attempt > 0 || request.Content is not null)
-                {
-                    throw;
-                }
+            }
+            finally
+            {
+                request.RequestUri = logical;
             }
         }
     }
 
-    /// <summary>The lane the request will carry, by the one outbound rule: a canonical header the app set, else the ambient lane.</summary>
-    private string? OutboundLane(HttpRequestMessage request)
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var carrier = new HttpRequestLaneCarrier(request.Headers);
-        return _propagator.TryGetCallLane(carrier.GetValues(_propagator.HeaderName), out var lane) ? lane : null;
+        var logical = request.RequestUri;
+        if (logical is not { IsAbsoluteUri: true } || ResolveNow(logical, cancellationToken) is not { } snapshot)
+        {
+            return base.Send(request, cancellationToken);
+        }
+
+        var service = snapshot.Definition;
+        var lane = OutboundLane(request);
+        for (var attempt = 0; ; attempt++)
+        {
+            var instance = Pick(service, lane, request, logical);
+            try
+            {
+                return base.Send(request, cancellationToken);
+            }
+            catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
+            {
+            }
+            finally
+            {
+                request.RequestUri = logical;
+            }
+        }
     }
 
     internal static Uri Rebase(Uri logical, Uri instance)
@@ -76,20 +95,40 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         return builder.Uri;
     }
 
-    private static HttpResponseMessage NoHealthyUpstream(HttpRequestMessage request, LaneServiceDefinition service, string? lane, LaneChoice<LaneServiceInstance> choice)
+    /// <summary>
+    /// The service for a synchronous call. Resolved services answer at once; the first synchronous call to a service
+    /// not resolved yet waits for its resolution, as <c>HttpClient.Send</c> waits for everything else.
+    /// </summary>
+    private LaneServiceSnapshot? ResolveNow(Uri logical, CancellationToken cancellationToken)
     {
-        var body = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object?>
+        var pending = _endpoints.GetAsync(logical.Scheme, logical.Host, cancellationToken);
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Picks an instance and points the request at it; throws <see cref="LaneUnavailableException"/> when there is none.</summary>
+    private LaneServiceInstance Pick(LaneServiceDefinition service, string? lane, HttpRequestMessage request, Uri logical)
+    {
+        var instance = _router.Pick(service, lane, out var choice) ?? throw new LaneUnavailableException(service.Name, lane, choice);
+        request.RequestUri = Rebase(logical, instance.Address);
+        return instance;
+    }
+
+    /// <summary>Ejects an instance nothing reached; true when the call may be tried once more here (no content, first attempt).</summary>
+    private bool ShouldRetry(HttpRequestException e, LaneServiceDefinition service, LaneServiceInstance instance, HttpRequestMessage request, int attempt)
+    {
+        if (e.HttpRequestError != HttpRequestError.ConnectionError)
         {
-            ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
-            ["title"] = LaneRoutingNames.NoHealthyUpstream,
-            ["status"] = 503,
-            ["detail"] = LaneRoutingNames.NoHealthyUpstreamDetail(service.Name, lane, service.Settings.Policy),
-            ["lane"] = lane,
-            ["cluster"] = service.Name,
-            ["reason"] = LaneRoutingNames.Get(choice.Reason),
-        });
-        var content = new StringContent(body, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/problem+json") { CharSet = "utf-8" };
-        return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { RequestMessage = request, Content = content };
+            return false;
+        }
+
+        _router.Eject(service, instance);
+        return attempt == 0 && request.Content is null;
+    }
+
+    /// <summary>The lane the request will carry, by the one outbound rule: a canonical header the app set, else the ambient lane.</summary>
+    private string? OutboundLane(HttpRequestMessage request)
+    {
+        var carrier = new HttpRequestLaneCarrier(request.Headers);
+        return _propagator.TryGetCallLane(carrier.GetValues(_propagator.HeaderName), out var lane) ? lane : null;
     }
 }

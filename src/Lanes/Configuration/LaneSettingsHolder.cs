@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Primitives;
+
 namespace Lanes.Configuration;
 
 /// <summary>
@@ -5,9 +7,10 @@ namespace Lanes.Configuration;
 /// propagator, metrics). Fixed for <see cref="LanePropagator.Create"/>; under DI it follows the options through
 /// <see cref="ReloadingSnapshot{TOptions, TSnapshot}"/>, so a reload swaps one reference and hot paths never lock.
 /// </summary>
-internal sealed class LaneSettingsHolder
+internal sealed class LaneSettingsHolder : IDisposable
 {
     private volatile LaneSettings _current;
+    private CancellationTokenSource _changed = new();
 
     public LaneSettingsHolder(LaneSettings settings) => _current = settings;
 
@@ -15,8 +18,21 @@ internal sealed class LaneSettingsHolder
     {
         ArgumentNullException.ThrowIfNull(source);
         _current = source.Current;
-        source.Changed += s => _current = s;
+        source.Changed += Set;
     }
 
     public LaneSettings Current => _current;
+
+    /// <summary>A token that fires when the next snapshot replaces the current one.</summary>
+    public IChangeToken ChangeToken => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
+
+    public void Dispose() => Volatile.Read(ref _changed).Dispose();
+
+    private void Set(LaneSettings settings)
+    {
+        _current = settings;
+        var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
+        previous.Cancel();
+        previous.Dispose();
+    }
 }

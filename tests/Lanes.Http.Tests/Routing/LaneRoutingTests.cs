@@ -3,6 +3,7 @@ using System.Text.Json;
 using Lanes.Configuration;
 using Lanes.Http.Routing;
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
 using Lanes.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +20,7 @@ namespace Lanes.Http.Tests.Routing;
 /// whose only instance is down (red) and a declared lane with none (blue): every DESIGN 6 row for Strict,
 /// Permissive and Declared, passive health, pass-through and the local 503.
 /// </summary>
-public sealed class LaneRoutingTests : IDisposable
+public sealed class LaneRoutingTests : IAsyncLifetime, IDisposable
 {
     private readonly WireMockServer _green = Named("green");
     private readonly WireMockServer _yellow = Named("yellow");
@@ -55,9 +56,14 @@ public sealed class LaneRoutingTests : IDisposable
         _services = services.BuildServiceProvider();
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public void Dispose() => _logs.Dispose();
+
+    // Service discovery's resolver is only IAsyncDisposable, so the container is disposed asynchronously.
+    public async Task DisposeAsync()
     {
-        _services.Dispose();
+        await _services.DisposeAsync();
         _green.Stop();
         _yellow.Stop();
         _unlabelled.Stop();
@@ -192,10 +198,11 @@ public sealed class LaneRoutingTests : IDisposable
     }
 
     [Fact]
-    public void Router_EjectionEndsAfterThePeriod()
+    public async Task Router_EjectionEndsAfterThePeriod()
     {
         var router = _services.GetRequiredService<LaneHttpRouter>();
-        Assert.True(router.TryGetService("details-strict", out var service));
+        var snapshot = await _services.GetRequiredService<LaneServiceEndpoints>().GetAsync("http", "details-strict", CancellationToken.None);
+        var service = snapshot!.Definition;
         var yellow = service.Instances.Single(static i => i.Lane == "yellow");
 
         router.Eject(service, yellow);

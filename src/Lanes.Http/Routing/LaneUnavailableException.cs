@@ -1,0 +1,19 @@
+using Lanes.Routing;
+
+namespace Lanes.Http.Routing;
+
+/// <summary>
+/// Thrown inside an HttpClient pipeline when lane routing has no healthy instance to send a call to (DESIGN 6: the
+/// 503 rows). It is not an <see cref="HttpRequestException"/>, so a resilience pipeline's default predicates
+/// (the standard handler's retry and circuit breaker) treat it as final: no retry, no breaker failure. Lanes' outermost
+/// handler turns it into the local 503 <c>no healthy upstream</c> answer.
+/// </summary>
+internal sealed class LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice)
+    : Exception(LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice.Policy))
+{
+    public string Service { get; } = service;
+
+    public string? Lane { get; } = lane;
+
+    public LaneChoice<LaneServiceInstance> Choice { get; } = choice;
+}

@@ -1,0 +1,69 @@
+using System.Collections.ObjectModel;
+using Lanes.Routing;
+using Lanes.ServiceDiscovery;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.ServiceDiscovery;
+
+namespace Lanes.ReverseProxy.Configuration;
+
+/// <summary>
+/// YARP destinations through service discovery, with lanes (DESIGN 9): a destination whose address names a service
+/// (<c>http://details</c>) that discovery knows (<c>Lanes:Services</c>, configuration, Kubernetes) becomes one destination
+/// per instance, id <c>&lt;destination&gt;/&lt;instance&gt;</c>, each with its lane as the <c>lane</c> metadata (an
+/// unlabelled instance keeps the destination's own <c>lane</c>, if any) and the destination's other settings. A
+/// destination no provider knows stays as it is. When discovery changes, YARP resolves again (the change token), and
+/// the lane subsets follow. This replaces YARP's default resolver and service discovery's own YARP resolver
+/// (<c>AddServiceDiscoveryDestinationResolver()</c>), whose work it includes.
+/// </summary>
+internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : IDestinationResolver
+{
+    public async ValueTask<ResolvedDestinationCollection> ResolveDestinationsAsync(
+        IReadOnlyDictionary<string, DestinationConfig> destinations,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destinations);
+        var resolved = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
+        var tokens = new List<IChangeToken>();
+        foreach (var (id, destination) in destinations)
+        {
+            if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var address)
+                || await endpoints.GetAsync(address.Scheme, address.Host, cancellationToken).ConfigureAwait(false) is not { } snapshot)
+            {
+                resolved[id] = destination;
+                continue;
+            }
+
+            tokens.Add(snapshot.ChangeToken);
+            var instances = snapshot.Definition.Instances;
+            foreach (var instance in instances)
+            {
+                var key = instances.Count == 1 && instance.Address.Authority == address.Authority ? id : $"{id}/{instance.Id}";
+                resolved[key] = destination with
+                {
+                    Address = Rebase(address, instance.Address).ToString(),
+                    Metadata = WithLane(destination.Metadata, instance.Lane),
+                };
+            }
+        }
+
+        return new ResolvedDestinationCollection(resolved, tokens.Count == 0 ? null : new CompositeChangeToken(tokens));
+    }
+
+    private static Uri Rebase(Uri logical, Uri instance)
+        => new UriBuilder(instance) { Path = instance.AbsolutePath.TrimEnd('/') + logical.AbsolutePath }.Uri;
+
+    private static ReadOnlyDictionary<string, string>? WithLane(IReadOnlyDictionary<string, string>? metadata, string? lane)
+    {
+        if (lane is null)
+        {
+            return metadata is null ? null : new ReadOnlyDictionary<string, string>(metadata.ToDictionary(StringComparer.OrdinalIgnoreCase));
+        }
+
+        var copy = metadata is null
+            ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            : metadata.ToDictionary(StringComparer.OrdinalIgnoreCase);
+        copy[LaneRoutingMetadata.Lane] = lane;
+        return new ReadOnlyDictionary<string, string>(copy);
+    }
+}

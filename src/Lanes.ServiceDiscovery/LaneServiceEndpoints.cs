@@ -1,0 +1,286 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Lanes.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.ServiceDiscovery;
+
+namespace Lanes.ServiceDiscovery;
+
+/// <summary>
+/// The live, per-service view client-side routing and the gateway read: for a service name, the instances
+/// <c>Microsoft.Extensions.ServiceDiscovery</c> resolves (from any provider: <c>Lanes:Services</c>, configuration,
+/// Kubernetes) with their lanes and the service's settings, as a <see cref="LaneServiceSnapshot"/>. A service is
+/// resolved on first use; after that, discovery's change tokens (or, for providers without one, discovery's refresh
+/// period) bring a new snapshot, built off the request path, and <see cref="Changed"/> is raised so a router
+/// rebuilds that one service's subsets. A refresh that fails keeps the last good snapshot and is logged.
+/// </summary>
+/// <remarks>Registered by <c>services.AddLaneServiceEndpoints()</c> (which the routing extensions call).</remarks>
+public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
+{
+    private readonly ServiceEndpointResolver _resolver;
+    private readonly LanePropagator _propagator;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _refreshPeriod;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(string Scheme, string Service), Entry> _entries = new();
+    private readonly CancellationTokenSource _disposed = new();
+
+    internal LaneServiceEndpoints(
+        ServiceEndpointResolver resolver,
+        LanePropagator propagator,
+        IOptions<ServiceDiscoveryOptions> options,
+        TimeProvider time,
+        ILogger<LaneServiceEndpoints> logger)
+    {
+        _resolver = resolver;
+        _propagator = propagator;
+        _time = time;
+        _refreshPeriod = options.Value.RefreshPeriod;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after a service's snapshot was replaced by a newer one (not for its first resolution).</summary>
+    public event Action<LaneServiceSnapshot>? Changed;
+
+    /// <summary>
+    /// The current snapshot of <paramref name="service"/> as asked for with <paramref name="scheme"/> (<c>http</c>,
+    /// <c>https</c>, <c>https+http</c>); the first call resolves it. <see langword="null"/> when no discovery provider
+    /// knows the service: the caller leaves the call alone.
+    /// </summary>
+    public ValueTask<LaneServiceSnapshot?> GetAsync(string scheme, string service, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scheme);
+        ArgumentNullException.ThrowIfNull(service);
+        var entry = _entries.GetOrAdd((scheme, service), static (key, self) => new Entry(self, key.Scheme, key.Service), this);
+        return entry.GetAsync(cancellationToken);
+    }
+
+    /// <summary>Stops watching every service.</summary>
+    public void Dispose()
+    {
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _disposed.Cancel();
+        foreach (var entry in _entries.Values)
+        {
+            entry.Dispose();
+        }
+    }
+
+    /// <summary>Stops watching every service.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return default;
+    }
+
+    /// <summary>The base address of an endpoint: a URI endpoint as it is, a host or IP endpoint with the query's scheme.</summary>
+    internal static Uri AddressOf(EndPoint endPoint, string scheme)
+    {
+        var first = scheme.Split('+')[0];
+        return endPoint switch
+        {
+            UriEndPoint uri => uri.Uri,
+            DnsEndPoint dns => new UriBuilder(first, dns.Host, dns.Port).Uri,
+            IPEndPoint ip => new UriBuilder(first, ip.Address.ToString(), ip.Port).Uri,
+            _ => new Uri($"{first}://{endPoint}"),
+        };
+    }
+
+    private LaneServiceSnapshot Build(string scheme, string service, ServiceEndpointSource source)
+    {
+        var instances = new List<LaneServiceInstance>(source.Endpoints.Count);
+        var labelled = false;
+        for (var i = 0; i < source.Endpoints.Count; i++)
+        {
+            var endpoint = source.Endpoints[i];
+            var lane = endpoint.Features.Get<ILaneEndpointFeature>()?.Lane;
+            labelled |= lane is not null;
+            var id = endpoint.Features.Get<InstanceIdFeature>()?.Id ?? string.Create(CultureInfo.InvariantCulture, $"{service}[{i}]");
+            instances.Add(new LaneServiceInstance(id, AddressOf(endpoint.EndPoint, scheme), lane));
+        }
+
+        instances.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        var declared = source.Features.Get<ILaneServiceFeature>()?.Settings;
+        var settings = declared ?? (labelled
+            ? new LaneSubsetSettings(LanePolicy.Permissive, declaredLanes: null, baselineLane: _propagator.Settings.DefaultLane, panicToAny: false)
+            : LaneSubsetSettings.Default);
+        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, source.ChangeToken);
+    }
+
+    /// <summary>One service: its current snapshot and the watch that replaces it.</summary>
+    private sealed class Entry(LaneServiceEndpoints owner, string scheme, string service) : IDisposable
+    {
+        private readonly Lock _lock = new();
+        private readonly string _query = scheme + "://" + service;
+        private volatile LaneServiceSnapshot? _current;
+        private volatile bool _unknown;
+        private Task<LaneServiceSnapshot?>? _first;
+        private IDisposable? _watch;
+
+        public ValueTask<LaneServiceSnapshot?> GetAsync(CancellationToken cancellationToken)
+        {
+            if (_current is { } current)
+            {
+                return new ValueTask<LaneServiceSnapshot?>(current);
+            }
+
+            if (_unknown)
+            {
+                return default;
+            }
+
+            Task<LaneServiceSnapshot?> first;
+            lock (_lock)
+            {
+                first = _first ??= FirstAsync();
+            }
+
+            return first.IsCompletedSuccessfully ? new ValueTask<LaneServiceSnapshot?>(first.Result) : new ValueTask<LaneServiceSnapshot?>(first.WaitAsync(cancellationToken));
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                _watch?.Dispose();
+                _watch = null;
+            }
+        }
+
+        private async Task<LaneServiceSnapshot?> FirstAsync()
+        {
+            ServiceEndpointSource source;
+            try
+            {
+                source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // No discovery provider knows this name (no pass-through either): calls to it are left alone.
+                _unknown = true;
+                return null;
+            }
+            catch
+            {
+                // A failed first resolution is not remembered: the next call tries again.
+                lock (_lock)
+                {
+                    _first = null;
+                }
+
+                throw;
+            }
+
+            var snapshot = owner.Build(scheme, service, source);
+            _current = snapshot;
+            Watch(snapshot);
+            return snapshot;
+        }
+
+        private void Watch(LaneServiceSnapshot snapshot)
+        {
+            lock (_lock)
+            {
+                if (owner._disposed.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                _watch?.Dispose();
+                _watch = snapshot.ChangeToken.ActiveChangeCallbacks
+                    ? snapshot.ChangeToken.RegisterChangeCallback(static state => _ = ((Entry)state!).RefreshAsync(), this)
+                    : owner._time.CreateTimer(static state => _ = ((Entry)state!).RefreshAsync(), this, owner._refreshPeriod, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        private async Task RefreshAsync()
+        {
+            var previous = _current;
+            try
+            {
+                var source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
+                var snapshot = owner.Build(scheme, service, source);
+                _current = snapshot;
+                Watch(snapshot);
+                if (!SameInstances(previous, snapshot))
+                {
+                    LaneServiceEndpointsLog.Refreshed(owner._logger, service, snapshot.Definition.Instances.Count);
+                }
+
+                owner.Changed?.Invoke(snapshot);
+            }
+            catch (OperationCanceledException) when (owner._disposed.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Keep serving the last good snapshot; try again after the refresh period.
+                LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
+                if (previous is not null)
+                {
+                    Watch(new LaneServiceSnapshot(previous.Definition, previous.IsLaneAware, NeverChanges.Instance));
+                }
+            }
+        }
+
+        private static bool SameInstances(LaneServiceSnapshot? a, LaneServiceSnapshot b)
+        {
+            if (a is null || a.Definition.Instances.Count != b.Definition.Instances.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < b.Definition.Instances.Count; i++)
+            {
+                var x = a.Definition.Instances[i];
+                var y = b.Definition.Instances[i];
+                if (x.Id != y.Id || x.Address != y.Address || x.Lane != y.Lane)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>A token without callbacks: the watch falls back to the refresh period.</summary>
+    private sealed class NeverChanges : IChangeToken
+    {
+        public static readonly NeverChanges Instance = new();
+
+        public bool HasChanged => false;
+
+        public bool ActiveChangeCallbacks => false;
+
+        public IDisposable RegisterChangeCallback(Action<object?> callback, object? state) => EmptyDisposable.Instance;
+
+        private sealed class EmptyDisposable : IDisposable
+        {
+            public static readonly EmptyDisposable Instance = new();
+
+            public void Dispose()
+            {
+            }
+        }
+    }
+}
+
+/// <summary>Log events of <see cref="LaneServiceEndpoints"/>.</summary>
+internal static partial class LaneServiceEndpointsLog
+{
+    [LoggerMessage(EventId = 301, EventName = "ServiceEndpointsRefreshed", Level = LogLevel.Information,
+        Message = "Service '{Service}' resolved again: {Count} instance(s); its lane subsets are rebuilt.")]
+    public static partial void Refreshed(ILogger logger, string service, int count);
+
+    [LoggerMessage(EventId = 302, EventName = "ServiceEndpointsRefreshFailed", Level = LogLevel.Warning,
+        Message = "Service '{Service}' could not be resolved again; the last good instances keep serving.")]
+    public static partial void RefreshFailed(ILogger logger, Exception exception, string service);
+}

@@ -1,0 +1,56 @@
+using Lanes.Grpc.Tests;
+using Lanes.Testing;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace Lanes.ServiceDiscovery.Tests;
+
+/// <summary>Real instances on loopback: HTTP ones (WireMock.Net, answering their name) and gRPC ones (Kestrel, h2c).</summary>
+internal static class Fleet
+{
+    public static readonly Dictionary<string, string?> NsfLanes = new() { ["Lanes:Preset"] = "nsf" };
+
+    /// <summary>An HTTP instance that answers 200 with its name to anything.</summary>
+    public static WireMockServer Http(string name, int status = 200)
+    {
+        var server = WireMockServer.Start(new WireMockServerSettings { Urls = ["http://127.0.0.1:0"] });
+        server.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithStatusCode(status).WithBody(name));
+        return server;
+    }
+
+    /// <summary>A gRPC echo instance that answers with its name.</summary>
+    public static Task<RunningServer> GrpcAsync(string name) => GrpcServers.StartEchoAsync(name, NsfLanes);
+
+    /// <summary>
+    /// <c>Lanes:Services:&lt;service&gt;</c> keys for one service: its policy, declared lanes and instances (id → address,
+    /// lane; a null lane is unlabelled).
+    /// </summary>
+    public static void Service(
+        IDictionary<string, string?> config,
+        string service,
+        string policy,
+        string? declared,
+        params (string Id, string Address, string? Lane)[] instances)
+    {
+        var key = $"Lanes:Services:{service}";
+        config[$"{key}:Metadata:lanePolicy"] = policy;
+        if (declared is not null)
+        {
+            config[$"{key}:Metadata:lanes"] = declared;
+        }
+
+        foreach (var (id, address, lane) in instances)
+        {
+            config[$"{key}:Instances:{id}:Address"] = address;
+            if (lane is not null)
+            {
+                config[$"{key}:Instances:{id}:Metadata:lane"] = lane;
+            }
+        }
+    }
+
+    /// <summary>The address of a port nothing listens on: an instance that is down.</summary>
+    public static string Dead() => $"http://127.0.0.1:{ClosedPorts.Next()}";
+}
