@@ -1,4 +1,9 @@
+using Grpc.Core.Interceptors;
 using Lanes.Grpc.Tests;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Lanes.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -20,8 +25,32 @@ internal static class Fleet
         return server;
     }
 
-    /// <summary>A gRPC echo instance that answers with its name.</summary>
-    public static Task<RunningServer> GrpcAsync(string name) => GrpcServers.StartEchoAsync(name, NsfLanes);
+    /// <summary>A gRPC echo instance (h2c, behind <c>app.UseLanes()</c>) that answers with its name; <paramref name="interceptor"/> runs first.</summary>
+    public static Task<RunningServer> GrpcAsync(string name, Interceptor? interceptor = null)
+        => TestServers.StartAsync(
+            builder =>
+            {
+                builder.WebHost.ConfigureKestrel(static k => k.ConfigureEndpointDefaults(static l => l.Protocols = HttpProtocols.Http2));
+                builder.Services.AddLanes();
+                builder.Services.AddGrpc(o =>
+                {
+                    if (interceptor is not null)
+                    {
+                        o.Interceptors.Add(interceptor.GetType());        // resolved from the container: this instance
+                    }
+                });
+                if (interceptor is not null)
+                {
+                    builder.Services.AddSingleton(interceptor.GetType(), interceptor);
+                }
+                builder.Services.AddSingleton(new EchoService.Identity(name));
+            },
+            static app =>
+            {
+                app.UseLanes();
+                app.MapGrpcService<EchoService>();
+            },
+            NsfLanes);
 
     /// <summary>
     /// <c>Lanes:Services:&lt;service&gt;</c> keys for one service: its policy, declared lanes and instances (id → address,
