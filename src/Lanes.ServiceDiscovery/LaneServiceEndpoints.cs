@@ -97,12 +97,21 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     {
         var instances = new List<LaneServiceInstance>(source.Endpoints.Count);
         var labelled = false;
+        var maxLength = _propagator.Settings.MaxLength;
         for (var i = 0; i < source.Endpoints.Count; i++)
         {
             var endpoint = source.Endpoints[i];
             var lane = endpoint.Features.Get<ILaneEndpointFeature>()?.Lane;
-            labelled |= lane is not null;
             var id = endpoint.Features.Get<InstanceIdFeature>()?.Id ?? string.Create(CultureInfo.InvariantCulture, $"{service}[{i}]");
+            if (lane is not null && !Lanes.Parsing.LaneParser.IsValidLane(lane, maxLength))
+            {
+                // A provider's label that no request lane can equal: the instance serves nothing rather than serving
+                // as unlabelled (the baseline) by mistake.
+                LaneServiceEndpointsLog.InvalidEndpointLane(_logger, service, id, Lanes.Parsing.LaneParser.Escape(lane));
+                continue;
+            }
+
+            labelled |= lane is not null;
             instances.Add(new LaneServiceInstance(id, AddressOf(endpoint.EndPoint, scheme), lane));
         }
 
@@ -283,4 +292,8 @@ internal static partial class LaneServiceEndpointsLog
     [LoggerMessage(EventId = 302, EventName = "ServiceEndpointsRefreshFailed", Level = LogLevel.Warning,
         Message = "Service '{Service}' could not be resolved again; the last good instances keep serving.")]
     public static partial void RefreshFailed(ILogger logger, Exception exception, string service);
+
+    [LoggerMessage(EventId = 303, EventName = "InvalidEndpointLane", Level = LogLevel.Warning,
+        Message = "Instance '{Instance}' of service '{Service}' is labelled with '{Lane}', which is not a valid lane; it is left out of routing.")]
+    public static partial void InvalidEndpointLane(ILogger logger, string service, string instance, string lane);
 }

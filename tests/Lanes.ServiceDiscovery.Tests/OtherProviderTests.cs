@@ -1,0 +1,89 @@
+using System.Net;
+using Lanes.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.ServiceDiscovery;
+using WireMock.Server;
+
+namespace Lanes.ServiceDiscovery.Tests;
+
+/// <summary>
+/// Any service discovery provider (here one standing in for a platform's registry) can label its endpoints with
+/// <see cref="ILaneEndpointFeature"/> and give the service's policy with <see cref="ILaneServiceFeature"/>; lane routing
+/// reads them like <c>Lanes:Services</c>. A label that is not a valid lane keeps that instance out of routing.
+/// </summary>
+public sealed class OtherProviderTests : IAsyncLifetime
+{
+    private readonly WireMockServer _yellow = Fleet.Http("yellow");
+    private readonly WireMockServer _plain = Fleet.Http("unlabelled");
+    private readonly WireMockServer _mislabelled = Fleet.Http("mislabelled");
+    private ServiceDefaultsHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        var registry = new Registry(
+            new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: null, panicToAny: false),
+            (new Uri(_yellow.Url!), "yellow"), (new Uri(_plain.Url!), null), (new Uri(_mislabelled.Url!), "Not A Lane!"));
+        _host = await ServiceDefaultsHost.StartAsync(
+            new ConfigurationBuilder().AddInMemoryCollection(Fleet.NsfLanes).Build(),
+            services =>
+            {
+                services.AddSingleton<IServiceEndpointProviderFactory>(registry);
+                services.AddHttpClient("ratings").AddLaneRouting();
+            });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _yellow.Stop();
+        _plain.Stop();
+        _mislabelled.Stop();
+    }
+
+    [Theory]
+    [InlineData("yellow", "yellow")]
+    [InlineData(null, "unlabelled")]
+    [InlineData("green", "503")]                                       // Strict, as the provider said
+    public async Task EndpointsLabelledByAnotherProvider_AreRoutedByLane(string? lane, string expected)
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            using (LaneContext.Begin(lane))
+            {
+                using var response = await _host.Http("ratings").GetAsync("http://ratings/r");
+                Assert.Equal(expected, response.StatusCode == HttpStatusCode.ServiceUnavailable ? "503" : await response.Content.ReadAsStringAsync());
+            }
+        }
+
+        Assert.Empty(_mislabelled.LogEntries);
+        var warning = Assert.Single(_host.Logs.Records, static r => r.EventId.Name == "InvalidEndpointLane");
+        Assert.Contains("'ratings'", warning.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A provider for one service, <c>ratings</c>, with labelled endpoints.</summary>
+    private sealed class Registry(LaneSubsetSettings settings, params (Uri Address, string? Lane)[] endpoints)
+        : IServiceEndpointProviderFactory, IServiceEndpointProvider
+    {
+        public bool TryCreateProvider(ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider? provider)
+        {
+            provider = query.ServiceName == "ratings" ? this : null;
+            return provider is not null;
+        }
+
+        public ValueTask PopulateAsync(IServiceEndpointBuilder builder, CancellationToken cancellationToken)
+        {
+            builder.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(settings));
+            foreach (var (address, lane) in endpoints)
+            {
+                var endpoint = ServiceEndpoint.Create(new UriEndPoint(address));
+                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(lane));
+                builder.Endpoints.Add(endpoint);
+            }
+
+            return default;
+        }
+
+        public ValueTask DisposeAsync() => default;
+    }
+}
