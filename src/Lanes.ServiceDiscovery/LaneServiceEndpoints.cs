@@ -28,6 +28,9 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<(string Scheme, string Service), Entry> _entries = new();
     private readonly CancellationTokenSource _disposed = new();
 
+    /// <summary>How soon to resolve again when discovery hands back a result that is already stale.</summary>
+    private static readonly TimeSpan StaleRetry = TimeSpan.FromMilliseconds(100);
+
     internal LaneServiceEndpoints(
         ServiceEndpointResolver resolver,
         LanePropagator propagator,
@@ -120,7 +123,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         var settings = declared ?? (labelled
             ? new LaneSubsetSettings(LanePolicy.Permissive, declaredLanes: null, baselineLane: _propagator.Settings.DefaultLane, panicToAny: false)
             : LaneSubsetSettings.Default);
-        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, source.ChangeToken);
+        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled);
     }
 
     /// <summary>One service: its current snapshot and the watch that replaces it.</summary>
@@ -132,6 +135,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private volatile bool _unknown;
         private Task<LaneServiceSnapshot?>? _first;
         private IDisposable? _watch;
+        private int _refreshing;
+        private int _pending;
 
         public ValueTask<LaneServiceSnapshot?> GetAsync(CancellationToken cancellationToken)
         {
@@ -189,11 +194,16 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
             var snapshot = owner.Build(scheme, service, source);
             _current = snapshot;
-            Watch(snapshot);
+            Watch(source.ChangeToken);
             return snapshot;
         }
 
-        private void Watch(LaneServiceSnapshot snapshot)
+        /// <summary>
+        /// Resolves again when discovery's token fires (or, for a token without callbacks, after the refresh period; for
+        /// a token that has already fired, shortly). Callbacks only queue a refresh, so a token that fires while it is
+        /// being registered never runs a refresh inside this lock.
+        /// </summary>
+        private void Watch(IChangeToken discovery)
         {
             lock (_lock)
             {
@@ -203,9 +213,47 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 }
 
                 _watch?.Dispose();
-                _watch = snapshot.ChangeToken.ActiveChangeCallbacks
-                    ? snapshot.ChangeToken.RegisterChangeCallback(static state => _ = ((Entry)state!).RefreshAsync(), this)
-                    : owner._time.CreateTimer(static state => _ = ((Entry)state!).RefreshAsync(), this, owner._refreshPeriod, Timeout.InfiniteTimeSpan);
+                _watch = discovery.ActiveChangeCallbacks && !discovery.HasChanged
+                    ? discovery.RegisterChangeCallback(static state => ((Entry)state!).RequestRefresh(), this)
+                    : owner._time.CreateTimer(
+                        static state => ((Entry)state!).RequestRefresh(),
+                        this,
+                        discovery.HasChanged ? StaleRetry : owner._refreshPeriod,
+                        Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        /// <summary>
+        /// Refreshes one at a time: a request while a refresh runs is remembered and served by one more pass, so an
+        /// older resolution never replaces a newer one and no change is dropped.
+        /// </summary>
+        private void RequestRefresh()
+        {
+            Volatile.Write(ref _pending, 1);
+            if (Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+            {
+                _ = Task.Run(RefreshLoopAsync);
+            }
+        }
+
+        private async Task RefreshLoopAsync()
+        {
+            try
+            {
+                while (Interlocked.Exchange(ref _pending, 0) == 1 && !owner._disposed.IsCancellationRequested)
+                {
+                    await RefreshAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _refreshing, 0);
+            }
+
+            // A request that came between the last check and the reset above found the loop still running.
+            if (Volatile.Read(ref _pending) == 1)
+            {
+                RequestRefresh();
             }
         }
 
@@ -217,7 +265,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 var source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
                 var snapshot = owner.Build(scheme, service, source);
                 _current = snapshot;
-                Watch(snapshot);
+                Watch(source.ChangeToken);
+                previous?.Supersede();
                 if (!SameInstances(previous, snapshot))
                 {
                     LaneServiceEndpointsLog.Refreshed(owner._logger, service, snapshot.Definition.Instances.Count);
@@ -232,10 +281,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             {
                 // Keep serving the last good snapshot; try again after the refresh period.
                 LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
-                if (previous is not null)
-                {
-                    Watch(new LaneServiceSnapshot(previous.Definition, previous.IsLaneAware, NeverChanges.Instance));
-                }
+                Watch(NeverChanges.Instance);
             }
         }
 

@@ -25,6 +25,36 @@ internal static class Fleet
         return server;
     }
 
+    /// <summary>
+    /// Stops a WireMock instance and waits until its port refuses connections: WireMock's <c>Stop</c> returns before
+    /// its listener is gone, so a call made right after it may still be served.
+    /// </summary>
+    public static async Task StopAsync(WireMockServer server)
+    {
+        var port = server.Port;
+        server.Stop();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            try
+            {
+                await probe.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                return;
+            }
+
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException($"WireMock on port {port} still accepts connections 10 s after Stop.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>A gRPC echo instance (h2c, behind <c>app.UseLanes()</c>) that answers with its name; <paramref name="interceptor"/> runs first.</summary>
     public static Task<RunningServer> GrpcAsync(string name, Interceptor? interceptor = null)
         => TestServers.StartAsync(

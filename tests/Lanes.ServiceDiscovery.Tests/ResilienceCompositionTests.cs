@@ -88,7 +88,7 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
         });
 
         Assert.Equal("yellow-a", await GetAsync(host, "yellow", "details-permissive"));
-        yellowA.Stop();
+        await Fleet.StopAsync(yellowA);
 
         // Every call still succeeds in the lane: the dead instance is found (connection refused), ejected, and the
         // same call is sent to the other yellow instance; after that the ejected instance is not tried at all.
@@ -174,7 +174,10 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
             Assert.Equal("yellow-b", await CallAsync(host, "yellow", "strict"));
         }
 
-        Assert.InRange(failing.Calls, 1, 6);                             // yellow-a was picked, failed, and the retry re-picked
+        // yellow-a was picked (round robin over the subset reaches it within two picks), failed, and every retry re-picked
+        // in the subset: at most MaxAttempts - 1 failed attempts per call (the picker restarts its rotation when the
+        // balancer rebuilds it, so the exact count depends on when the three connections became ready).
+        Assert.InRange(failing.Calls, 1, 6 * 2);
         Assert.All(failing.Lanes, static lane => Assert.Equal("yellow", lane));
         Assert.Equal("green", await CallAsync(host, "green", "strict"));
     }

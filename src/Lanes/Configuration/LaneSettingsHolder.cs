@@ -31,8 +31,9 @@ internal sealed class LaneSettingsHolder : IDisposable
     private void Set(LaneSettings settings)
     {
         _current = settings;
+        // The replaced source is cancelled, not disposed: a reader may be between reading the field and taking its
+        // token (disposing would make that reader throw); a source without a timer holds nothing to release.
         var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
         previous.Cancel();
-        previous.Dispose();
     }
 }
