@@ -102,7 +102,7 @@ public sealed partial class PackageMetadataTests
         var grpc = PackedPackages.Get("Lanes.Grpc");
 
         Assert.Empty(grpc.FrameworkReferences);
-        Assert.Equal(["Grpc.Net.Client", "Grpc.Net.ClientFactory", "Lanes"], grpc.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(["Grpc.Net.Client", "Grpc.Net.ClientFactory", "Lanes", "Lanes.ServiceDiscovery"], grpc.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -127,6 +127,7 @@ public sealed partial class PackageMetadataTests
         Assert.Empty(PackedPackages.Get("Lanes").FrameworkReferences);
         Assert.Empty(PackedPackages.Get("Lanes.Http").FrameworkReferences);
         Assert.Empty(PackedPackages.Get("Lanes.OpenTelemetry").FrameworkReferences);
+        Assert.Empty(PackedPackages.Get("Lanes.ServiceDiscovery").FrameworkReferences);  // a worker's gRPC client needs no server stack
     }
 
     [Fact]

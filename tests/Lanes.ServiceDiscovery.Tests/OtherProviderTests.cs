@@ -22,13 +22,22 @@ public sealed class OtherProviderTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var registry = new Registry(
+            "ratings",
             new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: null, panicToAny: false),
             (new Uri(_yellow.Url!), "yellow"), (new Uri(_plain.Url!), null), (new Uri(_mislabelled.Url!), "Not A Lane!"));
+        var unsettled = new Registry("stars", settings: null, (new Uri(_yellow.Url!), "yellow"), (new Uri(_plain.Url!), null));
+        var config = new Dictionary<string, string?>(Fleet.NsfLanes)
+        {
+            // Listed both under Lanes:Services and in service discovery's configuration: Lanes:Services is read.
+            ["Services:both:http:0"] = _mislabelled.Url,
+        };
+        Fleet.Service(config, "both", "Strict", null, ("y", _yellow.Url!, "yellow"));
         _host = await ServiceDefaultsHost.StartAsync(
-            new ConfigurationBuilder().AddInMemoryCollection(Fleet.NsfLanes).Build(),
+            new ConfigurationBuilder().AddInMemoryCollection(config).Build(),
             services =>
             {
                 services.AddSingleton<IServiceEndpointProviderFactory>(registry);
+                services.AddSingleton<IServiceEndpointProviderFactory>(unsettled);
                 services.AddHttpClient("ratings").AddLaneRouting();
             });
     }
@@ -61,19 +70,49 @@ public sealed class OtherProviderTests : IAsyncLifetime
         Assert.Contains("'ratings'", warning.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A provider for one service, <c>ratings</c>, with labelled endpoints.</summary>
-    private sealed class Registry(LaneSubsetSettings settings, params (Uri Address, string? Lane)[] endpoints)
+    [Theory]
+    [InlineData("yellow", "yellow")]
+    [InlineData(null, "unlabelled")]
+    [InlineData("green", "unlabelled")]                                // Permissive: the baseline (no default lane: unlabelled)
+    public async Task LabelledEndpoints_WithoutServiceSettings_AreRoutedPermissive(string? lane, string expected)
+    {
+        using (LaneContext.Begin(lane))
+        {
+            Assert.Equal(expected, await _host.Http("ratings").GetStringAsync(new Uri("http://stars/s")));
+        }
+    }
+
+    [Theory]
+    [InlineData("yellow", "yellow")]
+    [InlineData(null, "503")]                                          // Strict under Lanes:Services; never the configuration's endpoint
+    public async Task AServiceInLanesServicesAndInDiscoveryConfiguration_IsReadFromLanesServices(string? lane, string expected)
+    {
+        using (LaneContext.Begin(lane))
+        {
+            using var response = await _host.Http("ratings").GetAsync("http://both/b");
+            Assert.Equal(expected, response.StatusCode == HttpStatusCode.ServiceUnavailable ? "503" : await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Empty(_mislabelled.LogEntries);
+    }
+
+    /// <summary>A provider for one service with labelled endpoints, and the service's settings when given.</summary>
+    private sealed class Registry(string service, LaneSubsetSettings? settings, params (Uri Address, string? Lane)[] endpoints)
         : IServiceEndpointProviderFactory, IServiceEndpointProvider
     {
         public bool TryCreateProvider(ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider? provider)
         {
-            provider = query.ServiceName == "ratings" ? this : null;
+            provider = query.ServiceName == service ? this : null;
             return provider is not null;
         }
 
         public ValueTask PopulateAsync(IServiceEndpointBuilder builder, CancellationToken cancellationToken)
         {
-            builder.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(settings));
+            if (settings is not null)
+            {
+                builder.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(settings));
+            }
+
             foreach (var (address, lane) in endpoints)
             {
                 var endpoint = ServiceEndpoint.Create(new UriEndPoint(address));
