@@ -101,11 +101,18 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         var instances = new List<LaneServiceInstance>(source.Endpoints.Count);
         var labelled = false;
         var maxLength = _propagator.Settings.MaxLength;
+        var declared = source.Features.Get<ILaneServiceFeature>()?.Settings;
         for (var i = 0; i < source.Endpoints.Count; i++)
         {
             var endpoint = source.Endpoints[i];
-            var lane = endpoint.Features.Get<ILaneEndpointFeature>()?.Lane;
-            var id = endpoint.Features.Get<InstanceIdFeature>()?.Id ?? string.Create(CultureInfo.InvariantCulture, $"{service}[{i}]");
+            var feature = endpoint.Features.Get<ILaneEndpointFeature>();
+            if (feature is null && declared is not null)
+            {
+                continue;                                   // not the lane-aware provider's (pass-through's fallback name)
+            }
+
+            var lane = feature?.Lane;
+            var id = feature?.InstanceId ?? endpoint.Features.Get<InstanceIdFeature>()?.Id ?? string.Create(CultureInfo.InvariantCulture, $"{service}[{i}]");
             if (lane is not null && !Lanes.Parsing.LaneParser.IsValidLane(lane, maxLength))
             {
                 // A provider's label that no request lane can equal: the instance serves nothing rather than serving
@@ -119,11 +126,10 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         }
 
         instances.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
-        var declared = source.Features.Get<ILaneServiceFeature>()?.Settings;
         var settings = declared ?? (labelled
             ? new LaneSubsetSettings(LanePolicy.Permissive, declaredLanes: null, baselineLane: _propagator.Settings.DefaultLane, panicToAny: false)
             : LaneSubsetSettings.Default);
-        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled);
+        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, declared is not null);
     }
 
     /// <summary>One service: its current snapshot and the watch that replaces it.</summary>

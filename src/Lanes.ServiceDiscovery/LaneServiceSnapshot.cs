@@ -13,10 +13,11 @@ public sealed class LaneServiceSnapshot
 {
     private readonly CancellationTokenSource _superseded = new();
 
-    internal LaneServiceSnapshot(LaneServiceDefinition definition, bool isLaneAware)
+    internal LaneServiceSnapshot(LaneServiceDefinition definition, bool isLaneAware, bool hasServiceSettings)
     {
         Definition = definition;
         IsLaneAware = isLaneAware;
+        HasServiceSettings = hasServiceSettings;
         ChangeToken = new CancellationChangeToken(_superseded.Token);
     }
 
@@ -25,6 +26,13 @@ public sealed class LaneServiceSnapshot
 
     /// <summary>True when the service has lane settings (<see cref="ILaneServiceFeature"/>) or a labelled instance.</summary>
     public bool IsLaneAware { get; }
+
+    /// <summary>
+    /// True when a provider gave the service's settings (<see cref="ILaneServiceFeature"/>: <c>Lanes:Services</c>, a
+    /// Kubernetes Service's annotations), not only labelled instances; the gateway then uses them for a cluster that
+    /// sets no lane metadata of its own.
+    /// </summary>
+    public bool HasServiceSettings { get; }
 
     /// <summary>
     /// Fires once a newer snapshot of the service has replaced this one: <see cref="LaneServiceEndpoints.GetAsync"/>

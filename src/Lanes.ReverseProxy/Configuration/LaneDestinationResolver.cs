@@ -42,7 +42,7 @@ internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : 
                 resolved[key] = destination with
                 {
                     Address = Rebase(address, instance.Address).ToString(),
-                    Metadata = WithLane(destination.Metadata, instance.Lane),
+                    Metadata = WithLane(destination.Metadata, instance.Lane, snapshot.HasServiceSettings ? snapshot.Definition.Settings : null),
                 };
             }
         }
@@ -53,9 +53,12 @@ internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : 
     private static Uri Rebase(Uri logical, Uri instance)
         => new UriBuilder(instance) { Path = instance.AbsolutePath.TrimEnd('/') + logical.AbsolutePath }.Uri;
 
-    private static ReadOnlyDictionary<string, string>? WithLane(IReadOnlyDictionary<string, string>? metadata, string? lane)
+    /// <summary>Prefix of the service's settings carried on each expanded destination (read by the cluster's routing).</summary>
+    internal const string DiscoveredPrefix = "lanes.discovered.";
+
+    private static ReadOnlyDictionary<string, string>? WithLane(IReadOnlyDictionary<string, string>? metadata, string? lane, LaneSubsetSettings? service)
     {
-        if (lane is null)
+        if (lane is null && service is null)
         {
             return metadata is null ? null : new ReadOnlyDictionary<string, string>(metadata.ToDictionary(StringComparer.OrdinalIgnoreCase));
         }
@@ -63,7 +66,59 @@ internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : 
         var copy = metadata is null
             ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             : metadata.ToDictionary(StringComparer.OrdinalIgnoreCase);
-        copy[LaneRoutingMetadata.Lane] = lane;
+        if (lane is not null)
+        {
+            copy[LaneRoutingMetadata.Lane] = lane;
+        }
+
+        if (service is not null)
+        {
+            // A settings change (an annotation edit) changes the destinations, so YARP applies it like any other.
+            copy[DiscoveredPrefix + LaneRoutingMetadata.Policy] = service.Policy.ToString();
+            copy[DiscoveredPrefix + LaneRoutingMetadata.Baseline] = service.BaselineLane ?? string.Empty;
+            copy[DiscoveredPrefix + LaneRoutingMetadata.PanicToAny] = service.PanicToAny ? "true" : "false";
+            if (service.DeclaredLanes is { } declared)
+            {
+                copy[DiscoveredPrefix + LaneRoutingMetadata.Lanes] = string.Join(',', declared);
+            }
+        }
+
         return new ReadOnlyDictionary<string, string>(copy);
+    }
+
+    /// <summary>
+    /// The service settings discovery gave a cluster's destinations, as cluster metadata, when the cluster sets none of
+    /// its own (<c>lanes</c>, <c>lanePolicy</c>, <c>laneBaseline</c>, <c>lanePanicToAny</c>); otherwise the cluster's.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string>? ServiceMetadata(IReadOnlyDictionary<string, string>? cluster, IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> destinations)
+    {
+        if (cluster is not null
+            && (cluster.ContainsKey(LaneRoutingMetadata.Policy) || cluster.ContainsKey(LaneRoutingMetadata.Lanes)
+                || cluster.ContainsKey(LaneRoutingMetadata.Baseline) || cluster.ContainsKey(LaneRoutingMetadata.PanicToAny)))
+        {
+            return cluster;
+        }
+
+        for (var i = 0; i < destinations.Count; i++)
+        {
+            if (destinations[i].Model?.Config.Metadata is { } metadata
+                && metadata.ContainsKey(DiscoveredPrefix + LaneRoutingMetadata.Policy))
+            {
+                var merged = cluster is null
+                    ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+                    : cluster.ToDictionary(StringComparer.OrdinalIgnoreCase);
+                foreach (var (key, value) in metadata)
+                {
+                    if (key.StartsWith(DiscoveredPrefix, StringComparison.OrdinalIgnoreCase))
+                    {
+                        merged[key[DiscoveredPrefix.Length..]] = value;
+                    }
+                }
+
+                return merged;
+            }
+        }
+
+        return cluster;
     }
 }

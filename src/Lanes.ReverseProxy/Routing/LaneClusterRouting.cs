@@ -44,20 +44,18 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
     {
         var state = cluster.DestinationsState;
         var model = cluster.Model;
-        var version = Volatile.Read(ref _version);
         var lanes = _propagator.Settings;
         if (_entries.TryGetValue(cluster.ClusterId, out var entry)
             && ReferenceEquals(entry.Destinations, state)
             && ReferenceEquals(entry.Model, model)
-            && ReferenceEquals(entry.Lanes, lanes)
-            && entry.Version == version)
+            && ReferenceEquals(entry.Lanes, lanes))
         {
             return entry.Subsets;
         }
 
-        entry = new Entry(state, model, lanes, version, Build(model, state, lanes));
-        _entries[cluster.ClusterId] = entry;
-        return entry.Subsets;
+        // A health change (YARP swaps the available list without telling listeners) or a settings reload: this one
+        // cluster is rebuilt, once.
+        return Rebuild(cluster).Subsets;
     }
 
     /// <summary>True when some cluster declares <paramref name="lane"/> or has an instance labelled with it (trust <see cref="LaneTrust.AcceptDeclared"/>).</summary>
@@ -125,10 +123,22 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         }
         else
         {
+            // Built here, when YARP applies the change, not by the next request; only this cluster.
             _clusters[cluster.ClusterId] = cluster;
+            Rebuild(cluster);
         }
 
-        Interlocked.Increment(ref _version);
+        Interlocked.Increment(ref _version);                 // the declared-lane set spans every cluster
+    }
+
+    private Entry Rebuild(ClusterState cluster)
+    {
+        var state = cluster.DestinationsState;
+        var model = cluster.Model;
+        var lanes = _propagator.Settings;
+        var entry = new Entry(state, model, lanes, Build(model, state, lanes));
+        _entries[cluster.ClusterId] = entry;
+        return entry;
     }
 
     private LaneSubsets<DestinationState>? Build(ClusterModel? model, ClusterDestinationsState state, LaneSettings lanes)
@@ -144,7 +154,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
             instances[i] = new LaneInstance<DestinationState>(all[i], lane, available.Contains(all[i]));
         }
 
-        var metadata = model?.Config.Metadata;
+        var metadata = Configuration.LaneDestinationResolver.ServiceMetadata(model?.Config.Metadata, all);
         if (!LaneRoutingMetadata.IsLaneAware(metadata, anyLabelled))
         {
             return null;
@@ -161,7 +171,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
 
     internal readonly record struct CounterKey(string Cluster, string? Lane, LaneRoutingOutcome Outcome, LaneFallbackReason Reason);
 
-    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, int Version, LaneSubsets<DestinationState>? Subsets);
+    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, LaneSubsets<DestinationState>? Subsets);
 
     private sealed record DeclaredSet(int Version, FrozenSet<string> Lanes);
 }

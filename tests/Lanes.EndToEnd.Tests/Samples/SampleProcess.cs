@@ -45,7 +45,10 @@ internal sealed partial class SampleProcess : IDisposable
     }
 
     /// <summary>Starts <c>dotnet &lt;sample&gt;.dll args</c> in the sample's output folder (so its appsettings.json is found).</summary>
-    public static SampleProcess Start(string sample, params string[] args)
+    public static SampleProcess Start(string sample, params string[] args) => Start(sample, environment: null, args);
+
+    /// <summary>As <see cref="Start(string, string[])"/>, with variables added to the child's environment (<c>KUBECONFIG</c>).</summary>
+    public static SampleProcess Start(string sample, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var dll = typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Sample:" + sample).Value!;
@@ -64,6 +67,11 @@ internal sealed partial class SampleProcess : IDisposable
         }
 
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var sampleProcess = new SampleProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
         sampleProcess._process.OutputDataReceived += (_, e) => sampleProcess.Append(sampleProcess._stdout, e.Data);
         sampleProcess._process.ErrorDataReceived += (_, e) => sampleProcess.Append(sampleProcess._stderr, e.Data);

@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.Net;
+using k8s;
+using k8s.Models;
+using Lanes.Configuration;
+using Lanes.Parsing;
+using Lanes.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace Lanes.Kubernetes;
+
+/// <summary>What is kept of a Service: the annotations this provider reads and its ports.</summary>
+internal sealed record ServiceInfo(string? Lanes, string? Policy, string? Baseline, PortInfo[] Ports);
+
+/// <summary>A named port.</summary>
+internal readonly record struct PortInfo(string? Name, int Port);
+
+/// <summary>What is kept of an EndpointSlice: its lane label (mode ServicePerLane), ports and endpoints.</summary>
+internal sealed record SliceInfo(string? Lane, PortInfo[] Ports, EndpointInfo[] Endpoints);
+
+/// <summary>One endpoint of a slice: its first address, whether it takes traffic, and its pod.</summary>
+internal readonly record struct EndpointInfo(string Address, bool Healthy, string? Pod);
+
+/// <summary>What is kept of a Pod: its lane label.</summary>
+internal readonly record struct PodInfo(string? Lane);
+
+/// <summary>One instance as the provider hands it to service discovery.</summary>
+internal readonly record struct KubernetesInstance(string Id, EndPoint EndPoint, string? Lane);
+
+/// <summary>A service's current instances and settings; <see cref="Exists"/> is false while the Service is absent.</summary>
+internal sealed record KubernetesServiceState(bool Exists, LaneSubsetSettings Settings, KubernetesInstance[] Instances)
+{
+    public bool SameAs(KubernetesServiceState other)
+        => Exists == other.Exists
+           && Settings.Policy == other.Settings.Policy
+           && Settings.BaselineLane == other.Settings.BaselineLane
+           && Settings.PanicToAny == other.Settings.PanicToAny
+           && (Settings.DeclaredLanes ?? []).SequenceEqual(other.Settings.DeclaredLanes ?? [])
+           && Instances.AsSpan().SequenceEqual(other.Instances);
+}
+
+/// <summary>
+/// One logical service, live: its Service (annotations, ports) and EndpointSlices, joined with the namespace's pods
+/// (mode Pods), or its lane Services' slices (mode ServicePerLane). Recomputed whenever one of them changes, off the
+/// request path; a change of the result fires <see cref="ChangeToken"/>, which service discovery follows.
+/// </summary>
+internal sealed class KubernetesServiceView : IAsyncDisposable
+{
+    private readonly string _service;
+    private readonly KubernetesLaneOptions _options;
+    private readonly LanePropagator _propagator;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Reflector<V1Service, V1ServiceList, ServiceInfo>? _services;
+    private readonly Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> _slices;
+    private readonly Reflector<V1Pod, V1PodList, PodInfo>? _pods;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, DateTimeOffset> _waiting = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private KubernetesServiceState _state;
+    private CancellationTokenSource _changed = new();
+    private ITimer? _wake;
+
+    public KubernetesServiceView(
+        string service,
+        string @namespace,
+        IKubernetes client,
+        Reflector<V1Pod, V1PodList, PodInfo>? pods,
+        KubernetesLaneOptions options,
+        LanePropagator propagator,
+        TimeProvider time,
+        KubernetesWatchTelemetry telemetry,
+        ILogger logger)
+    {
+        _service = service;
+        _options = options;
+        _propagator = propagator;
+        _time = time;
+        _logger = logger;
+        _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
+        var timeout = (int)Math.Clamp(options.IdleTimeout.TotalSeconds, 1, 3600);
+
+        if (options.Mode == KubernetesLaneMode.Pods)
+        {
+            _pods = pods;
+            var field = "metadata.name=" + service;
+            _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
+                $"services {service}",
+                (watch, version, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(
+                    @namespace, allowWatchBookmarks: watch ? true : null, fieldSelector: field, resourceVersion: version,
+                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                ProjectService,
+                options,
+                telemetry,
+                logger);
+            _services.Changed += Recompute;
+        }
+
+        var selector = options.Mode == KubernetesLaneMode.Pods
+            ? "kubernetes.io/service-name=" + service
+            : options.ServiceLabel + "=" + service;
+        _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
+            $"endpointslices {service}",
+            (watch, version, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(
+                @namespace, allowWatchBookmarks: watch ? true : null, labelSelector: selector, resourceVersion: version,
+                timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+            ProjectSlice,
+            options,
+            telemetry,
+            logger);
+        _slices.Changed += Recompute;
+        if (_pods is not null)
+        {
+            _pods.Changed += Recompute;
+        }
+    }
+
+    /// <summary>Fires when <see cref="State"/> is replaced.</summary>
+    public IChangeToken ChangeToken => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
+
+    public KubernetesServiceState State => Volatile.Read(ref _state);
+
+    public void Start()
+    {
+        _services?.Start();
+        _slices.Start();
+        _pods?.Start();
+    }
+
+    /// <summary>Waits (up to the sync timeout) until every watched list has been read once.</summary>
+    public async Task<bool> WaitSyncedAsync(CancellationToken cancellationToken)
+    {
+        var all = new List<Task> { _slices.Synced };
+        if (_services is not null)
+        {
+            all.Add(_services.Synced);
+        }
+
+        if (_pods is not null)
+        {
+            all.Add(_pods.Synced);
+        }
+
+        try
+        {
+            await Task.WhenAll(all).WaitAsync(_options.SyncTimeout, _time, cancellationToken).ConfigureAwait(false);
+            Recompute();
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            KubernetesLog.NotSynced(_logger, _service, _options.SyncTimeout);
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_pods is not null)
+        {
+            _pods.Changed -= Recompute;
+        }
+
+        lock (_lock)
+        {
+            _wake?.Dispose();
+            _wake = null;
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _slices.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private ServiceInfo ProjectService(V1Service service)
+    {
+        var annotations = service.Metadata?.Annotations;
+        string? Read(string key) => annotations is not null && annotations.TryGetValue(key, out var value) ? value : null;
+        var ports = service.Spec?.Ports?.Select(static p => new PortInfo(p.Name, p.Port)).ToArray() ?? [];
+        return new ServiceInfo(Read(_options.LanesAnnotation), Read(_options.PolicyAnnotation), Read(_options.BaselineAnnotation), ports);
+    }
+
+    private SliceInfo ProjectSlice(V1EndpointSlice slice)
+    {
+        string? lane = null;
+        if (_options.Mode == KubernetesLaneMode.ServicePerLane && slice.Metadata?.Labels is { } labels)
+        {
+            labels.TryGetValue(_options.LaneLabel, out lane);
+        }
+
+        var ports = slice.Ports?.Where(static p => p.Port is not null).Select(static p => new PortInfo(p.Name, p.Port!.Value)).ToArray() ?? [];
+        var endpoints = new List<EndpointInfo>(slice.Endpoints?.Count ?? 0);
+        foreach (var endpoint in slice.Endpoints ?? [])
+        {
+            if (endpoint.Addresses is not { Count: > 0 } addresses)
+            {
+                continue;
+            }
+
+            // Ready (absent: ready, as the API says), serving not false, not terminating: the endpoint takes traffic.
+            var conditions = endpoint.Conditions;
+            var healthy = conditions?.Ready != false && conditions?.Serving != false && conditions?.Terminating != true;
+            var pod = string.Equals(endpoint.TargetRef?.Kind, "Pod", StringComparison.Ordinal) ? endpoint.TargetRef!.Name : null;
+            endpoints.Add(new EndpointInfo(addresses[0], healthy, pod));
+        }
+
+        return new SliceInfo(lane, ports, [.. endpoints]);
+    }
+
+    private PodInfo? Pod(string name) => _pods is not null && _pods.TryGet(name, out var pod) ? pod : null;
+
+    private void Recompute()
+    {
+        lock (_lock)
+        {
+            var next = Compute();
+            if (next.SameAs(_state))
+            {
+                return;
+            }
+
+            Volatile.Write(ref _state, next);
+            var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
+            previous.Cancel();                                   // not disposed: a reader may still take its token
+        }
+    }
+
+    private KubernetesServiceState Compute()
+    {
+        var lanes = _propagator.Settings;
+        ServiceInfo? service = null;
+        if (_services is not null)
+        {
+            var all = _services.Snapshot();
+            if (all.Length == 0)
+            {
+                _waiting.Clear();
+                return new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
+            }
+
+            service = all[0];
+        }
+
+        var settings = service is null
+            ? new LaneSubsetSettings(_options.DefaultPolicy, declaredLanes: null, baselineLane: lanes.DefaultLane, panicToAny: false)
+            : Settings(service, lanes);
+
+        // The port: the Service's port named PortName, else its first; the slice's port of that name carries the
+        // number the pods listen on.
+        var portName = service is null ? _options.PortName
+            : service.Ports.FirstOrDefault(p => p.Name == _options.PortName) is { Name: not null } named ? named.Name
+            : service.Ports.Length > 0 ? service.Ports[0].Name : _options.PortName;
+
+        var now = _time.GetUtcNow();
+        DateTimeOffset? nextDeadline = null;
+        var instances = new List<KubernetesInstance>();
+        var stillWaiting = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var slice in _slices.Snapshot())
+        {
+            var port = slice.Ports.FirstOrDefault(p => p.Name == portName) is { Port: > 0 } match ? match.Port
+                : slice.Ports.Length > 0 ? slice.Ports[0].Port : 0;
+            if (port <= 0)
+            {
+                continue;
+            }
+
+            foreach (var endpoint in slice.Endpoints)
+            {
+                if (!endpoint.Healthy)
+                {
+                    continue;
+                }
+
+                string? lane;
+                if (_options.Mode == KubernetesLaneMode.ServicePerLane || endpoint.Pod is null)
+                {
+                    lane = slice.Lane;
+                }
+                else if (Pod(endpoint.Pod) is { } pod)
+                {
+                    lane = pod.Lane;
+                }
+                else
+                {
+                    // The slice arrived before its pod: hold the endpoint until the pod does, or the wait ends.
+                    stillWaiting.Add(endpoint.Pod);
+                    if (!_waiting.TryGetValue(endpoint.Pod, out var since))
+                    {
+                        _waiting[endpoint.Pod] = since = now;
+                    }
+
+                    var deadline = since + _options.PodWaitTimeout;
+                    if (deadline > now)
+                    {
+                        nextDeadline = nextDeadline is null || deadline < nextDeadline ? deadline : nextDeadline;
+                        continue;
+                    }
+
+                    if (_reported.Add(endpoint.Pod))
+                    {
+                        KubernetesLog.PodNotSeen(_logger, _service, endpoint.Address, endpoint.Pod, _options.PodWaitTimeout);
+                    }
+
+                    lane = null;
+                }
+
+                // A label that is not a valid lane is handed on as it is: the discovery layer leaves that instance out
+                // and logs it (event 303), so it never serves as the baseline by mistake.
+                var endPoint = IPAddress.TryParse(endpoint.Address, out var ip) ? (EndPoint)new IPEndPoint(ip, port) : new DnsEndPoint(endpoint.Address, port);
+                var id = endpoint.Pod ?? string.Create(CultureInfo.InvariantCulture, $"{endpoint.Address}:{port}");
+                instances.Add(new KubernetesInstance(id, endPoint, lane));
+            }
+        }
+
+        foreach (var pod in _waiting.Keys.Where(p => !stillWaiting.Contains(p)).ToArray())
+        {
+            _waiting.Remove(pod);
+            _reported.Remove(pod);
+        }
+
+        _wake?.Dispose();
+        _wake = nextDeadline is { } wake
+            ? _time.CreateTimer(static s => ((KubernetesServiceView)s!).Recompute(), this, wake - now + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan)
+            : null;
+
+        instances.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return new KubernetesServiceState(true, settings, [.. instances]);
+    }
+
+    private LaneSubsetSettings Settings(ServiceInfo service, LaneSettings lanes)
+    {
+        var policy = _options.DefaultPolicy;
+        if (service.Policy is { } policyText && !Enum.TryParse(policyText.Trim(), ignoreCase: true, out policy))
+        {
+            KubernetesLog.InvalidAnnotation(_logger, _service, _options.PolicyAnnotation, LaneParser.Escape(policyText), $"the default policy {_options.DefaultPolicy} applies");
+            policy = _options.DefaultPolicy;
+        }
+
+        List<string>? declared = null;
+        if (service.Lanes is { } lanesText)
+        {
+            declared = [];
+            foreach (var part in lanesText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (LaneParser.IsValidLane(part, lanes.MaxLength))
+                {
+                    declared.Add(part);
+                }
+                else
+                {
+                    KubernetesLog.InvalidAnnotation(_logger, _service, _options.LanesAnnotation, LaneParser.Escape(part), "that lane is not declared");
+                }
+            }
+        }
+
+        var baseline = lanes.DefaultLane;
+        if (service.Baseline is { } baselineText)
+        {
+            baselineText = baselineText.Trim();
+            if (baselineText.Length == 0)
+            {
+                baseline = null;
+            }
+            else if (LaneParser.IsValidLane(baselineText, lanes.MaxLength))
+            {
+                baseline = baselineText;
+            }
+            else
+            {
+                KubernetesLog.InvalidAnnotation(_logger, _service, _options.BaselineAnnotation, LaneParser.Escape(baselineText), "the default baseline applies");
+            }
+        }
+
+        return new LaneSubsetSettings(policy, declared, baseline, panicToAny: false);
+    }
+}

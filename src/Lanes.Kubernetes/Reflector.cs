@@ -1,0 +1,298 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.Kubernetes;
+
+/// <summary>
+/// One resource list kept in step with the API server: list, then watch from the list's <c>resourceVersion</c> with
+/// bookmarks; a watch the server ends is resumed from the last version seen; <c>410 Gone</c> (the version expired,
+/// as an HTTP status or a watch ERROR event) relists and replaces the whole set, so what disappeared meanwhile is
+/// removed; a failure reconnects after a doubling delay; a watch silent for <see cref="KubernetesLaneOptions.IdleTimeout"/>
+/// is dropped and resumed. Only a projection of each object is kept (<typeparamref name="TItem"/>), so memory is
+/// bounded by what the cluster holds for the selector, not by the objects' size.
+/// </summary>
+internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
+    where T : IKubernetesObject<V1ObjectMeta>
+    where TList : IKubernetesObject<V1ListMeta>, IItems<T>
+{
+    private readonly string _resource;
+    private readonly Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> _call;
+    private readonly Func<T, TItem> _project;
+    private readonly KubernetesLaneOptions _options;
+    private readonly KubernetesWatchTelemetry _telemetry;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _lock = new();
+    private Dictionary<string, TItem> _items = new(StringComparer.Ordinal);
+    private Task? _loop;
+
+    /// <param name="resource">What is watched, for logs and metrics (<c>endpointslices svc1</c>).</param>
+    /// <param name="call">Lists (<c>watch: false</c>) or watches (<c>watch: true</c>, from the version given).</param>
+    /// <param name="project">What to keep of an object.</param>
+    /// <param name="options">Timeouts and reconnect delays.</param>
+    /// <param name="telemetry">Counts restarts.</param>
+    /// <param name="logger">Logs failures, expiries and idle watches.</param>
+    public Reflector(
+        string resource,
+        Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> call,
+        Func<T, TItem> project,
+        KubernetesLaneOptions options,
+        KubernetesWatchTelemetry telemetry,
+        ILogger logger)
+    {
+        _resource = resource;
+        _call = call;
+        _project = project;
+        _options = options;
+        _telemetry = telemetry;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after the set changed (an event applied, or a relist), on the watch's thread.</summary>
+    public event Action? Changed;
+
+    /// <summary>Completes when the first list has been applied.</summary>
+    public Task Synced => _synced.Task;
+
+    /// <summary>The last resource version seen (list, event or bookmark).</summary>
+    public string? ResourceVersion { get; private set; }
+
+    public void Start() => _loop ??= Task.Run(RunAsync);
+
+    /// <summary>A copy of the current items (for small sets: a service's slices).</summary>
+    public TItem[] Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _items.Values];
+        }
+    }
+
+    /// <summary>One item by name (for large sets: a namespace's pods).</summary>
+    public bool TryGet(string name, out TItem item)
+    {
+        lock (_lock)
+        {
+            return _items.TryGetValue(name, out item!);
+        }
+    }
+
+    /// <summary>How many items are held.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _items.Count;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is { } loop)
+        {
+            await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var failures = 0;
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                if (ResourceVersion is null)
+                {
+                    await ListAsync(token).ConfigureAwait(false);
+                }
+
+                await WatchAsync(ResourceVersion!, token).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (GoneException)
+            {
+                // The version expired while we were away: start over from a fresh list.
+                KubernetesLog.Expired(_logger, _resource);
+                _telemetry.Restarted(_resource, "expired");
+                ResourceVersion = null;
+            }
+            catch (IdleException)
+            {
+                KubernetesLog.Idle(_logger, _resource, _options.IdleTimeout);
+                _telemetry.Restarted(_resource, "idle");
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                failures++;
+                var delay = Backoff(failures);
+                KubernetesLog.WatchFailed(_logger, ex, _resource, ResourceVersion is null ? "list" : "watch", delay);
+                _telemetry.Restarted(_resource, ResourceVersion is null ? "list_failed" : "dropped");
+                try
+                {
+                    await Task.Delay(delay, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var ticks = _options.ReconnectDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 20));
+        return TimeSpan.FromTicks((long)Math.Min(ticks, _options.MaxReconnectDelay.Ticks));
+    }
+
+    private async Task ListAsync(CancellationToken cancellationToken)
+    {
+        HttpOperationResponse<TList> response;
+        try
+        {
+            response = await _call(false, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            response = new HttpOperationResponse<TList> { Body = default! };  // the namespace does not exist (yet): empty
+        }
+
+        using (response)
+        {
+            var items = new Dictionary<string, TItem>(StringComparer.Ordinal);
+            if (response.Body is { } list)
+            {
+                foreach (var item in list.Items ?? [])
+                {
+                    if (item?.Metadata?.Name is { } name)
+                    {
+                        items[name] = _project(item);
+                    }
+                }
+
+                ResourceVersion = list.Metadata?.ResourceVersion ?? "0";
+            }
+            else
+            {
+                ResourceVersion = "0";
+            }
+
+            lock (_lock)
+            {
+                _items = items;
+            }
+        }
+
+        Changed?.Invoke();
+        _synced.TrySetResult();
+    }
+
+    private async Task WatchAsync(string version, CancellationToken stopping)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        idle.CancelAfter(_options.IdleTimeout);
+        Exception? error = null;
+        try
+        {
+            var response = _call(true, version, idle.Token);
+            // The extension over the list call keeps list and watch on one generated method per resource; its
+            // replacement (per-resource WatchListAsync) has no common shape to write this loop once against.
+#pragma warning disable CS0618
+            var events = response.WatchAsync<T, TList>(e => error ??= e, idle.Token);
+#pragma warning restore CS0618
+            await foreach (var (type, item) in events.ConfigureAwait(false))
+            {
+                idle.CancelAfter(_options.IdleTimeout);
+                if (item?.Metadata is not { } metadata)
+                {
+                    continue;
+                }
+
+                switch (type)
+                {
+                    case WatchEventType.Added:
+                    case WatchEventType.Modified:
+                        Apply(metadata.Name, _project(item));
+                        break;
+                    case WatchEventType.Deleted:
+                        Apply(metadata.Name, default, remove: true);
+                        break;
+                    case WatchEventType.Bookmark:
+                        break;
+                    default:
+                        continue;
+                }
+
+                if (metadata.ResourceVersion is { Length: > 0 } next)
+                {
+                    ResourceVersion = next;
+                }
+
+                if (type != WatchEventType.Bookmark)
+                {
+                    Changed?.Invoke();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            throw new IdleException();
+        }
+        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Gone)
+        {
+            throw new GoneException();
+        }
+
+        if (error is KubernetesException { Status.Code: 410 })
+        {
+            throw new GoneException();
+        }
+
+        if (error is not null)
+        {
+            throw new InvalidOperationException($"The watch of {_resource} reported an error.", error);
+        }
+    }
+
+    private void Apply(string? name, TItem? item, bool remove = false)
+    {
+        if (name is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (remove)
+            {
+                _items.Remove(name);
+            }
+            else
+            {
+                _items[name] = item!;
+            }
+        }
+    }
+
+    private sealed class GoneException : Exception
+    {
+    }
+
+    private sealed class IdleException : Exception
+    {
+    }
+}
