@@ -131,6 +131,25 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until a watch of <paramref name="kind"/> is open (events and bookmarks reach only open watches).</summary>
+    public async Task WaitForWatchAsync(string kind)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_watches.Any(w => w.Kind == kind))
+                {
+                    return;
+                }
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"no {kind} watch opened within 10 s");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Moves the version on without a change any watcher sees (another object in the cluster changed).</summary>
     public long Advance(int by = 1)
     {

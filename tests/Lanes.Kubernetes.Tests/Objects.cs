@@ -2,6 +2,7 @@ using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lanes.Kubernetes.Tests;
 
@@ -72,7 +73,10 @@ internal sealed class PodServers : IAsyncDisposable
 
     public Dictionary<string, string> Addresses { get; } = [];
 
-    public static async Task<PodServers> StartAsync(params string[] names)
+    public static Task<PodServers> StartAsync(params string[] names) => StartAsync(grpc: false, names);
+
+    /// <summary>With <paramref name="grpc"/>, each pod is an h2c gRPC echo server (behind <c>app.UseLanes()</c>, nsf) answering with its name.</summary>
+    public static async Task<PodServers> StartAsync(bool grpc, params string[] names)
     {
         var pods = new PodServers();
         var octet = 2;
@@ -81,8 +85,24 @@ internal sealed class PodServers : IAsyncDisposable
             var address = $"127.0.0.{octet++}";
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls($"http://{address}:{pods.Port}");
-            var app = builder.Build();
-            app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Headers["x-nsf-mark"]}".TrimEnd()));
+            WebApplication app;
+            if (grpc)
+            {
+                builder.WebHost.ConfigureKestrel(static k => k.ConfigureEndpointDefaults(static l => l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+                builder.Configuration["Lanes:Preset"] = "nsf";
+                builder.Services.AddLanes();
+                builder.Services.AddGrpc();
+                builder.Services.AddSingleton(new Lanes.Grpc.Tests.EchoService.Identity(name));
+                app = builder.Build();
+                app.UseLanes();
+                app.MapGrpcService<Lanes.Grpc.Tests.EchoService>();
+            }
+            else
+            {
+                app = builder.Build();
+                app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Headers["x-nsf-mark"]}".TrimEnd()));
+            }
+
             await app.StartAsync();
             if (pods.Port == 0)
             {

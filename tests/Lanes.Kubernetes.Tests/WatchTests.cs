@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using k8s;
+using Lanes.ServiceDiscovery;
+using Lanes.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.Kubernetes.Tests;
+
+/// <summary>
+/// The provider's list and watch against the fake API server, with the real KubernetesClient: faults of the watch
+/// (expiry, dropped and silent connections, bookmarks) and what routing sees through service discovery.
+/// </summary>
+public sealed class WatchTests : IAsyncLifetime, IDisposable
+{
+    private FakeKubernetes _api = null!;
+    private PodServers _pods = null!;
+    private IHost _host = null!;
+    private readonly InMemoryLoggerProvider _logs = new();
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeKubernetes.StartAsync();
+        _pods = await PodServers.StartAsync("pod1", "pod2");
+        _api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,dev2" }));
+        _api.Apply(Objects.Pod("pod1", "dev1"));
+        _api.Apply(Objects.Pod("pod2", null));
+        _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1"), _pods.Endpoint("pod2")]));
+        _host = await StartHostAsync(_api, _logs, o => o.IdleTimeout = TimeSpan.FromSeconds(2));
+    }
+
+    public void Dispose() => _logs.Dispose();
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        if (_host is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+
+        await _pods.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    /// <summary>A client host: Lanes (nsf), the Kubernetes provider on the fake server (Hango's keys, Declared), one routed client.</summary>
+    internal static async Task<IHost> StartHostAsync(FakeKubernetes api, InMemoryLoggerProvider logs, Action<KubernetesLaneOptions>? configure = null)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" });
+        builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+        builder.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() }));
+        builder.Services.AddKubernetesServiceEndpoints(o =>
+        {
+            o.UseHango();
+            o.DefaultPolicy = Lanes.Routing.LanePolicy.Declared;
+            o.ReconnectDelay = TimeSpan.FromMilliseconds(50);
+            o.MaxReconnectDelay = TimeSpan.FromMilliseconds(200);
+            configure?.Invoke(o);
+        });
+        builder.Services.AddHttpClient("svc1").AddLaneRouting();
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    [Fact]
+    public async Task Synced_InstancesCarryThePodLabels_AndTheServiceAnnotationDeclaresTheLanes()
+    {
+        var snapshot = await SnapshotAsync();
+
+        Assert.Equal(["pod1=dev1", "pod2=(none)"], Describe(snapshot));
+        Assert.True(snapshot.HasServiceSettings);
+        Assert.Equal(Lanes.Routing.LanePolicy.Declared, snapshot.Definition.Settings.Policy);
+        Assert.Equal(["dev1", "dev2"], snapshot.Definition.Settings.DeclaredLanes!);
+        Assert.Equal(_pods.Addresses["pod1"], snapshot.Definition.Instances[0].Address.Host);
+        Assert.Equal(_pods.Port, snapshot.Definition.Instances[0].Address.Port);
+    }
+
+    [Fact]
+    public async Task DroppedConnection_ResumesFromTheLastVersionSeen_WithoutAList()
+    {
+        await SnapshotAsync();
+        var seen = _api.Apply(Objects.Pod("pod2", "dev2"));
+        await EventuallyAsync(s => Describe(s).Contains("pod2=dev2"));
+
+        _api.DropConnections();
+        _api.Apply(Objects.Pod("pod1", "dev2"));
+        await EventuallyAsync(s => Describe(s).SequenceEqual(["pod1=dev2", "pod2=dev2"]));
+
+        // The pod watch came back from exactly the version of the last event it had (nothing replayed twice, nothing
+        // skipped), and the pods were listed once, at the start.
+        var pods = _api.Requests.Where(static r => r.Kind == "Pod").ToArray();
+        Assert.Single(pods, static r => !r.Watch);
+        Assert.Contains(pods, r => r.Watch && r.ResourceVersion == seen.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("allowWatchBookmarks=true", pods.Last(static r => r.Watch).Query, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Expired_WhileDisconnected_RelistsAndWhatWasDeletedMeanwhileDisappears()
+    {
+        await SnapshotAsync();
+        _api.Refusing = true;
+        _api.DropConnections();
+
+        // While the provider is cut off: pod2 goes, its endpoint goes, and the history expires.
+        _api.Delete("Pod", "pod2");
+        _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1")]));
+        _api.Expire();
+        var slicesListed = _api.Requests.Count(static r => r.Kind == "EndpointSlice" && !r.Watch);
+        _api.Refusing = false;
+
+        await EventuallyAsync(s => Describe(s).SequenceEqual(["pod1=dev1"]));
+        Assert.True(_api.Requests.Count(static r => r.Kind == "EndpointSlice" && !r.Watch) > slicesListed, "no relist after 410");
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchExpired");
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchFailed");   // the refused reconnects
+    }
+
+    [Fact]
+    public async Task Bookmark_AdvancesTheVersionTheWatchResumesFrom()
+    {
+        await SnapshotAsync();
+        await _api.WaitForWatchAsync("EndpointSlice");
+        _api.Advance(50);                                           // other objects changed; nothing this watch selects
+        var bookmark = _api.Bookmark();
+        var text = bookmark.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Task.Delay(300);                                      // delivered
+        _api.DropConnections();
+
+        var clock = Stopwatch.StartNew();
+        while (!_api.Requests.Any(r => r.Kind == "EndpointSlice" && r.Watch && r.ResourceVersion == text))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the slice watch did not resume from the bookmark's version {text}: {string.Join(", ", _api.Requests.Where(static r => r.Kind == "EndpointSlice").Select(static r => r.ResourceVersion))}\n{string.Join("\n", _logs.Records.Where(static r => r.Level >= LogLevel.Information).Select(static r => r.Message + r.Exception))}");
+            await Task.Delay(50);
+        }
+
+        Assert.Single(_api.Requests, static r => r.Kind == "EndpointSlice" && !r.Watch);
+    }
+
+    [Fact]
+    public async Task SilentWatch_IsResumedAfterTheIdleTimeout_AndTheMissedChangeArrives()
+    {
+        await SnapshotAsync();
+        await _api.WaitForWatchAsync("Pod");
+        _api.Silent = true;                                          // the connection stays open, nothing comes through
+        _api.Apply(Objects.Pod("pod2", "dev2"));
+
+        await EventuallyAsync(s => Describe(s).Contains("pod2=dev2"));
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchIdle");
+        _api.Silent = false;
+    }
+
+    [Fact]
+    public async Task ClientSideRouting_ReadsTheSameProvider()
+    {
+        var client = _host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("svc1");
+        async Task<string> GetAsync(string? lane)
+        {
+            using (LaneContext.Begin(lane))
+            {
+                using var response = await client.GetAsync(new Uri("http://svc1/"));
+                return response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable ? "503" : await response.Content.ReadAsStringAsync();
+            }
+        }
+
+        Assert.Equal("pod1 dev1", await GetAsync("dev1"));
+        Assert.Equal("pod2", await GetAsync(null));
+        Assert.Equal("503", await GetAsync("dev2"));                  // declared by the annotation, no instance
+        Assert.Equal("pod2 dev3", await GetAsync("dev3"));
+
+        _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1", terminating: true), _pods.Endpoint("pod2")]));
+        var clock = Stopwatch.StartNew();
+        while (await GetAsync("dev1") != "503")                         // a terminating endpoint takes no new calls
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task InvalidAnnotations_AreLoggedWithTheKey_AndTheRestApplies()
+    {
+        _api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,Not A Lane", ["lane-policy"] = "Sometimes" }));
+        await EventuallyAsync(static s => s.Definition.Settings.DeclaredLanes?.SequenceEqual(["dev1"]) == true);
+
+        var snapshot = await SnapshotAsync();
+        Assert.Equal(Lanes.Routing.LanePolicy.Declared, snapshot.Definition.Settings.Policy);   // the configured default
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesInvalidAnnotation" && r.Message.Contains("'lane-policy'", StringComparison.Ordinal));
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesInvalidAnnotation" && r.Message.Contains(Objects.HangoMark, StringComparison.Ordinal));
+    }
+
+    private static string[] Describe(LaneServiceSnapshot snapshot)
+        => [.. snapshot.Definition.Instances.Select(static i => $"{i.Id}={i.Lane ?? "(none)"}")];
+
+    private async Task<LaneServiceSnapshot> SnapshotAsync()
+        => await _host.Services.GetRequiredService<LaneServiceEndpoints>().GetAsync("http", "svc1", CancellationToken.None)
+           ?? throw new Xunit.Sdk.XunitException("svc1 is not known to discovery");
+
+    private async Task EventuallyAsync(Func<LaneServiceSnapshot, bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        LaneServiceSnapshot snapshot;
+        while (!condition(snapshot = await SnapshotAsync()))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"still {string.Join(", ", Describe(snapshot))}");
+            await Task.Delay(50);
+        }
+    }
+}
