@@ -12,19 +12,23 @@ namespace Lanes.Kubernetes;
 internal sealed record KubernetesTarget(IKubernetes Client, string Namespace);
 
 /// <summary>
-/// Every service the provider watches, started on first resolution and kept for the host's lifetime; in mode Pods,
-/// one pod watch for the namespace shared by all of them (only each pod's lane label is kept).
+/// The namespace's lists, shared by every service the provider is asked about (as client-go's informers are): one
+/// list+watch each for Services and Pods (mode Pods) and EndpointSlices, started on the first resolution and kept for
+/// the host's lifetime, however many services are routed. Only what routing needs is kept of each object. A change to
+/// any list recomputes every service's view; a view whose result did not change fires nothing.
 /// </summary>
 internal sealed class KubernetesLaneWatches : IAsyncDisposable
 {
-    private readonly KubernetesTarget _target;
     private readonly KubernetesLaneOptions _options;
     private readonly LanePropagator _propagator;
     private readonly TimeProvider _time;
-    private readonly KubernetesWatchTelemetry _telemetry;
-    private readonly ILoggerFactory _loggers;
-    private readonly ConcurrentDictionary<string, Lazy<KubernetesServiceView>> _views = new(StringComparer.Ordinal);
-    private readonly Lazy<Reflector<V1Pod, V1PodList, PodInfo>> _pods;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, KubernetesServiceView> _views = new(StringComparer.Ordinal);
+    private readonly Reflector<V1Service, V1ServiceList, ServiceInfo>? _services;
+    private readonly Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> _slices;
+    private readonly Reflector<V1Pod, V1PodList, PodInfo>? _pods;
+    private readonly Lock _start = new();
+    private bool _started;
 
     public KubernetesLaneWatches(
         KubernetesTarget target,
@@ -34,57 +38,121 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         KubernetesWatchTelemetry telemetry,
         ILoggerFactory loggers)
     {
-        _target = target;
-        _options = options.Value;
+        var o = _options = options.Value;
         _propagator = propagator;
         _time = time;
-        _telemetry = telemetry;
-        _loggers = loggers;
-        var label = _options.LaneLabel;
-        var timeout = (int)Math.Clamp(_options.IdleTimeout.TotalSeconds, 1, 3600);
-        _pods = new Lazy<Reflector<V1Pod, V1PodList, PodInfo>>(() => new Reflector<V1Pod, V1PodList, PodInfo>(
-            $"pods {target.Namespace}",
-            (watch, version, ct) => target.Client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(
-                target.Namespace, allowWatchBookmarks: watch ? true : null, resourceVersion: version,
+        _logger = loggers.CreateLogger("Lanes.Kubernetes");
+        var client = target.Client;
+        var ns = target.Namespace;
+        var timeout = (int)Math.Clamp(o.IdleTimeout.TotalSeconds, 1, 3600);
+        if (o.Mode == KubernetesLaneMode.Pods)
+        {
+            var label = o.LaneLabel;
+            _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
+                $"services {ns}",
+                (watch, version, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(
+                    ns, allowWatchBookmarks: watch ? true : null, resourceVersion: version,
+                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                service => KubernetesServiceView.ProjectService(service, o),
+                o,
+                telemetry,
+                _logger);
+            _pods = new Reflector<V1Pod, V1PodList, PodInfo>(
+                $"pods {ns}",
+                (watch, version, ct) => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(
+                    ns, allowWatchBookmarks: watch ? true : null, resourceVersion: version,
+                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                pod => new PodInfo(pod.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var lane) ? lane : null),
+                o,
+                telemetry,
+                _logger);
+            _services.Changed += RecomputeAll;
+            _pods.Changed += RecomputeAll;
+        }
+
+        // Mode Pods: every slice that belongs to a Service; ServicePerLane: every slice carrying the service label.
+        var selector = o.Mode == KubernetesLaneMode.Pods ? "kubernetes.io/service-name" : o.ServiceLabel;
+        _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
+            $"endpointslices {ns}",
+            (watch, version, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(
+                ns, allowWatchBookmarks: watch ? true : null, labelSelector: selector, resourceVersion: version,
                 timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
-            pod => new PodInfo(pod.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var lane) ? lane : null),
-            _options,
+            slice => KubernetesServiceView.ProjectSlice(slice, o),
+            o,
             telemetry,
-            loggers.CreateLogger("Lanes.Kubernetes")));
+            _logger);
+        _slices.Changed += RecomputeAll;
     }
 
     public KubernetesLaneOptions Options => _options;
 
     public KubernetesServiceView Get(string service)
-        => _views.GetOrAdd(service, name => new Lazy<KubernetesServiceView>(() =>
+    {
+        lock (_start)
         {
-            var view = new KubernetesServiceView(
-                name,
-                _target.Namespace,
-                _target.Client,
-                _options.Mode == KubernetesLaneMode.Pods ? _pods.Value : null,
-                _options,
-                _propagator,
-                _time,
-                _telemetry,
-                _loggers.CreateLogger("Lanes.Kubernetes"));
-            view.Start();
-            return view;
-        })).Value;
+            if (!_started)
+            {
+                _started = true;
+                _services?.Start();
+                _pods?.Start();
+                _slices.Start();
+            }
+        }
+
+        return _views.GetOrAdd(service, name => new KubernetesServiceView(name, _services, _slices, _pods, _options, _propagator, _time, _logger));
+    }
+
+    /// <summary>Waits (up to the sync timeout) until every list has been read once.</summary>
+    public async Task<bool> WaitSyncedAsync(string service, CancellationToken cancellationToken)
+    {
+        var all = new List<Task> { _slices.Synced };
+        if (_services is not null)
+        {
+            all.Add(_services.Synced);
+        }
+
+        if (_pods is not null)
+        {
+            all.Add(_pods.Synced);
+        }
+
+        try
+        {
+            await Task.WhenAll(all).WaitAsync(_options.SyncTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            KubernetesLog.NotSynced(_logger, service, _options.SyncTimeout);
+            return false;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var view in _views.Values)
         {
-            if (view.IsValueCreated)
-            {
-                await view.Value.DisposeAsync().ConfigureAwait(false);
-            }
+            view.Dispose();
         }
 
-        if (_pods.IsValueCreated)
+        if (_services is not null)
         {
-            await _pods.Value.DisposeAsync().ConfigureAwait(false);
+            await _services.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_pods is not null)
+        {
+            await _pods.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _slices.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void RecomputeAll()
+    {
+        foreach (var view in _views.Values)
+        {
+            view.Recompute();
         }
     }
 }
@@ -132,7 +200,8 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
         {
             ArgumentNullException.ThrowIfNull(endpoints);
             var view = watches.Get(service);
-            await view.WaitSyncedAsync(cancellationToken).ConfigureAwait(false);
+            await watches.WaitSyncedAsync(service, cancellationToken).ConfigureAwait(false);
+            view.Recompute();
 
             // The token before the state, so a change between the two reads is not missed.
             endpoints.AddChangeToken(view.ChangeToken);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using k8s;
 using k8s.Models;
 using Lanes.Configuration;
 using Lanes.Parsing;
@@ -16,8 +15,8 @@ internal sealed record ServiceInfo(string? Lanes, string? Policy, string? Baseli
 /// <summary>A named port.</summary>
 internal readonly record struct PortInfo(string? Name, int Port);
 
-/// <summary>What is kept of an EndpointSlice: its lane label (mode ServicePerLane), ports and endpoints.</summary>
-internal sealed record SliceInfo(string? Lane, PortInfo[] Ports, EndpointInfo[] Endpoints);
+/// <summary>What is kept of an EndpointSlice: the logical service it belongs to, its lane label (mode ServicePerLane), ports and endpoints.</summary>
+internal sealed record SliceInfo(string? Service, string? Lane, PortInfo[] Ports, EndpointInfo[] Endpoints);
 
 /// <summary>One endpoint of a slice: its first address, whether it takes traffic, and its pod.</summary>
 internal readonly record struct EndpointInfo(string Address, bool Healthy, string? Pod);
@@ -42,10 +41,11 @@ internal sealed record KubernetesServiceState(bool Exists, LaneSubsetSettings Se
 
 /// <summary>
 /// One logical service, live: its Service (annotations, ports) and EndpointSlices, joined with the namespace's pods
-/// (mode Pods), or its lane Services' slices (mode ServicePerLane). Recomputed whenever one of them changes, off the
-/// request path; a change of the result fires <see cref="ChangeToken"/>, which service discovery follows.
+/// (mode Pods), or its lane Services' slices (mode ServicePerLane), read from the namespace's shared lists. Recomputed
+/// whenever one of them changes, off the request path; a change of the result fires <see cref="ChangeToken"/>, which
+/// service discovery follows.
 /// </summary>
-internal sealed class KubernetesServiceView : IAsyncDisposable
+internal sealed class KubernetesServiceView : IDisposable
 {
     private readonly string _service;
     private readonly KubernetesLaneOptions _options;
@@ -64,13 +64,12 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
 
     public KubernetesServiceView(
         string service,
-        string @namespace,
-        IKubernetes client,
+        Reflector<V1Service, V1ServiceList, ServiceInfo>? services,
+        Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> slices,
         Reflector<V1Pod, V1PodList, PodInfo>? pods,
         KubernetesLaneOptions options,
         LanePropagator propagator,
         TimeProvider time,
-        KubernetesWatchTelemetry telemetry,
         ILogger logger)
     {
         _service = service;
@@ -79,41 +78,9 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
         _time = time;
         _logger = logger;
         _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
-        var timeout = (int)Math.Clamp(options.IdleTimeout.TotalSeconds, 1, 3600);
-
-        if (options.Mode == KubernetesLaneMode.Pods)
-        {
-            _pods = pods;
-            var field = "metadata.name=" + service;
-            _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
-                $"services {service}",
-                (watch, version, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(
-                    @namespace, allowWatchBookmarks: watch ? true : null, fieldSelector: field, resourceVersion: version,
-                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
-                ProjectService,
-                options,
-                telemetry,
-                logger);
-            _services.Changed += Recompute;
-        }
-
-        var selector = options.Mode == KubernetesLaneMode.Pods
-            ? "kubernetes.io/service-name=" + service
-            : options.ServiceLabel + "=" + service;
-        _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
-            $"endpointslices {service}",
-            (watch, version, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(
-                @namespace, allowWatchBookmarks: watch ? true : null, labelSelector: selector, resourceVersion: version,
-                timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
-            ProjectSlice,
-            options,
-            telemetry,
-            logger);
-        _slices.Changed += Recompute;
-        if (_pods is not null)
-        {
-            _pods.Changed += Recompute;
-        }
+        _services = services;
+        _slices = slices;
+        _pods = pods;
     }
 
     /// <summary>Fires when <see cref="State"/> is replaced.</summary>
@@ -121,75 +88,37 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
 
     public KubernetesServiceState State => Volatile.Read(ref _state);
 
-    public void Start()
+
+    public void Dispose()
     {
-        _services?.Start();
-        _slices.Start();
-        _pods?.Start();
-    }
-
-    /// <summary>Waits (up to the sync timeout) until every watched list has been read once.</summary>
-    public async Task<bool> WaitSyncedAsync(CancellationToken cancellationToken)
-    {
-        var all = new List<Task> { _slices.Synced };
-        if (_services is not null)
-        {
-            all.Add(_services.Synced);
-        }
-
-        if (_pods is not null)
-        {
-            all.Add(_pods.Synced);
-        }
-
-        try
-        {
-            await Task.WhenAll(all).WaitAsync(_options.SyncTimeout, _time, cancellationToken).ConfigureAwait(false);
-            Recompute();
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            KubernetesLog.NotSynced(_logger, _service, _options.SyncTimeout);
-            return false;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_pods is not null)
-        {
-            _pods.Changed -= Recompute;
-        }
-
         lock (_lock)
         {
             _wake?.Dispose();
             _wake = null;
         }
-
-        if (_services is not null)
-        {
-            await _services.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _slices.DisposeAsync().ConfigureAwait(false);
     }
 
-    private ServiceInfo ProjectService(V1Service service)
+    /// <summary>What is kept of a Service: the annotations <paramref name="options"/> names, and its ports.</summary>
+    internal static ServiceInfo ProjectService(V1Service service, KubernetesLaneOptions options)
     {
         var annotations = service.Metadata?.Annotations;
         string? Read(string key) => annotations is not null && annotations.TryGetValue(key, out var value) ? value : null;
         var ports = service.Spec?.Ports?.Select(static p => new PortInfo(p.Name, p.Port)).ToArray() ?? [];
-        return new ServiceInfo(Read(_options.LanesAnnotation), Read(_options.PolicyAnnotation), Read(_options.BaselineAnnotation), ports);
+        return new ServiceInfo(Read(options.LanesAnnotation), Read(options.PolicyAnnotation), Read(options.BaselineAnnotation), ports);
     }
 
-    private SliceInfo ProjectSlice(V1EndpointSlice slice)
+    /// <summary>What is kept of an EndpointSlice: its service (mode Pods: <c>kubernetes.io/service-name</c>; ServicePerLane: the service label), lane label, ports, endpoints.</summary>
+    internal static SliceInfo ProjectSlice(V1EndpointSlice slice, KubernetesLaneOptions options)
     {
         string? lane = null;
-        if (_options.Mode == KubernetesLaneMode.ServicePerLane && slice.Metadata?.Labels is { } labels)
+        string? service = null;
+        if (slice.Metadata?.Labels is { } labels)
         {
-            labels.TryGetValue(_options.LaneLabel, out lane);
+            labels.TryGetValue(options.Mode == KubernetesLaneMode.Pods ? "kubernetes.io/service-name" : options.ServiceLabel, out service);
+            if (options.Mode == KubernetesLaneMode.ServicePerLane)
+            {
+                labels.TryGetValue(options.LaneLabel, out lane);
+            }
         }
 
         var ports = slice.Ports?.Where(static p => p.Port is not null).Select(static p => new PortInfo(p.Name, p.Port!.Value)).ToArray() ?? [];
@@ -208,12 +137,13 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
             endpoints.Add(new EndpointInfo(addresses[0], healthy, pod));
         }
 
-        return new SliceInfo(lane, ports, [.. endpoints]);
+        return new SliceInfo(service, lane, ports, [.. endpoints]);
     }
 
     private PodInfo? Pod(string name) => _pods is not null && _pods.TryGet(name, out var pod) ? pod : null;
 
-    private void Recompute()
+    /// <summary>Recomputes the state from the shared lists; called when any of them changed.</summary>
+    public void Recompute()
     {
         lock (_lock)
         {
@@ -235,14 +165,13 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
         ServiceInfo? service = null;
         if (_services is not null)
         {
-            var all = _services.Snapshot();
-            if (all.Length == 0)
+            if (!_services.TryGet(_service, out var found))
             {
                 _waiting.Clear();
                 return new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
             }
 
-            service = all[0];
+            service = found;
         }
 
         var settings = service is null
@@ -261,6 +190,11 @@ internal sealed class KubernetesServiceView : IAsyncDisposable
         var stillWaiting = new HashSet<string>(StringComparer.Ordinal);
         foreach (var slice in _slices.Snapshot())
         {
+            if (!string.Equals(slice.Service, _service, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             var port = slice.Ports.FirstOrDefault(p => p.Name == portName) is { Port: > 0 } match ? match.Port
                 : slice.Ports.Length > 0 ? slice.Ports[0].Port : 0;
             if (port <= 0)

@@ -145,7 +145,11 @@ internal sealed class FakeKubernetes : IAsyncDisposable
                 }
             }
 
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"no {kind} watch opened within 10 s");
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                throw new TimeoutException($"no {kind} watch opened within 10 s");
+            }
+
             await Task.Delay(20);
         }
     }
@@ -244,10 +248,22 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         {
             if (label.Length > 0)
             {
-                var (key, value) = Split(label);
-                if ((string?)json["metadata"]?["labels"]?[key] != value)
+                // "key=value", or "key" alone: the label exists (the two forms the provider uses).
+                var labels = json["metadata"]?["labels"] as JsonObject;
+                if (!label.Contains('=', StringComparison.Ordinal))
                 {
-                    return false;
+                    if (labels is null || !labels.ContainsKey(label))
+                    {
+                        return false;
+                    }
+                }
+                else
+                {
+                    var (key, value) = Split(label);
+                    if ((string?)labels?[key] != value)
+                    {
+                        return false;
+                    }
                 }
             }
 
