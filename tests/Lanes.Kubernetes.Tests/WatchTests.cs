@@ -83,6 +83,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     public async Task DroppedConnection_ResumesFromTheLastVersionSeen_WithoutAList()
     {
         await SnapshotAsync();
+        await AllWatchesOpenAsync();
         var seen = _api.Apply(Objects.Pod("pod2", "dev2"));
         await EventuallyAsync(s => Describe(s).Contains("pod2=dev2"));
 
@@ -102,6 +103,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     public async Task Expired_WhileDisconnected_RelistsAndWhatWasDeletedMeanwhileDisappears()
     {
         await SnapshotAsync();
+        await AllWatchesOpenAsync();
         _api.Refusing = true;
         _api.DropConnections();
 
@@ -180,6 +182,41 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task SliceBeforeItsPod_IsHeld_ThenServesUnlabelledWhenThePodNeverArrives()
+    {
+        var api = await FakeKubernetes.StartAsync();
+        await using var _ = api;
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1" }));
+        api.Apply(Objects.Pod("pod1", "dev1"));
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1"), _pods.Endpoint("pod2")]));
+        using var logs = new InMemoryLoggerProvider();
+        var host = await StartHostAsync(api, logs, static o => o.PodWaitTimeout = TimeSpan.FromSeconds(1));
+        try
+        {
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            var first = await endpoints.GetAsync("http", "svc1", CancellationToken.None);
+            Assert.Equal(["pod1=dev1"], Describe(first!));                    // pod2's endpoint is held
+
+            var clock = Stopwatch.StartNew();
+            while (Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!) is not ["pod1=dev1", "pod2=(none)"])
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the held endpoint was never released");
+                await Task.Delay(50);
+            }
+
+            Assert.Contains(logs.Records, static r => r.EventId.Name == "KubernetesPodNotSeen" && r.Message.Contains("'pod2'", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await host.StopAsync();
+            if (host is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task InvalidAnnotations_AreLoggedWithTheKey_AndTheRestApplies()
     {
         _api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,Not A Lane", ["lane-policy"] = "Sometimes" }));
@@ -189,6 +226,13 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         Assert.Equal(Lanes.Routing.LanePolicy.Declared, snapshot.Definition.Settings.Policy);   // the configured default
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesInvalidAnnotation" && r.Message.Contains("'lane-policy'", StringComparison.Ordinal));
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesInvalidAnnotation" && r.Message.Contains(Objects.HangoMark, StringComparison.Ordinal));
+    }
+
+    private async Task AllWatchesOpenAsync()
+    {
+        await _api.WaitForWatchAsync("Service");
+        await _api.WaitForWatchAsync("Pod");
+        await _api.WaitForWatchAsync("EndpointSlice");
     }
 
     private static string[] Describe(LaneServiceSnapshot snapshot)
