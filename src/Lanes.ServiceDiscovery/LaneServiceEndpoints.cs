@@ -278,7 +278,18 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                     LaneServiceEndpointsLog.Refreshed(owner._logger, service, snapshot.Definition.Instances.Count);
                 }
 
-                owner.Changed?.Invoke(snapshot);
+                // Each subscriber on its own: one that throws does not keep the others on the old instances.
+                foreach (var handler in owner.Changed?.GetInvocationList() ?? [])
+                {
+                    try
+                    {
+                        ((Action<LaneServiceSnapshot>)handler)(snapshot);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
+                    }
+                }
             }
             catch (OperationCanceledException) when (owner._disposed.IsCancellationRequested)
             {

@@ -65,6 +65,8 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     {
         private readonly LaneServiceEndpoints _endpoints;
         private readonly string _service;
+        private static readonly TimeSpan StaleCheckDelay = TimeSpan.FromMilliseconds(50);
+        private int _stale;
 
         public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory)
             : base(loggerFactory)
@@ -75,6 +77,19 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         }
 
         protected override async Task ResolveAsync(CancellationToken cancellationToken)
+        {
+            // grpc-dotnet drops a Refresh() that arrives while a resolve runs: a change raised after this resolve read
+            // its snapshot would be lost. So a change marks the resolver stale, and a resolve that finds it stale when
+            // it is done publishes again.
+            do
+            {
+                Volatile.Write(ref _stale, 0);
+                await PublishAsync(cancellationToken).ConfigureAwait(false);
+            }
+            while (Volatile.Read(ref _stale) == 1 && !cancellationToken.IsCancellationRequested);
+        }
+
+        private async Task PublishAsync(CancellationToken cancellationToken)
         {
             var snapshot = await _endpoints.GetAsync(DiscoveryScheme, _service, cancellationToken).ConfigureAwait(false);
             if (snapshot is null)
@@ -112,7 +127,36 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         {
             if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase))
             {
-                Refresh();
+                Volatile.Write(ref _stale, 1);
+                try
+                {
+                    Refresh();
+                }
+                catch (InvalidOperationException)
+                {
+                    return;                                              // not started yet (its first resolve reads the new snapshot), or disposed
+                }
+
+                _ = RefreshIfStillStaleAsync();
+            }
+        }
+
+        /// <summary>
+        /// A change that lands between a resolve's last check and the end of its task is ignored by <c>Refresh()</c>;
+        /// a flag nobody consumed shortly after means exactly that, so ask once more.
+        /// </summary>
+        private async Task RefreshIfStillStaleAsync()
+        {
+            await Task.Delay(StaleCheckDelay).ConfigureAwait(false);
+            if (Volatile.Read(ref _stale) == 1)
+            {
+                try
+                {
+                    Refresh();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
             }
         }
     }
