@@ -204,7 +204,7 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
             view.Recompute();
 
             // The token before the state, so a change between the two reads is not missed.
-            endpoints.AddChangeToken(view.ChangeToken);
+            endpoints.AddLaneChangeToken(view.ChangeToken);
             var state = view.State;
             if (!state.Exists)
             {

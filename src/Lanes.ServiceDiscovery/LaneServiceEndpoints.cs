@@ -31,6 +31,9 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     /// <summary>How soon to resolve again when discovery hands back a result that is already stale.</summary>
     private static readonly TimeSpan StaleRetry = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a refresh triggered through discovery's combined token waits for discovery's own callback.</summary>
+    private static readonly TimeSpan DeferredRefresh = TimeSpan.FromMilliseconds(20);
+
     internal LaneServiceEndpoints(
         ServiceEndpointResolver resolver,
         LanePropagator propagator,
@@ -200,7 +203,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
             var snapshot = owner.Build(scheme, service, source);
             _current = snapshot;
-            Watch(source.ChangeToken);
+            Watch(source);
             return snapshot;
         }
 
@@ -209,7 +212,21 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         /// a token that has already fired, shortly). Callbacks only queue a refresh, so a token that fires while it is
         /// being registered never runs a refresh inside this lock.
         /// </summary>
-        private void Watch(IChangeToken discovery)
+        private void Watch(ServiceEndpointSource source)
+        {
+            // The Lanes providers' own tokens when they gave them (see AddLaneChangeToken); other providers' through
+            // discovery's combined token, with the refresh a little later so discovery's own callback has run first.
+            if (source.Features.Get<LaneServiceEndpointBuilderExtensions.LaneChangeTokens>() is { } lanes)
+            {
+                Watch(lanes.Combined(), deferred: false);
+            }
+            else
+            {
+                Watch(source.ChangeToken, deferred: true);
+            }
+        }
+
+        private void Watch(IChangeToken discovery, bool deferred)
         {
             lock (_lock)
             {
@@ -220,7 +237,9 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
                 _watch?.Dispose();
                 _watch = discovery.ActiveChangeCallbacks && !discovery.HasChanged
-                    ? discovery.RegisterChangeCallback(static state => ((Entry)state!).RequestRefresh(), this)
+                    ? discovery.RegisterChangeCallback(
+                        deferred ? static state => ((Entry)state!).RequestRefreshSoon() : static state => ((Entry)state!).RequestRefresh(),
+                        this)
                     : owner._time.CreateTimer(
                         static state => ((Entry)state!).RequestRefresh(),
                         this,
@@ -233,6 +252,9 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         /// Refreshes one at a time: a request while a refresh runs is remembered and served by one more pass, so an
         /// older resolution never replaces a newer one and no change is dropped.
         /// </summary>
+        /// <summary>A refresh after discovery's own watcher has handled the same token (it takes its lock in the callback).</summary>
+        private void RequestRefreshSoon() => _ = Task.Delay(DeferredRefresh).ContinueWith(static (_, state) => ((Entry)state!).RequestRefresh(), this, TaskScheduler.Default);
+
         private void RequestRefresh()
         {
             Volatile.Write(ref _pending, 1);
@@ -271,7 +293,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 var source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
                 var snapshot = owner.Build(scheme, service, source);
                 _current = snapshot;
-                Watch(source.ChangeToken);
+                Watch(source);
                 previous?.Supersede();
                 if (!SameInstances(previous, snapshot))
                 {
@@ -298,7 +320,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             {
                 // Keep serving the last good snapshot; try again after the refresh period.
                 LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
-                Watch(NeverChanges.Instance);
+                Watch(NeverChanges.Instance, deferred: false);
             }
         }
 

@@ -25,7 +25,7 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
             ArgumentNullException.ThrowIfNull(endpoints);
 
             // Read the token before the settings, so an edit between the two reads is not missed.
-            endpoints.AddChangeToken(propagator.GetSettingsChangeToken());
+            endpoints.AddLaneChangeToken(propagator.GetSettingsChangeToken());
             if (!propagator.Settings.Services.TryGetValue(service, out var definition))
             {
                 return default;                                      // removed by a reload: nothing to add

@@ -36,8 +36,8 @@ public sealed partial class PackageMetadataTests
             var tags = p.Value("tags")!.Split(' ');
             Assert.Contains("lanes", tags);
             Assert.True(tags.Length > 5, $"{p.Id} has only the shared tags: {string.Join(' ', tags)}");
-            Assert.Contains($"lib/net10.0/{p.Id}.dll", p.Entries);
-            Assert.Contains($"lib/net10.0/{p.Id}.xml", p.Entries);           // XML docs for IntelliSense
+            Assert.Contains($"{Folder(p)}/{p.Id}.dll", p.Entries);
+            Assert.Contains($"{Folder(p)}/{p.Id}.xml", p.Entries);           // XML docs for IntelliSense
         });
         Assert.Equal(PackedPackages.Packages.Count, PackedPackages.Packages.Select(static p => p.Value("tags")).Distinct().Count());
     }
@@ -69,7 +69,7 @@ public sealed partial class PackageMetadataTests
             Assert.True(File.Exists(p.SymbolsFile), $"no {Path.GetFileName(p.SymbolsFile)}");
             var commit = (string)p.Element("repository")!.Attribute("commit")!;
             using var zip = ZipFile.OpenRead(p.SymbolsFile);
-            var entry = zip.GetEntry($"lib/net10.0/{p.Id}.pdb");
+            var entry = zip.GetEntry($"{Folder(p)}/{p.Id}.pdb");
             Assert.NotNull(entry);
             using var pdbStream = new MemoryStream();
             using (var s = entry.Open())
@@ -95,6 +95,24 @@ public sealed partial class PackageMetadataTests
             Assert.DoesNotContain(embedded, static d => !d.Contains("/obj/", StringComparison.Ordinal));
         });
     }
+
+    [Fact]
+    public void LanesTool_IsADotnetToolNamedLanes_WithEverythingItRunsInside()
+    {
+        var tool = PackedPackages.Get("Lanes.Tool");
+
+        Assert.Contains("tools/net10.0/any/DotnetToolSettings.xml", tool.Entries);
+        Assert.Contains("tools/net10.0/any/Lanes.dll", tool.Entries);                  // the core rules it reuses travel with it
+        Assert.Contains("tools/net10.0/any/YamlDotNet.dll", tool.Entries);
+        Assert.Empty(tool.Dependencies);
+        using var zip = ZipFile.OpenRead(tool.File);
+        using var settings = new StreamReader(zip.GetEntry("tools/net10.0/any/DotnetToolSettings.xml")!.Open());
+        Assert.Contains("Name=\"lanes\"", settings.ReadToEnd(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Where a package's assembly lives: <c>lib/net10.0</c>, or for the .NET tool <c>tools/net10.0/any</c>.</summary>
+    private static string Folder(PackedPackage package)
+        => package.Entries.Contains("tools/net10.0/any/DotnetToolSettings.xml") ? "tools/net10.0/any" : "lib/net10.0";
 
     [Fact]
     public void LanesGrpc_IsClientOnly_DependsOnNothingFromAspNetCore()
@@ -139,7 +157,7 @@ public sealed partial class PackageMetadataTests
         {
             using var zip = ZipFile.OpenRead(p.File);
             using var dll = new MemoryStream();
-            using (var s = zip.GetEntry($"lib/net10.0/{p.Id}.dll")!.Open())
+            using (var s = zip.GetEntry($"{Folder(p)}/{p.Id}.dll")!.Open())
             {
                 s.CopyTo(dll);
             }

@@ -1,0 +1,194 @@
+using System.CommandLine;
+using Lanes.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Lanes.Tool;
+
+/// <summary>The <c>lanes</c> command line. Exit codes: 0 clean, 1 an error-level finding or an invalid configuration, 2 usage or unreadable input.</summary>
+internal static class Cli
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var format = new Option<string>("--format") { Description = "text (default), json, or sarif (SARIF 2.1.0)", DefaultValueFactory = static _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json", "sarif");
+        var paths = new Argument<string[]>("PATH") { Description = "files or folders of YAML manifests and Lanes JSON configuration", Arity = ArgumentArity.OneOrMore };
+        var lint = new Command("lint", "Lint Istio and Kubernetes lane configuration.") { format, paths };
+        lint.SetAction(result => Lint(result.GetValue(paths)!, result.GetValue(format)!, output, error));
+
+        var config = new Option<string>("--config") { Description = "a JSON file with the Lanes section (appsettings.json)", Required = true };
+        var check = new Command("check", "Validate a Lanes configuration with the SDK's own validator.") { config };
+        check.SetAction(result => Check(result.GetValue(config)!, output, error));
+
+        var generateConfig = new Option<string>("--config") { Description = "a JSON file with the Lanes and Lanes:Services sections", Required = true };
+        var ns = new Option<string?>("--namespace") { Description = "metadata.namespace of every object" };
+        var labelKey = new Option<string>("--label-key") { Description = "the pod label a subset selects (default: lane)", DefaultValueFactory = static _ => "lane" };
+        var gateway = new Option<string?>("--gateway") { Description = "also write a gateway VirtualService for this Istio Gateway (namespace/name)" };
+        var entry = new Option<string?>("--entry") { Description = "the service the gateway routes to (default: the first under Lanes:Services)" };
+        var generate = new Command("generate", "Write DestinationRules and VirtualServices for the services under Lanes:Services.") { generateConfig, ns, labelKey, gateway, entry };
+        generate.SetAction(result => Generate(result.GetValue(generateConfig)!, result.GetValue(ns), result.GetValue(labelKey)!, result.GetValue(gateway), result.GetValue(entry), output, error));
+        var istio = new Command("istio", "Istio configuration from the Lanes configuration.") { generate };
+
+        var root = new RootCommand("lanes: lint and generate lane configuration for Istio, check Lanes configuration.") { lint, check, istio };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors)
+            {
+                error.WriteLine($"lanes: {e.Message}");
+            }
+
+            error.WriteLine("Run 'lanes --help' for usage.");
+            return 2;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static int Lint(string[] paths, string format, TextWriter output, TextWriter error)
+    {
+        var findings = new List<Finding>();
+        var manifests = new List<Manifest>();
+        foreach (var file in ManifestReader.Expand(paths))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"lanes: cannot read '{file}': {e.Message}");
+                return 2;
+            }
+
+            if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var problem in Validate(file))
+                {
+                    findings.Add(new Finding(Rules.InvalidLaneValue, file, 1, 1, problem));
+                }
+
+                continue;
+            }
+
+            manifests.AddRange(ManifestReader.Read(file, text, findings));
+        }
+
+        Linter.Lint(manifests, findings);
+        var ordered = findings.OrderBy(static f => f.File, StringComparer.Ordinal).ThenBy(static f => f.Line).ThenBy(static f => f.Column).ToList();
+        Formats.Write(format, ordered, output);
+        return ordered.Any(static f => f.Rule.Severity == Severity.Error) ? 1 : 0;
+    }
+
+    private static int Check(string file, TextWriter output, TextWriter error)
+    {
+        if (!File.Exists(file))
+        {
+            error.WriteLine($"lanes: cannot read '{file}'.");
+            return 2;
+        }
+
+        List<string> problems;
+        try
+        {
+            problems = Validate(file);
+        }
+        catch (InvalidDataException e)
+        {
+            error.WriteLine($"lanes: '{file}' is not valid JSON: {e.Message}");
+            return 2;
+        }
+
+        foreach (var problem in problems)
+        {
+            output.WriteLine($"{file}: {problem}");
+        }
+
+        if (problems.Count == 0)
+        {
+            var lanes = Load(file);
+            output.WriteLine($"{file}: valid (header {lanes.Header}, default lane {lanes.DefaultLane ?? "(none)"}, {lanes.Services.Count} service(s))");
+        }
+
+        return problems.Count == 0 ? 0 : 1;
+    }
+
+    private static int Generate(string file, string? ns, string labelKey, string? gateway, string? entry, TextWriter output, TextWriter error)
+    {
+        if (!File.Exists(file))
+        {
+            error.WriteLine($"lanes: cannot read '{file}'.");
+            return 2;
+        }
+
+        var problems = Validate(file);
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                error.WriteLine($"{file}: {problem}");
+            }
+
+            return 1;
+        }
+
+        if (!Linter.IsLabelValue(labelKey.Split('/')[^1]) || labelKey.Length == 0)
+        {
+            error.WriteLine($"lanes: --label-key '{labelKey}' is not a label key.");
+            return 2;
+        }
+
+        try
+        {
+            output.Write(Generator.Generate(Load(file), ns, labelKey, gateway, entry));
+            return 0;
+        }
+        catch (InvalidOperationException e)
+        {
+            error.WriteLine($"lanes: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>The problems the SDK's own options validation reports for <paramref name="file"/>, each naming its key.</summary>
+    internal static List<string> Validate(string file)
+    {
+        try
+        {
+            _ = Load(file);
+            return [];
+        }
+        catch (OptionsValidationException e)
+        {
+            return [.. e.Failures];
+        }
+        catch (InvalidOperationException e) when (e.InnerException is not null)
+        {
+            return [$"{e.Message} {e.InnerException.Message}"];
+        }
+    }
+
+    /// <summary>The settings the SDK would run with: the file bound and validated exactly as <c>AddLanes()</c> does at start-up.</summary>
+    private static LaneSettings Load(string file)
+    {
+        IConfiguration configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false).Build();
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(e.InnerException?.Message ?? e.Message, e);
+        }
+
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddLogging();
+        services.AddLanes();
+        using var provider = services.BuildServiceProvider();
+        _ = provider.GetRequiredService<IOptions<LaneOptions>>().Value;
+        return provider.GetRequiredService<LanePropagator>().Settings;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Lanes.Tool;
+
+/// <summary>How much a finding matters: an error fails <c>lanes lint</c> (exit 1).</summary>
+internal enum Severity
+{
+    Note,
+    Warning,
+    Error,
+}
+
+/// <summary>One rule: its stable name, code, severity, what it catches, and the Istio analyzer code that overlaps, if any.</summary>
+internal sealed record Rule(string Name, string Code, Severity Severity, string Catches, string? Istio = null);
+
+/// <summary>What the linter found, where.</summary>
+internal sealed record Finding(Rule Rule, string File, int Line, int Column, string Message);
+
+/// <summary>Every rule, in the order of the README's table.</summary>
+internal static class Rules
+{
+    public static readonly Rule YamlSyntax = new("yaml-syntax", "LANES001", Severity.Error, "tabs, `key:value` without a space, bad indentation: the file is not the YAML it looks like");
+    public static readonly Rule UnknownField = new("unknown-field", "LANES002", Severity.Error, "a misspelt field (`matchs`): Istio drops or rejects it", "IST0106 (schema, partly)");
+    public static readonly Rule SubsetNotDefined = new("subset-not-defined", "LANES003", Severity.Error, "a route's host and subset have no DestinationRule subset", "IST0101");
+    public static readonly Rule SubsetSelectsNothing = new("subset-selects-nothing", "LANES004", Severity.Error, "a DestinationRule subset's labels select no workload among the manifests", "IST0173");
+    public static readonly Rule SelectorMatchesNothing = new("selector-matches-nothing", "LANES005", Severity.Error, "a WasmPlugin, Service or workload selector matches no workload");
+    public static readonly Rule NoDefaultRoute = new("no-default-route", "LANES006", Severity.Error, "a mesh VirtualService whose last rule has a match: a request with no or another lane has nowhere to go");
+    public static readonly Rule UnreachableRule = new("unreachable-rule", "LANES007", Severity.Warning, "a rule after a rule with no match, or with the same match as an earlier rule", "IST0130, IST0131");
+    public static readonly Rule DuplicateHost = new("duplicate-host", "LANES008", Severity.Error, "two mesh VirtualServices for one host: Istio merges them unpredictably", "IST0109");
+    public static readonly Rule LaneHeaderMismatch = new("lane-header-mismatch", "LANES009", Severity.Error, "a hop matches a lane header, or a lane value, that nothing upstream sets or forwards");
+    public static readonly Rule SetRouteMismatch = new("set-route-mismatch", "LANES010", Severity.Error, "a rule sets the lane header to one lane and routes to another lane's subset");
+    public static readonly Rule TemplateValue = new("template-value", "LANES011", Severity.Error, "a header value with `{{ ... }}` or `%REQ(...)%`: Istio sends it as text");
+    public static readonly Rule InvalidLaneValue = new("invalid-lane-value", "LANES012", Severity.Error, "a lane that DESIGN 2 or Kubernetes label rules reject (`dev1,dev2` as a label value)");
+    public static readonly Rule PortRequired = new("port-required", "LANES013", Severity.Error, "a route to a service with several ports that names no port", "IST0112");
+
+    public static readonly IReadOnlyList<Rule> All =
+    [
+        YamlSyntax, UnknownField, SubsetNotDefined, SubsetSelectsNothing, SelectorMatchesNothing, NoDefaultRoute,
+        UnreachableRule, DuplicateHost, LaneHeaderMismatch, SetRouteMismatch, TemplateValue, InvalidLaneValue, PortRequired,
+    ];
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using Lanes.Configuration;
+using Lanes.Routing;
+
+namespace Lanes.Tool;
+
+/// <summary>
+/// Istio objects from the Lanes configuration the SDK reads: per service a DestinationRule with a subset per lane and a
+/// mesh VirtualService routing each lane's header value to its subset, then every other request to the baseline; with
+/// a gateway, one gateway VirtualService that matches the canonical header or an alias and sets the canonical header.
+/// Istio cannot fall back from one subset to another: Strict routes every declared lane to its subset (an empty subset
+/// answers 503, as Strict does); Permissive and Declared route a lane only where it has instances, the rest to the baseline.
+/// </summary>
+internal static class Generator
+{
+    public static string Generate(LaneSettings lanes, string? ns, string labelKey, string? gateway, string? entry)
+    {
+        var yaml = new StringBuilder();
+        var services = lanes.Services.Values.OrderBy(static s => s.Name, StringComparer.Ordinal).ToList();
+        foreach (var service in services)
+        {
+            var present = service.Instances.Select(static i => i.Lane).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var declared = service.Settings.DeclaredLanes?.ToList() ?? present;
+            var baseline = service.Settings.BaselineLane;
+            var subsets = present.Union(service.Settings.Policy == LanePolicy.Strict ? declared : [], StringComparer.Ordinal)
+                .Union(baseline is not null ? [baseline] : [], StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var routed = service.Settings.Policy == LanePolicy.Strict
+                ? declared.Union(present, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList()
+                : present.Where(l => declared.Contains(l, StringComparer.Ordinal) || service.Settings.Policy != LanePolicy.Declared).ToList();
+
+            Document(yaml, "networking.istio.io/v1", "DestinationRule", service.Name, ns);
+            yaml.Append("spec:\n");
+            yaml.Append($"  host: {service.Name}\n");
+            yaml.Append("  subsets:\n");
+            foreach (var lane in subsets)
+            {
+                yaml.Append($"    - name: {lane}\n");
+                yaml.Append("      labels:\n");
+                yaml.Append($"        {Quote(labelKey)}: {Quote(lane)}\n");
+            }
+
+            Document(yaml, "networking.istio.io/v1", "VirtualService", service.Name, ns);
+            yaml.Append("spec:\n");
+            yaml.Append($"  hosts:\n    - {service.Name}\n");
+            yaml.Append("  http:\n");
+            foreach (var lane in routed.Where(l => l != baseline))
+            {
+                Rule(yaml, lane, [lanes.Header], lane, set: null, service.Name);
+            }
+
+            // The default route: the baseline lane's subset, or the whole service when the baseline is the unlabelled
+            // instances (Istio has no subset for "pods without the label").
+            yaml.Append("    - name: baseline\n");
+            yaml.Append("      route:\n");
+            yaml.Append($"        - destination:\n            host: {service.Name}\n");
+            if (baseline is not null)
+            {
+                yaml.Append($"            subset: {baseline}\n");
+            }
+        }
+
+        if (gateway is not null)
+        {
+            var host = entry ?? services.FirstOrDefault()?.Name ?? throw new InvalidOperationException("--gateway needs a service under Lanes:Services to route to.");
+            var service = lanes.Services.TryGetValue(host, out var s) ? s : throw new InvalidOperationException($"--entry '{host}' is not a service under Lanes:Services.");
+            var lanesOf = service.Instances.Select(static i => i.Lane).OfType<string>()
+                .Union(service.Settings.Policy == LanePolicy.Strict ? service.Settings.DeclaredLanes ?? [] : [], StringComparer.Ordinal)
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            Document(yaml, "networking.istio.io/v1", "VirtualService", host + "-gateway", ns);
+            yaml.Append("spec:\n");
+            yaml.Append($"  gateways:\n    - {gateway}\n");
+            yaml.Append("  hosts:\n    - \"*\"\n");
+            yaml.Append("  http:\n");
+            string[] headers = [lanes.Header, .. lanes.Aliases];
+            foreach (var lane in lanesOf.Where(l => l != service.Settings.BaselineLane))
+            {
+                Rule(yaml, lane, headers, lane, set: lane, host);
+            }
+
+            yaml.Append("    - name: default\n");
+            if (lanes.DefaultLane is { } defaultLane)
+            {
+                yaml.Append($"      headers:\n        request:\n          set:\n            {lanes.Header}: {Quote(defaultLane)}\n");
+            }
+
+            yaml.Append($"      route:\n        - destination:\n            host: {host}\n");
+            if (service.Settings.BaselineLane is { } baseline)
+            {
+                yaml.Append($"            subset: {baseline}\n");
+            }
+        }
+
+        return yaml.ToString();
+    }
+
+    private static void Document(StringBuilder yaml, string apiVersion, string kind, string name, string? ns)
+    {
+        if (yaml.Length > 0)
+        {
+            yaml.Append("---\n");
+        }
+
+        yaml.Append($"apiVersion: {apiVersion}\nkind: {kind}\nmetadata:\n  name: {name}\n");
+        if (ns is not null)
+        {
+            yaml.Append($"  namespace: {ns}\n");
+        }
+    }
+
+    private static void Rule(StringBuilder yaml, string name, string[] headers, string lane, string? set, string host)
+    {
+        yaml.Append($"    - name: {name}\n");
+        yaml.Append("      match:\n");
+        foreach (var header in headers)
+        {
+            yaml.Append($"        - headers:\n            {header}:\n              exact: {Quote(lane)}\n");
+        }
+
+        if (set is not null)
+        {
+            yaml.Append($"      headers:\n        request:\n          set:\n            {headers[0]}: {Quote(set)}\n");
+        }
+
+        yaml.Append($"      route:\n        - destination:\n            host: {host}\n            subset: {lane}\n");
+    }
+
+    /// <summary>Quotes what YAML would read as another type (true, 1.0, null) or with special characters.</summary>
+    private static string Quote(string value)
+        => value.Length == 0 || value.Any(static c => !char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_' and not '.' and not '/')
+           || value is "true" or "false" or "null" or "yes" or "no" || double.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? "\"" + value.Replace("\"", "\\\"", StringComparison.Ordinal) + "\""
+            : value;
+}

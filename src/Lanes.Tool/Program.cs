@@ -1,0 +1,1 @@
+return Lanes.Tool.Cli.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+
+namespace Lanes.Tool.Tests;
+
+/// <summary>Exit codes, the three formats (SARIF in the 2.1.0 shape), and <c>lanes check</c>.</summary>
+public sealed class CommandTests
+{
+    [Fact]
+    public void Lint_Formats_TextJsonAndSarif_SayTheSameFindings()
+    {
+        var folder = Lanes.Seeds("hango");
+        var (textExit, text, _) = Lanes.Run("lint", folder);
+        var (jsonExit, json, _) = Lanes.Run("lint", "--format", "json", folder);
+        var (sarifExit, sarif, _) = Lanes.Run("lint", "--format", "sarif", folder);
+
+        Assert.Equal([1, 1, 1], new[] { textExit, jsonExit, sarifExit });
+        Assert.Contains("colouring.yaml:7:1: error LANES001 yaml-syntax:", text, StringComparison.Ordinal);
+        Assert.EndsWith("3 finding(s), 3 error(s)", text.TrimEnd(), StringComparison.Ordinal);
+
+        var findings = JsonNode.Parse(json)!.AsArray();
+        Assert.Equal(3, findings.Count);
+        Assert.All(findings, static f => Assert.Equal(
+            ["code", "column", "file", "line", "message", "rule", "severity"],
+            f!.AsObject().Select(static p => p.Key).Order(StringComparer.Ordinal)));
+
+        // SARIF 2.1.0: version, one run with the tool's rules, a result per finding with a physical location.
+        var log = JsonNode.Parse(sarif)!.AsObject();
+        Assert.Equal("2.1.0", (string?)log["version"]);
+        Assert.Contains("sarif-2.1.0", (string?)log["$schema"], StringComparison.Ordinal);
+        var run = Assert.Single(log["runs"]!.AsArray())!;
+        Assert.Equal("lanes", (string?)run["tool"]!["driver"]!["name"]);
+        Assert.Equal(13, run["tool"]!["driver"]!["rules"]!.AsArray().Count);
+        var results = run["results"]!.AsArray();
+        Assert.Equal(3, results.Count);
+        Assert.All(results, static r =>
+        {
+            Assert.Matches("^LANES0[0-9]{2}$", (string?)r!["ruleId"]);
+            Assert.Contains((string?)r["level"], new[] { "error", "warning", "note" });
+            Assert.False(string.IsNullOrEmpty((string?)r["message"]!["text"]));
+            var location = Assert.Single(r["locations"]!.AsArray())!["physicalLocation"]!;
+            Assert.EndsWith("colouring.yaml", (string?)location["artifactLocation"]!["uri"], StringComparison.Ordinal);
+            Assert.True((int)location["region"]!["startLine"]! > 0);
+            Assert.True((int)location["region"]!["startColumn"]! > 0);
+        });
+    }
+
+    [Fact]
+    public void Lint_CleanInput_Exit0_WarningsOnly_Exit0()
+    {
+        var (exit, output, _) = Lanes.Run("lint", Path.Combine(AppContext.BaseDirectory, "Golden"));
+        Assert.Equal(0, exit);
+        Assert.Equal("no findings", output.Trim());
+
+        var (warnExit, found) = Lanes.LintText("kind: VirtualService\nmetadata: { name: r }\nspec:\n  hosts: [r]\n  http:\n    - route: [{ destination: { host: r } }]\n    - route: [{ destination: { host: r } }]\n");
+        Assert.Equal("unreachable-rule", (string?)Assert.Single(found)["rule"]);
+        Assert.Equal(0, warnExit);
+    }
+
+    [Theory]
+    [InlineData("lint")]                                       // no PATH
+    [InlineData("lint", "--format", "xml", ".")]
+    [InlineData("generate")]
+    [InlineData("check")]                                      // no --config
+    public void Usage_Exit2(params string[] args)
+    {
+        var (exit, _, error) = Lanes.Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains("lanes", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unreadable_Exit2()
+    {
+        Assert.Equal(2, Lanes.Run("lint", "/no/such/file.yaml").Exit);
+        Assert.Equal(2, Lanes.Run("check", "--config", "/no/such/appsettings.json").Exit);
+    }
+
+    [Fact]
+    public void Check_InvalidConfiguration_OneLinePerProblemNamingTheKey_Exit1()
+    {
+        var (exit, output, _) = Lanes.Run("check", "--config", GenerateTests.Config("invalid"));
+
+        Assert.Equal(1, exit);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains(lines, static l => l.Contains("Lanes:DefaultLane", StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.Contains("Lanes:Services:details:Instances:a:Address", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_ValidConfiguration_Exit0()
+    {
+        var (exit, output, _) = Lanes.Run("check", "--config", GenerateTests.Config("bu-buid"));
+
+        Assert.Equal(0, exit);
+        Assert.Contains("valid (header bu, default lane wtchk, 2 service(s))", output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,93 @@
+namespace Lanes.Tool.Tests;
+
+/// <summary>Each rule: an example that breaks it (found, at its line) and the fixed example (clean of that rule).</summary>
+public sealed class RuleTests
+{
+    private const string Dr = """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: { name: reviews }
+        spec:
+          host: reviews
+          subsets:
+            - name: yellow
+              labels: { lane: yellow }
+            - name: green
+              labels: { lane: green }
+        """;
+
+    private static string Vs(string rules, string gateways = "") => $$"""
+        apiVersion: networking.istio.io/v1
+        kind: VirtualService
+        metadata: { name: reviews }
+        spec:
+          hosts: [reviews]{{gateways}}
+          http:
+        {{rules}}
+        """;
+
+    private const string DefaultRule = """
+            - name: baseline
+              route:
+                - destination: { host: reviews, subset: green }
+        """;
+
+    private const string YellowRule = """
+            - name: yellow
+              match:
+                - headers:
+                    x-mspider-lane: { exact: yellow }
+              route:
+                - destination: { host: reviews, subset: yellow }
+        """;
+
+    public static TheoryData<string, string, string, int> Cases => new()
+    {
+        // rule, failing example, passing example, line of the finding in the failing one
+        { "yaml-syntax", "kind: Service\nmetadata:\n  name:svc\n", "kind: Service\nmetadata:\n  name: svc\n", 3 },
+        { "yaml-syntax", "kind: Service\nmetadata:\n\tname: svc\n", "kind: Service\nmetadata:\n  name: svc\n", 3 },
+        { "yaml-syntax", "kind: Service\nmetadata:\n  name: svc\n   labels: {}\n", "kind: Service\nmetadata:\n  name: svc\n  labels: {}\n", 4 },
+        { "unknown-field", Dr + "\n---\n" + Vs(YellowRule.Replace("match:", "matchs:", StringComparison.Ordinal) + "\n" + DefaultRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 19 },
+        { "subset-not-defined", Dr + "\n---\n" + Vs(YellowRule.Replace("subset: yellow", "subset: reviews-yellow", StringComparison.Ordinal) + "\n" + DefaultRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 23 },
+        { "no-default-route", Dr + "\n---\n" + Vs(YellowRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 18 },
+        { "unreachable-rule", Dr + "\n---\n" + Vs(DefaultRule + "\n" + YellowRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 21 },
+        { "unreachable-rule", Dr + "\n---\n" + Vs(YellowRule + "\n" + YellowRule.Replace("name: yellow", "name: again", StringComparison.Ordinal) + "\n" + DefaultRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 24 },
+        { "duplicate-host", Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule) + "\n---\n" + Vs(DefaultRule).Replace("name: reviews }", "name: reviews-2 }", StringComparison.Ordinal), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 32 },
+        { "template-value", "kind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers:\n        request:\n          set:\n            x-mspider-lane: \"{{ request.headers['x-lane'] }}\"\n      route:\n        - destination: { host: productpage }\n",
+          "kind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers:\n        request:\n          set:\n            x-mspider-lane: green\n      route:\n        - destination: { host: productpage }\n", 10 },
+        { "invalid-lane-value", "kind: Pod\nmetadata:\n  name: p\n  labels:\n    lane: dev1,dev2\n", "kind: Pod\nmetadata:\n  name: p\n  labels:\n    lane: dev1\n", 5 },
+        { "invalid-lane-value", Dr.Replace("lane: yellow }", "lane: \"yellow,blue\" }", StringComparison.Ordinal), Dr, 8 },
+        { "port-required", "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports: [{ name: http, port: 80 }, { name: grpc, port: 81 }]\n---\n" + Vs(DefaultRule.Replace("subset: green }", "}", StringComparison.Ordinal)),
+          "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports: [{ name: http, port: 80 }, { name: grpc, port: 81 }]\n---\n" + Vs(DefaultRule.Replace("subset: green }", "port: { number: 81 } }", StringComparison.Ordinal)), 14 },
+        { "subset-selects-nothing", Dr + "\n---\nkind: Pod\nmetadata:\n  name: p\n  labels: { lane: green }\n", Dr + "\n---\nkind: Pod\nmetadata:\n  name: p\n  labels: { lane: green }\n---\nkind: Pod\nmetadata:\n  name: q\n  labels: { lane: yellow }\n", 7 },
+        { "selector-matches-nothing", "kind: WasmPlugin\nmetadata: { name: lanes }\nspec:\n  selector:\n    matchLabels: { app: bookinfo }\n---\nkind: Pod\nmetadata:\n  name: p\n  labels: { app: productpage }\n",
+          "kind: WasmPlugin\nmetadata: { name: lanes }\nspec:\n  selector:\n    matchLabels: { app: productpage }\n---\nkind: Pod\nmetadata:\n  name: p\n  labels: { app: productpage }\n", 5 },
+        { "lane-header-mismatch", "kind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { bu: wtchk } } }\n      route: [{ destination: { host: reviews, subset: green } }]\n---\n" + Vs("    - match: [{ headers: { buid: { exact: wtchk } } }]\n      route: [{ destination: { host: reviews, subset: yellow } }]\n" + DefaultRule),
+          "kind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { bu: wtchk } } }\n      route: [{ destination: { host: reviews, subset: green } }]\n---\n" + Vs("    - match: [{ headers: { bu: { exact: wtchk } } }]\n      route: [{ destination: { host: reviews, subset: yellow } }]\n" + DefaultRule), 16 },
+        { "set-route-mismatch", Dr + "\n---\nkind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { x-mspider-lane: yellow } } }\n      route: [{ destination: { host: reviews, subset: green } }]\n",
+          Dr + "\n---\nkind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { x-mspider-lane: yellow } } }\n      route: [{ destination: { host: reviews, subset: yellow } }]\n", 19 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Rule_FindsTheFailingExample_AtItsLine_AndNotTheFixedOne(string rule, string failing, string passing, int line)
+    {
+        var (exit, found) = Lanes.LintText(failing);
+        var hit = found.Where(f => (string?)f["rule"] == rule).ToList();
+        Assert.True(hit.Count > 0, $"no {rule} in: {string.Join("\n", found.Select(static f => f.ToJsonString()))}");
+        Assert.True(hit.Any(f => (int)f["line"]! == line), $"{rule} at lines {string.Join(",", hit.Select(static f => (int)f["line"]!))}, not {line}:\n{string.Join("\n", failing.Split('\n').Select(static (l, i) => $"{i + 1,3} {l}"))}");
+        Assert.All(hit, static f => Assert.False(string.IsNullOrWhiteSpace((string?)f["message"])));
+        Assert.Equal(hit.Any(static f => (string?)f["severity"] == "error") ? 1 : exit, exit);
+
+        var (_, clean) = Lanes.LintText(passing);
+        Assert.DoesNotContain(clean, f => (string?)f["rule"] == rule);
+    }
+
+    [Fact]
+    public void UnknownField_SuggestsTheClosestName()
+    {
+        var (_, found) = Lanes.LintText(Vs(YellowRule.Replace("match:", "matchs:", StringComparison.Ordinal) + "\n" + DefaultRule));
+        var finding = Assert.Single(found, static f => (string?)f["rule"] == "unknown-field");
+        Assert.Contains("did you mean 'match'?", (string)finding["message"]!, StringComparison.Ordinal);
+    }
+}
