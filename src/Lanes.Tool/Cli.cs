@@ -67,7 +67,8 @@ internal static class Cli
             {
                 foreach (var problem in Validate(file))
                 {
-                    findings.Add(new Finding(Rules.InvalidLaneValue, file, 1, 1, problem));
+                    var (line, column) = JsonPositions.Find(text, problem);
+                    findings.Add(new Finding(Rules.InvalidLaneValue, file, line, column, problem));
                 }
 
                 continue;

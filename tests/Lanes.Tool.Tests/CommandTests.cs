@@ -96,3 +96,18 @@ public sealed class CommandTests
         Assert.Contains("valid (header bu, default lane wtchk, 2 service(s))", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary><c>lanes lint</c> on a Lanes JSON file: the SDK's validator, each problem at its key's position.</summary>
+public sealed class JsonLintTests
+{
+    [Fact]
+    public void LanesJson_ProblemsAreFoundAtTheirKeys()
+    {
+        var (exit, output, _) = Lanes.Run("lint", "--format", "json", GenerateTests.Config("invalid"));
+        var findings = System.Text.Json.Nodes.JsonNode.Parse(output)!.AsArray();
+
+        Assert.Equal(1, exit);
+        Assert.Contains(findings, static f => ((string)f!["message"]!).Contains("Lanes:DefaultLane", StringComparison.Ordinal) && (int)f["line"]! == 4 && (int)f["column"]! == 5);
+        Assert.Contains(findings, static f => ((string)f!["message"]!).Contains("Instances:a:Address", StringComparison.Ordinal) && (int)f["line"]! == 8 && (int)f["column"]! == 18);
+    }
+}
