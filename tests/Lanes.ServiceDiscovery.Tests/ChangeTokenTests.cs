@@ -1,0 +1,67 @@
+using Lanes.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.ServiceDiscovery;
+
+namespace Lanes.ServiceDiscovery.Tests;
+
+/// <summary>
+/// Microsoft.Extensions.ServiceDiscovery 10.0 disposes its token registration under its lock when a refresh starts,
+/// and the token's callback takes that lock: a provider token firing at that moment deadlocks. Lanes' providers hand
+/// discovery a token without callbacks and follow their own token directly.
+/// </summary>
+public sealed class ChangeTokenTests
+{
+    [Fact]
+    public async Task LanesServicesToken_IsPassiveToDiscovery_AndRapidReloadsWhileResolvingNeverDeadlock()
+    {
+        var source = new SwappableConfiguration();
+        Dictionary<string, string?> Settings(int i)
+        {
+            var config = new Dictionary<string, string?>(Fleet.NsfLanes);
+            Fleet.Service(config, "details", "Permissive", null, ("a", "http://127.0.0.1:1", i % 2 == 0 ? "yellow" : "green"));
+            return config;
+        }
+
+        source.Replace(Settings(0));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
+        services.AddServiceDiscovery();
+        services.AddLaneServiceEndpoints();
+        await using var provider = services.BuildServiceProvider();
+        var resolver = provider.GetRequiredService<ServiceEndpointResolver>();
+        var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();
+
+        var first = await resolver.GetEndpointsAsync("http://details", CancellationToken.None);
+        Assert.False(first.ChangeToken.ActiveChangeCallbacks);            // discovery registers no callback on it
+        Assert.NotNull(await endpoints.GetAsync("http", "details", CancellationToken.None));
+
+        // Reloads fire the token while the watcher refreshes and Lanes resolves: everything finishes.
+        using var stop = new CancellationTokenSource();
+        var resolving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await resolver.GetEndpointsAsync("http://details", CancellationToken.None);
+                await endpoints.GetAsync("http", "details", CancellationToken.None);
+            }
+        });
+        for (var i = 1; i <= 300; i++)
+        {
+            source.Replace(Settings(i));
+            await Task.Yield();
+        }
+
+        await stop.CancelAsync();
+        await resolving.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // And the last reload (300: yellow) reaches Lanes.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await endpoints.GetAsync("http", "details", CancellationToken.None))!.Definition.Instances.Single().Lane != "yellow")
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the last reload did not reach the snapshot");
+            await Task.Delay(20);
+        }
+    }
+}
