@@ -65,7 +65,18 @@ internal static class Cli
 
             if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             {
-                foreach (var problem in Validate(file))
+                List<string> problems;
+                try
+                {
+                    problems = Validate(file);
+                }
+                catch (InvalidDataException e)
+                {
+                    error.WriteLine($"lanes: '{file}' is not valid JSON: {Innermost(e)}");
+                    return 2;
+                }
+
+                foreach (var problem in problems)
                 {
                     var (line, column) = JsonPositions.Find(text, problem);
                     findings.Add(new Finding(Rules.InvalidLaneValue, file, line, column, problem));
@@ -98,7 +109,7 @@ internal static class Cli
         }
         catch (InvalidDataException e)
         {
-            error.WriteLine($"lanes: '{file}' is not valid JSON: {e.Message}");
+            error.WriteLine($"lanes: '{file}' is not valid JSON: {Innermost(e)}");
             return 2;
         }
 
@@ -124,7 +135,17 @@ internal static class Cli
             return 2;
         }
 
-        var problems = Validate(file);
+        List<string> problems;
+        try
+        {
+            problems = Validate(file);
+        }
+        catch (InvalidDataException e)
+        {
+            error.WriteLine($"lanes: '{file}' is not valid JSON: {Innermost(e)}");
+            return 2;
+        }
+
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -151,6 +172,17 @@ internal static class Cli
             error.WriteLine($"lanes: {e.Message}");
             return 2;
         }
+    }
+
+    /// <summary>The parser's own words (with its line and byte position), not the wrappers' "failed to load".</summary>
+    private static string Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+        {
+            e = e.InnerException;
+        }
+
+        return e.Message;
     }
 
     /// <summary>The problems the SDK's own options validation reports for <paramref name="file"/>, each naming its key.</summary>

@@ -76,6 +76,39 @@ public sealed class CommandTests
     }
 
     [Fact]
+    public void MalformedJson_OneLineWithTheParsersPosition_Exit2_ForEveryCommand()
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("lanes-json-").FullName, "appsettings.json");
+        File.WriteAllText(file, "{ \"Lanes\": { \"Preset\": ");
+        try
+        {
+            foreach (var args in new[] { new[] { "lint", file }, ["check", "--config", file], ["istio", "generate", "--config", file] })
+            {
+                var (exit, output, error) = Lanes.Run(args);
+                Assert.Equal(2, exit);
+                Assert.Empty(output);
+                var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.Contains("is not valid JSON", line, StringComparison.Ordinal);
+                Assert.Contains("BytePositionInLine", line, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CrLfLineEnds_AreReadLikeLf()
+    {
+        var (_, found) = Lanes.LintText("kind: Service\r\nmetadata:\r\n  name:svc\r\n");
+        var finding = Assert.Single(found);
+        Assert.Equal("yaml-syntax", (string?)finding["rule"]);
+        Assert.Equal(3, (int)finding["line"]!);
+        Assert.DoesNotContain("\r", (string)finding["message"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Check_InvalidConfiguration_OneLinePerProblemNamingTheKey_Exit1()
     {
         var (exit, output, _) = Lanes.Run("check", "--config", GenerateTests.Config("invalid"));
