@@ -31,28 +31,44 @@ internal static partial class KubernetesLog
     public static partial void NotSynced(ILogger logger, string service, TimeSpan timeout);
 }
 
-/// <summary>The meter <c>Lanes.Kubernetes</c>: <c>lanes.kubernetes.watch.restarts</c> by resource kind and reason.</summary>
+/// <summary>
+/// <c>lanes.kubernetes.watch.restarts</c> on the <c>Lanes</c> meter (so <c>WithLanes()</c> and
+/// <c>AddMeter(LanesDiagnostics.MeterName)</c> collect it): attributes <c>lane.kubernetes.resource</c> (<c>pods</c>,
+/// <c>services</c>, <c>endpointslices</c>) and <c>lane.kubernetes.restart.reason</c> (<c>expired</c>, <c>dropped</c>,
+/// <c>idle</c>, <c>list_failed</c>).
+/// </summary>
 internal sealed class KubernetesWatchTelemetry : IDisposable
 {
-    public const string MeterName = "Lanes.Kubernetes";
+    public const string RestartsInstrument = "lanes.kubernetes.watch.restarts";
 
     private readonly Meter _meter;
+    private readonly bool _ownsMeter;
     private readonly Counter<long> _restarts;
 
     public KubernetesWatchTelemetry(IMeterFactory? meters)
     {
-        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+        _ownsMeter = meters is null;
+        _meter = meters?.Create(new MeterOptions(LanesDiagnostics.MeterName)) ?? new Meter(LanesDiagnostics.MeterName);
         _restarts = _meter.CreateCounter<long>(
-            "lanes.kubernetes.watch.restarts",
+            RestartsInstrument,
             unit: "{restart}",
-            description: "Lists and watches started again: reason expired (410), dropped, idle, list_failed.");
+            description: "Lists and watches of the Kubernetes API started again, by reason.");
     }
 
     public void Restarted(string resource, string reason)
     {
         var space = resource.IndexOf(' ', StringComparison.Ordinal);
-        _restarts.Add(1, new KeyValuePair<string, object?>("k8s.resource", space < 0 ? resource : resource[..space]), new KeyValuePair<string, object?>("reason", reason));
+        _restarts.Add(
+            1,
+            new KeyValuePair<string, object?>("lane.kubernetes.resource", space < 0 ? resource : resource[..space]),
+            new KeyValuePair<string, object?>("lane.kubernetes.restart.reason", reason));
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();                                     // a factory's meter is the factory's to dispose
+        }
+    }
 }

@@ -102,6 +102,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Expired_WhileDisconnected_RelistsAndWhatWasDeletedMeanwhileDisappears()
     {
+        using var restarts = new RestartRecorder();
         await SnapshotAsync();
         await AllWatchesOpenAsync();
         _api.Refusing = true;
@@ -118,6 +119,41 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         Assert.True(_api.Requests.Count(static r => r.Kind == "EndpointSlice" && !r.Watch) > slicesListed, "no relist after 410");
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchExpired");
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchFailed");   // the refused reconnects
+        Assert.Contains(("endpointslices", "expired"), restarts.Seen);                          // on the Lanes meter
+        Assert.Contains(("endpointslices", "dropped"), restarts.Seen);
+    }
+
+    /// <summary>Records <c>lanes.kubernetes.watch.restarts</c> from the <c>Lanes</c> meter, as OpenTelemetry's AddMeter("Lanes") would.</summary>
+    private sealed class RestartRecorder : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+
+        public RestartRecorder()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == LanesDiagnostics.MeterName && instrument.Name == "lanes.kubernetes.watch.restarts")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                string? resource = null, reason = null;
+                foreach (var tag in tags)
+                {
+                    resource = tag.Key == "lane.kubernetes.resource" ? tag.Value as string : resource;
+                    reason = tag.Key == "lane.kubernetes.restart.reason" ? tag.Value as string : reason;
+                }
+
+                Seen.Add((resource, reason));
+            });
+            _listener.Start();
+        }
+
+        public System.Collections.Concurrent.ConcurrentBag<(string?, string?)> Seen { get; } = [];
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
