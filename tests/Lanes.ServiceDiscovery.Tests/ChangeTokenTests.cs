@@ -1,6 +1,7 @@
 using Lanes.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace Lanes.ServiceDiscovery.Tests;
@@ -63,5 +64,39 @@ public sealed class ChangeTokenTests
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the last reload did not reach the snapshot");
             await Task.Delay(20);
         }
+    }
+}
+
+/// <summary>A subscriber of <see cref="LaneServiceEndpoints.Changed"/> that throws does not keep the others on old instances.</summary>
+public sealed class ChangedSubscriberTests
+{
+    [Fact]
+    public async Task AThrowingSubscriber_IsLogged_AndTheNextSubscriberStillHearsTheChange()
+    {
+        var source = new SwappableConfiguration();
+        Dictionary<string, string?> Settings(string lane)
+        {
+            var config = new Dictionary<string, string?>(Fleet.NsfLanes);
+            Fleet.Service(config, "details", "Permissive", null, ("a", "http://127.0.0.1:1", lane));
+            return config;
+        }
+
+        source.Replace(Settings("yellow"));
+        using var logs = new InMemoryLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(logs));
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
+        services.AddLaneServiceEndpoints();
+        await using var provider = services.BuildServiceProvider();
+        var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();
+        await endpoints.GetAsync("http", "details", CancellationToken.None);
+
+        var heard = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        endpoints.Changed += static _ => throw new InvalidOperationException("a broken subscriber");
+        endpoints.Changed += snapshot => heard.TrySetResult(snapshot.Definition.Instances.Single().Lane);
+        source.Replace(Settings("green"));
+
+        Assert.Equal("green", await heard.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains(logs.Records, static r => r.EventId.Name == "ServiceEndpointsRefreshFailed" && r.Exception?.Message == "a broken subscriber");
     }
 }
