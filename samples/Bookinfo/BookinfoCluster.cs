@@ -1,7 +1,9 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +33,9 @@ public sealed class BookinfoCluster : IAsyncDisposable
     public WebApplication Gateway { get; private set; } = null!;
 
     public Uri GatewayAddress { get; private set; } = null!;
+
+    /// <summary>The lanes admin page on the gateway (<c>/lanes/ui</c>).</summary>
+    public Uri DashboardAddress => new(GatewayAddress, "/lanes/ui");
 
     public IReadOnlyList<(InstanceSpec Spec, WebApplication App, Uri Address)> Instances => _instances;
 
@@ -108,6 +113,7 @@ public sealed class BookinfoCluster : IAsyncDisposable
     {
         var entry = Scenario.EntryService;
         var config = Scenario.Lanes.ToDictionary(static p => "Lanes:" + p.Key, static p => p.Value);
+        config["Lanes:DebugHeaders"] = "true";               // x-lane-served / x-lane-fallback, as the page's tracer reports them
         config[$"ReverseProxy:Routes:{entry}:ClusterId"] = entry;
         config[$"ReverseProxy:Routes:{entry}:Match:Path"] = Scenario.EntryPath;
         config[$"ReverseProxy:Routes:{entry}:Match:Methods:0"] = "GET";
@@ -140,6 +146,12 @@ public sealed class BookinfoCluster : IAsyncDisposable
         builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes();
         var app = builder.Build();
+
+        // The admin report, page (/lanes/ui) and tracer, on the gateway's port, for loopback callers only.
+        app.MapLanesAdmin().AddEndpointFilter(static async (context, next) =>
+            context.HttpContext.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+                ? await next(context)
+                : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The lanes admin endpoints answer loopback callers only."));
         app.MapReverseProxy(static proxy =>
         {
             proxy.UseLaneSubsets();

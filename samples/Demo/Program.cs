@@ -76,6 +76,7 @@ var failures = 0;
 await using (cluster)
 {
     Console.WriteLine($"Lanes demo, scenario {scenario.Name}: gateway on {cluster.GatewayAddress} (header {scenario.Header})");
+    Console.WriteLine($"Lane dashboard: {cluster.DashboardAddress} (tracer: POST {new Uri(cluster.GatewayAddress, "/lanes/trace")}; loopback only)");
     foreach (var (spec, _, address) in cluster.Instances)
     {
         Console.WriteLine($"  {spec.Id,-20} {spec.Service,-12} lane {spec.Lane ?? "(unlabelled)",-12} {address}");

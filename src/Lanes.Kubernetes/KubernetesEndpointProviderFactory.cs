@@ -215,7 +215,7 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
             foreach (var instance in state.Instances)
             {
                 var endpoint = ServiceEndpoint.Create(instance.EndPoint);
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane, instance.Id));
+                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane, instance.Id) { Origin = "kubernetes" });
                 endpoints.Endpoints.Add(endpoint);
             }
         }

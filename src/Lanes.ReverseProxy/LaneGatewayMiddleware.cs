@@ -1,6 +1,6 @@
-using System.Text.RegularExpressions;
 using Lanes.AspNetCore;
 using Lanes.Resolution;
+using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Routing;
 using Lanes.Routing;
@@ -23,6 +23,7 @@ internal sealed class LaneGatewayMiddleware
     private readonly LaneTelemetry _telemetry;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
+    private readonly LaneObservedLanes _observed;
     private readonly ILogger _logger;
 
     public LaneGatewayMiddleware(
@@ -31,6 +32,7 @@ internal sealed class LaneGatewayMiddleware
         LaneTelemetry telemetry,
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
+        LaneObservedLanes observed,
         ILogger<LaneGatewayMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -38,7 +40,9 @@ internal sealed class LaneGatewayMiddleware
         ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
+        ArgumentNullException.ThrowIfNull(observed);
         ArgumentNullException.ThrowIfNull(logger);
+        _observed = observed;
         _next = next;
         _resolver = resolver;
         _telemetry = telemetry;
@@ -49,92 +53,26 @@ internal sealed class LaneGatewayMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var config = _config.Current;
         var settings = _resolver.Settings;
-        var headers = context.Request.Headers;
-        LaneResolution resolution = default;
-        if (config.Trust != LaneTrust.Ignore)
-        {
-            var reader = new HttpHeadersLaneReader(headers);
-            resolution = _resolver.ResolveClient(ref reader);
-            if (resolution.IsRejected)
-            {
-                _resolver.Record(resolution);
-                return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
-            }
-
-            if (config.Trust == LaneTrust.AcceptDeclared && resolution.Lane is not null && !_routing.IsDeclaredAnywhere(resolution.Lane))
-            {
-                LaneGatewayLog.UndeclaredLaneDropped(_logger, resolution.Lane);
-                resolution = default;
-            }
-        }
-
-        if (config.Rules.Length > 0 && Colour(context, config, resolution.Lane is not null) is { } coloured)
-        {
-            resolution = new LaneResolution(coloured, LaneSource.Colouring);
-        }
-
-        if (resolution.Lane is null)
-        {
-            resolution = _resolver.ResolveDefault();
-        }
-
+        var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger);
+        var resolution = decision.Resolution;
         _resolver.Record(resolution);
         if (resolution.IsRejected)
         {
             return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
         }
 
-        // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
-        foreach (var alias in settings.Aliases)
+        decision.Rule?.Hit();
+        if (resolution.Lane is { } lane)
         {
-            headers.Remove(alias);
+            _observed.Observe(lane);
         }
 
-        if (resolution.Lane is null)
-        {
-            headers.Remove(settings.Header);
-        }
-        else
-        {
-            headers[settings.Header] = resolution.Lane;
-        }
+        // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
+        LaneGatewayEntry.Normalise(context.Request.Headers, settings, resolution.Lane);
 
         // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
         // there), so the frame does not hold it again.
         return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
-    }
-
-    private string? Colour(HttpContext context, LaneGatewayConfig config, bool hasLane)
-    {
-        var rules = config.Rules;
-        for (var i = 0; i < rules.Length; i++)
-        {
-            var rule = rules[i];
-            if (hasLane && !rule.Override)
-            {
-                continue;
-            }
-
-            bool matched;
-            try
-            {
-                matched = rule.Matches(context);
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                LaneGatewayLog.ColouringRegexTimeout(_logger, rule.Index);
-                matched = false;
-            }
-
-            if (matched)
-            {
-                LaneGatewayLog.Coloured(_logger, rule.Lane, rule.Index);
-                return rule.Lane;
-            }
-        }
-
-        return null;
     }
 }

@@ -1,8 +1,5 @@
-using Lanes;
 using Lanes.ReverseProxy.Admin;
-using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Routing;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,10 +9,15 @@ namespace Microsoft.AspNetCore.Builder;
 public static class LanesAdminEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps a JSON report at <paramref name="pattern"/> (<c>GET</c>): header names, default lane, trust, and per
-    /// cluster its policy, baseline, declared lanes, destinations per lane with health, and routing counters by lane,
-    /// outcome and reason. Nothing is mapped unless you call this; it shows the topology, so protect it like any
-    /// admin page: the returned builder takes <c>.RequireAuthorization(...)</c>, <c>.RequireHost(...)</c> and the like.
+    /// Maps the lanes admin endpoints under <paramref name="pattern"/> (DESIGN 11): <c>GET {pattern}</c>, a JSON report
+    /// (header names, default lane, trust, entry rules with hit counts, lanes declared against those observed, traffic of
+    /// the last five minutes, and per cluster its policy, baseline, declared lanes, destinations with lane, origin and
+    /// health, routing counters and the cluster x lane decisions of the engine); <c>GET {pattern}/ui</c>, a page that
+    /// draws it, refreshing every 2 s (embedded assets, strict Content-Security-Policy); and <c>POST {pattern}/trace</c>,
+    /// which answers where a described request would go and why, with the gateway's own entry, routing and engine,
+    /// without sending it. Nothing is mapped unless you call this; it shows the topology, so protect it like any admin
+    /// page: the returned builder is the group's, so <c>.RequireAuthorization(...)</c>, <c>.RequireHost(...)</c> and the
+    /// like cover the report, the page, its assets and the tracer alike.
     /// </summary>
     public static IEndpointConventionBuilder MapLanesAdmin(this IEndpointRouteBuilder endpoints, string pattern = "/lanes")
     {
@@ -26,7 +28,6 @@ public static class LanesAdminEndpointRouteBuilderExtensions
             throw new InvalidOperationException("Lanes is not registered for the reverse proxy: call services.AddReverseProxy().AddLanes() before MapLanesAdmin().");
         }
 
-        return endpoints.MapGet(pattern, static (LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing)
-            => Results.Json(LanesAdminReport.Build(propagator.Settings, config.Current, routing)));
+        return LanesAdminEndpoints.Map(endpoints, pattern);
     }
 }

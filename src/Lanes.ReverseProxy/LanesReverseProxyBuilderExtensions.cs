@@ -1,5 +1,6 @@
 using Lanes;
 using Lanes.ReverseProxy;
+using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Forwarding;
 using Lanes.ReverseProxy.Routing;
@@ -61,6 +62,15 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<ILogger<LaneGatewayConfigSource>>()));
         services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp => new LaneObservedLanes(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new LaneDestinationFailures(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new LaneAdminSources(
+            sp.GetRequiredService<LaneObservedLanes>(), sp.GetRequiredService<LaneTrafficWindow>(), sp.GetRequiredService<LaneDestinationFailures>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(static sp => new LaneRequestTracer(
+            sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
+            sp.GetRequiredService<ILogger<LaneRequestTracer>>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();

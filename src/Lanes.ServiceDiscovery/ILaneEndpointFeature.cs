@@ -14,4 +14,7 @@ public interface ILaneEndpointFeature
 
     /// <summary>The instance's name as the platform knows it (a pod, a registry id), shown in logs and metrics; <see langword="null"/>: numbered.</summary>
     string? InstanceId => null;
+
+    /// <summary>Where the endpoint and its lane came from (<c>configuration</c>, <c>kubernetes</c>, a registry's name), shown on the admin page; <see langword="null"/>: <c>service discovery</c>.</summary>
+    string? Origin => null;
 }

@@ -17,4 +17,7 @@ public sealed class LaneEndpointFeature(string? lane, string? instanceId) : ILan
 
     /// <inheritdoc/>
     public string? InstanceId { get; } = instanceId;
+
+    /// <inheritdoc/>
+    public string? Origin { get; init; }
 }

@@ -125,7 +125,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             }
 
             labelled |= lane is not null;
-            instances.Add(new LaneServiceInstance(id, AddressOf(endpoint.EndPoint, scheme), lane));
+            instances.Add(new LaneServiceInstance(id, AddressOf(endpoint.EndPoint, scheme), lane) { Origin = feature?.Origin ?? "service discovery" });
         }
 
         instances.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));

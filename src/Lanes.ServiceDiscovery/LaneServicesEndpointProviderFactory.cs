@@ -35,7 +35,7 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
             foreach (var instance in definition.Instances)
             {
                 var endpoint = ServiceEndpoint.Create(new UriEndPoint(instance.Address));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane));
+                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane) { Origin = "configuration" });
                 endpoint.Features.Set(new InstanceIdFeature(instance.Id));
                 endpoints.Endpoints.Add(endpoint);
             }

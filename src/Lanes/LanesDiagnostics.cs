@@ -58,4 +58,7 @@ public static class LanesDiagnostics
 
     /// <summary>The value of <see cref="LaneAttribute"/> for a lane outside the known set.</summary>
     public const string OtherLane = "other";
+
+    /// <summary>The <see cref="LaneSourceAttribute"/> value of <paramref name="source"/> (<c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>colouring</c>, <c>default</c>, <c>scope</c>, <c>none</c>), also used by logs and the admin page.</summary>
+    public static string GetSourceName(LaneSource source) => Diagnostics.LaneSourceNames.Get(source);
 }

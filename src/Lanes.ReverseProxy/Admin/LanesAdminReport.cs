@@ -6,15 +6,57 @@ using Yarp.ReverseProxy.Model;
 
 namespace Lanes.ReverseProxy.Admin;
 
-/// <summary>The JSON document of the admin endpoint: lane settings, then per cluster its policy, declared lanes, destinations by lane with health, and routing counters.</summary>
+/// <summary>
+/// The JSON document of the admin endpoint (and what the page draws): lane settings; per cluster its policy, declared
+/// lanes, destinations by lane with health, counters and the cluster x lane matrix decided by the engine; the lanes
+/// declared against those observed; traffic over the last five minutes; the entry's rules with their hit counts.
+/// </summary>
 internal static class LanesAdminReport
 {
-    public static object Build(LaneSettings settings, LaneGatewayConfig config, LaneClusterRouting routing)
+    private const string NoLane = "(no lane)";
+
+    public static object Build(LaneSettings settings, LaneGatewayConfig config, LaneClusterRouting routing, LaneAdminSources sources)
     {
-        var clusters = new List<object>();
-        foreach (var cluster in routing.Clusters.OrderBy(static c => c.ClusterId, StringComparer.Ordinal))
+        var observed = sources.Observed.Snapshot().ToDictionary(static o => o.Lane, StringComparer.Ordinal);
+        var ordered = routing.Clusters.OrderBy(static c => c.ClusterId, StringComparer.Ordinal).ToList();
+
+        // The matrix's columns: every lane some cluster declares or labels an instance with, and every observed lane.
+        var columns = new SortedSet<string>(observed.Keys, StringComparer.Ordinal);
+        foreach (var cluster in ordered)
         {
-            clusters.Add(Cluster(cluster, routing));
+            if (routing.GetSubsets(cluster) is { } subsets)
+            {
+                columns.UnionWith(subsets.DeclaredLanes);
+                foreach (var destination in cluster.Destinations.Values)
+                {
+                    if (routing.ReadLane(destination) is { } label)
+                    {
+                        columns.Add(label);
+                    }
+                }
+            }
+        }
+
+        var clusters = new List<object>();
+        var declaredBy = new SortedDictionary<string, List<object>>(StringComparer.Ordinal);
+        foreach (var cluster in ordered)
+        {
+            clusters.Add(Cluster(cluster, routing, sources, columns, declaredBy));
+        }
+
+        var lanes = new List<object>();
+        foreach (var lane in declaredBy.Keys.Union(observed.Keys).Order(StringComparer.Ordinal))
+        {
+            var seen = observed.TryGetValue(lane, out var o);
+            var declarations = declaredBy.TryGetValue(lane, out var list) ? list : [];
+            lanes.Add(new
+            {
+                lane,
+                declaredBy = declarations,
+                observed = seen ? o.Count : 0,
+                lastSeen = seen ? o.LastSeen : (DateTimeOffset?)null,
+                undeclared = seen && declarations.Count == 0,
+            });
         }
 
         return new
@@ -25,23 +67,46 @@ internal static class LanesAdminReport
             trust = config.Trust.ToString(),
             colouringRules = config.Rules.Length,
             debugHeaders = config.DebugHeaders,
+            generatedAt = sources.Time.GetUtcNow(),
+            entry = new
+            {
+                trust = config.Trust.ToString(),
+                defaultLane = settings.DefaultLane,
+                header = settings.Header,
+                aliases = settings.Aliases,
+                rules = config.Rules.Select(static r => new { index = r.Index, lane = r.Lane, when = r.Describe(), @override = r.Override, hits = r.Hits }).ToList(),
+            },
+            lanes,
+            matrixLanes = columns,
+            observedOverflow = sources.Observed.Overflow,
+            traffic = new
+            {
+                bucketSeconds = (int)LaneTrafficWindow.BucketLength.TotalSeconds,
+                series = sources.Traffic.Snapshot()
+                    .OrderBy(static t => t.Service, StringComparer.Ordinal).ThenBy(static t => t.Lane, StringComparer.Ordinal).ThenBy(static t => t.Outcome, StringComparer.Ordinal)
+                    .Select(static t => new { service = t.Service, lane = t.Lane.Length == 0 ? null : t.Lane, outcome = t.Outcome, lastMinute = t.LastMinute, lastFiveMinutes = t.LastFiveMinutes, buckets = t.Series })
+                    .ToList(),
+            },
             clusters,
         };
     }
 
-    private static object Cluster(ClusterState cluster, LaneClusterRouting routing)
+    private static object Cluster(ClusterState cluster, LaneClusterRouting routing, LaneAdminSources sources, SortedSet<string> columns, SortedDictionary<string, List<object>> declaredBy)
     {
         var subsets = routing.GetSubsets(cluster);
         var available = new HashSet<DestinationState>(cluster.DestinationsState.AvailableDestinations, ReferenceEqualityComparer.Instance);
-        var destinations = cluster.Destinations.Values
-            .OrderBy(static d => d.DestinationId, StringComparer.Ordinal)
+        var all = cluster.Destinations.Values.OrderBy(static d => d.DestinationId, StringComparer.Ordinal).ToList();
+        var destinations = all
             .Select(d => new
             {
                 id = d.DestinationId,
                 address = d.Model?.Config.Address,
                 lane = routing.ReadLane(d),
+                origin = Origin(d),
                 health = new { active = d.Health.Active.ToString(), passive = d.Health.Passive.ToString() },
                 available = available.Contains(d),
+                inFlight = d.ConcurrentRequestCount,
+                recentFailures = sources.Failures.Recent(d),
             })
             .ToList();
         var lanes = destinations
@@ -59,6 +124,28 @@ internal static class LanesAdminReport
             })
             .ToList();
 
+        string? declarationSource = null;
+        List<object>? matrix = null;
+        if (subsets is not null)
+        {
+            declarationSource = DeclarationSource(cluster, subsets);
+            foreach (var lane in subsets.DeclaredLanes)
+            {
+                if (!declaredBy.TryGetValue(lane, out var list))
+                {
+                    declaredBy[lane] = list = [];
+                }
+
+                list.Add(new { cluster = cluster.ClusterId, from = declarationSource });
+            }
+
+            matrix = [Cell(null, subsets, all, available, routing)];
+            foreach (var lane in columns)
+            {
+                matrix.Add(Cell(lane, subsets, all, available, routing));
+            }
+        }
+
         return new
         {
             id = cluster.ClusterId,
@@ -68,9 +155,57 @@ internal static class LanesAdminReport
             panicToAny = subsets?.Settings.PanicToAny,
             declaredLanes = subsets?.DeclaredLanes,
             declaredFrom = subsets is null ? null : subsets.Settings.DeclaredLanes is null ? "destinations" : "metadata",
+            declarationSource,
             lanes,
             destinations,
             counters,
+            matrix,
         };
     }
+
+    /// <summary>One cell of the matrix: the engine's own choice for the lane (<see langword="null"/>: no lane), with the lane's healthy and total instances (for no lane, the baseline's).</summary>
+    private static object Cell(string? lane, LaneSubsets<DestinationState> subsets, List<DestinationState> all, HashSet<DestinationState> available, LaneClusterRouting routing)
+    {
+        var choice = subsets.Select(lane);
+        var label = lane ?? subsets.Settings.BaselineLane;
+        int total = 0, healthy = 0;
+        foreach (var destination in all)
+        {
+            if (string.Equals(routing.ReadLane(destination), label, StringComparison.Ordinal))
+            {
+                total++;
+                healthy += available.Contains(destination) ? 1 : 0;
+            }
+        }
+
+        return new
+        {
+            lane,
+            label = lane ?? NoLane,
+            declared = lane is not null && subsets.DeclaredLanes.Contains(lane, StringComparer.Ordinal),
+            healthy,
+            total,
+            outcome = LaneRoutingNames.Get(choice.Outcome),
+            reason = LaneRoutingNames.Get(choice.Reason),
+            served = choice.Served,
+            status = choice.Instances.Length == 0 ? 503 : (int?)null,
+            destinations = choice.Instances.Select(static d => d.DestinationId).Order(StringComparer.Ordinal).ToArray(),
+        };
+    }
+
+    /// <summary>Where a cluster's declared lanes come from: its <c>lanes</c> metadata, service discovery (a Service's annotations, <c>Lanes:Services</c>), or its instances' labels.</summary>
+    private static string DeclarationSource(ClusterState cluster, LaneSubsets<DestinationState> subsets)
+    {
+        if (subsets.Settings.DeclaredLanes is null)
+        {
+            return "instance labels";
+        }
+
+        return cluster.Model?.Config.Metadata?.ContainsKey(LaneRoutingMetadata.Lanes) == true ? "cluster metadata" : "service discovery";
+    }
+
+    private static string Origin(DestinationState destination)
+        => destination.Model?.Config.Metadata is { } metadata && metadata.TryGetValue(LaneDestinationResolver.OriginKey, out var origin)
+            ? origin
+            : "configuration";
 }

@@ -75,6 +75,53 @@ internal sealed class ColouringRule
 
     public bool Override { get; }
 
+    /// <summary>How many requests this rule coloured since its configuration was loaded (the admin page's hit count).</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    private long _hits;
+
+    /// <summary>Counts one request this rule coloured.</summary>
+    public void Hit() => Interlocked.Increment(ref _hits);
+
+    /// <summary>The rule's conditions in words, for the admin page: <c>header x-user prefix "dev" AND path /api AND 10 %</c>.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>(4);
+        if (Method is not null)
+        {
+            parts.Add("method " + Method);
+        }
+
+        if (PathPrefix.HasValue)
+        {
+            parts.Add("path " + PathPrefix.Value);
+        }
+
+        if (Source != ValueSource.None)
+        {
+            var what = Source.ToString().ToLowerInvariant() + " " + Name;
+            parts.Add(Match switch
+            {
+                LaneMatch.Present => what + " present",
+                LaneMatch.Prefix => $"{what} prefix \"{Value}\"",
+                LaneMatch.Regex => $"{what} regex \"{Value}\"",
+                _ => $"{what} = \"{Value}\"",
+            });
+        }
+
+        if (ThresholdBuckets is { } threshold)
+        {
+            var percent = (threshold * 100.0 / StickyHash.Buckets).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+            parts.Add(StickySource == ValueSource.None ? percent + " % at random" : $"{percent} % by {StickySource.ToString().ToLowerInvariant()} {StickyName}");
+        }
+        else if (StickySource != ValueSource.None)
+        {
+            parts.Add($"{StickySource.ToString().ToLowerInvariant()} {StickyName} present");
+        }
+
+        return parts.Count == 0 ? "every request" : string.Join(" AND ", parts);
+    }
+
     /// <summary>True when the request meets every condition. <see cref="RegexMatchTimeoutException"/> is the only exception it lets out.</summary>
     public bool Matches(HttpContext context)
     {

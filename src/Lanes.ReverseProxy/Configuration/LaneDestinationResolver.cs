@@ -42,7 +42,7 @@ internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : 
                 resolved[key] = destination with
                 {
                     Address = Rebase(address, instance.Address).ToString(),
-                    Metadata = WithLane(destination.Metadata, instance.Lane, snapshot.HasServiceSettings ? snapshot.Definition.Settings : null),
+                    Metadata = WithLane(destination.Metadata, instance.Lane, instance.Origin, snapshot.HasServiceSettings ? snapshot.Definition.Settings : null),
                 };
             }
         }
@@ -56,16 +56,15 @@ internal sealed class LaneDestinationResolver(LaneServiceEndpoints endpoints) : 
     /// <summary>Prefix of the service's settings carried on each expanded destination (read by the cluster's routing).</summary>
     internal const string DiscoveredPrefix = "lanes.discovered.";
 
-    private static ReadOnlyDictionary<string, string>? WithLane(IReadOnlyDictionary<string, string>? metadata, string? lane, LaneSubsetSettings? service)
-    {
-        if (lane is null && service is null)
-        {
-            return metadata is null ? null : new ReadOnlyDictionary<string, string>(metadata.ToDictionary(StringComparer.OrdinalIgnoreCase));
-        }
+    /// <summary>The metadata key naming where a discovered destination came from (<see cref="LaneServiceInstance.Origin"/>).</summary>
+    internal const string OriginKey = "lanes.origin";
 
+    private static ReadOnlyDictionary<string, string> WithLane(IReadOnlyDictionary<string, string>? metadata, string? lane, string? origin, LaneSubsetSettings? service)
+    {
         var copy = metadata is null
             ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             : metadata.ToDictionary(StringComparer.OrdinalIgnoreCase);
+        copy[OriginKey] = origin ?? "service discovery";
         if (lane is not null)
         {
             copy[LaneRoutingMetadata.Lane] = lane;

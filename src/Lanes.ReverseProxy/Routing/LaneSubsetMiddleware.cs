@@ -1,6 +1,8 @@
+using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Lanes.ReverseProxy.Routing;
@@ -21,17 +23,21 @@ internal sealed class LaneSubsetMiddleware
     private readonly LaneClusterRouting _routing;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneTelemetry _telemetry;
+    private readonly LaneDestinationFailures _failures;
 
     public LaneSubsetMiddleware(
         RequestDelegate next,
         LaneClusterRouting routing,
         LaneGatewayConfigSource config,
-        LaneTelemetry telemetry)
+        LaneTelemetry telemetry,
+        LaneDestinationFailures failures)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(telemetry);
+        ArgumentNullException.ThrowIfNull(failures);
+        _failures = failures;
         _next = next;
         _routing = routing;
         _config = config;
@@ -44,7 +50,7 @@ internal sealed class LaneSubsetMiddleware
         var subsets = cluster is null ? null : _routing.GetSubsets(cluster);
         if (subsets is null)
         {
-            return _next(context);
+            return NextAsync(context);
         }
 
         var lane = LaneContext.Current;
@@ -73,7 +79,35 @@ internal sealed class LaneSubsetMiddleware
         }
 
         context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
-        return _next(context);
+        return NextAsync(context);
+    }
+
+    /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures).</summary>
+    private Task NextAsync(HttpContext context)
+    {
+        var task = _next(context);
+        if (!task.IsCompletedSuccessfully)
+        {
+            return AwaitedAsync(task, context);
+        }
+
+        Observe(context);
+        return Task.CompletedTask;
+    }
+
+    private async Task AwaitedAsync(Task task, HttpContext context)
+    {
+        await task.ConfigureAwait(false);
+        Observe(context);
+    }
+
+    private void Observe(HttpContext context)
+    {
+        if ((context.Response.StatusCode >= StatusCodes.Status500InternalServerError || context.Features.Get<IForwarderErrorFeature>() is not null)
+            && context.GetReverseProxyFeature().ProxiedDestination is { } destination)
+        {
+            _failures.Failed(destination);
+        }
     }
 
     private static Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)

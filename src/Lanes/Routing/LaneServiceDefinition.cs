@@ -119,6 +119,12 @@ public sealed class LaneServiceInstance(string id, Uri address, string? lane)
     /// <summary>The lane label, or <see langword="null"/> when unlabelled.</summary>
     public string? Lane { get; } = lane;
 
+    /// <summary>
+    /// Where the instance and its lane came from, for people reading an admin page or a log: <c>configuration</c>,
+    /// <c>kubernetes</c>, <c>service discovery</c> (a provider that gives no lane feature); <see langword="null"/> when not known.
+    /// </summary>
+    public string? Origin { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Id} {Address} {Lane ?? "(unlabelled)"}";
 }

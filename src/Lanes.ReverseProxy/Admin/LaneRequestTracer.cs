@@ -1,0 +1,198 @@
+using System.Globalization;
+using Lanes.Resolution;
+using Lanes.ReverseProxy.Configuration;
+using Lanes.ReverseProxy.Routing;
+using Lanes.Routing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Model;
+
+namespace Lanes.ReverseProxy.Admin;
+
+/// <summary>
+/// Answers "where would this request go, and why" without sending it (DESIGN 11): the request is built as an
+/// <see cref="HttpContext"/>, run through the entry's own decision (<see cref="LaneGatewayEntry"/>), matched by ASP.NET
+/// Core routing against the application's own endpoints (so YARP's path, method, host, header and query matches all
+/// apply), and the matched route's cluster asked for its subset by the engine (<see cref="LaneSubsets{T}.Select"/>).
+/// The endpoints it matches against are copies whose handlers do nothing: no endpoint ever runs. The only state it
+/// touches is the trace cache, read (and filled, for a valid lane with a <c>traceparent</c>) as a real request would.
+/// </summary>
+internal sealed class LaneRequestTracer
+{
+    private readonly IServiceProvider _services;
+    private readonly LaneResolver _resolver;
+    private readonly LaneGatewayConfigSource _config;
+    private readonly LaneClusterRouting _routing;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private ICollection<EndpointDataSource>? _sources;
+    private RequestDelegate? _matcher;
+
+    public LaneRequestTracer(IServiceProvider services, LaneResolver resolver, LaneGatewayConfigSource config, LaneClusterRouting routing, ILogger<LaneRequestTracer> logger)
+    {
+        _services = services;
+        _resolver = resolver;
+        _config = config;
+        _routing = routing;
+        _logger = logger;
+    }
+
+    /// <summary>The application's endpoint sources (those <c>MapReverseProxy</c> adds to), read when the first trace runs.</summary>
+    public void UseEndpoints(ICollection<EndpointDataSource> sources) => _sources ??= sources;
+
+    public async Task<LaneTraceResult> TraceAsync(LaneTraceRequest request, HttpContext original)
+    {
+        var context = Build(request, original);
+        var settings = _resolver.Settings;
+        var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger);
+        var resolution = decision.Resolution;
+        var rule = decision.Rule is { } fired ? new LaneTraceRule(fired.Index, fired.Lane, fired.Describe()) : null;
+        if (resolution.IsRejected)
+        {
+            return new LaneTraceResult(null, "rejected", rule, null, null, null, "rejected", null, null, StatusCodes.Status400BadRequest, [],
+                $"The lane value is refused ({resolution.Rejection}); the gateway answers 400 before routing.");
+        }
+
+        var lane = resolution.Lane;
+        var source = LanesDiagnostics.GetSourceName(resolution.Source);
+        LaneGatewayEntry.Normalise(context.Request.Headers, settings, lane);
+
+        await Matcher()(context).ConfigureAwait(false);
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
+        {
+            return new LaneTraceResult(lane, source, rule, null, null, null, "no_route", null, null, StatusCodes.Status404NotFound, [],
+                "No route matches: the gateway answers 404.");
+        }
+
+        if (endpoint.Metadata.GetMetadata<RouteModel>() is not { } route)
+        {
+            var status = endpoint.DisplayName?.StartsWith("405 ", StringComparison.Ordinal) == true ? StatusCodes.Status405MethodNotAllowed : (int?)null;
+            return new LaneTraceResult(lane, source, rule, null, null, null, status is null ? "local" : "no_route", null, null, status, [],
+                status is null
+                    ? $"Served by the gateway itself (endpoint '{endpoint.DisplayName}'), not proxied."
+                    : "A route matches the path but not the method: the gateway answers 405.");
+        }
+
+        var routeId = route.Config.RouteId;
+        if (route.Cluster is not { } cluster)
+        {
+            return new LaneTraceResult(lane, source, rule, routeId, null, null, "no_upstream", null, null, StatusCodes.Status503ServiceUnavailable, [],
+                $"Route '{routeId}' names no cluster that exists: YARP answers 503.");
+        }
+
+        var subsets = _routing.GetSubsets(cluster);
+        if (subsets is null)
+        {
+            var available = cluster.DestinationsState.AvailableDestinations;
+            return new LaneTraceResult(lane, source, rule, routeId, cluster.ClusterId, null, available.Count == 0 ? "no_upstream" : "not_lane_aware", null,
+                available.Count == 0 ? null : LaneChoice<DestinationState>.AllSubset, available.Count == 0 ? StatusCodes.Status503ServiceUnavailable : null,
+                Ids(available), $"Cluster '{cluster.ClusterId}' does not use lanes: every available destination is eligible.");
+        }
+
+        var choice = subsets.Select(lane);
+        var outcome = LaneRoutingNames.Get(choice.Outcome);
+        var reason = LaneRoutingNames.Get(choice.Reason);
+        var detail = choice.Instances.Length == 0
+            ? LaneRoutingNames.NoHealthyUpstreamDetail(cluster.ClusterId, lane, subsets.Settings.Policy)
+            : string.Create(CultureInfo.InvariantCulture, $"Forwarded to one of {choice.Instances.Length} destination(s) of subset {choice.Served}; the upstream answers.");
+        return new LaneTraceResult(lane, source, rule, routeId, cluster.ClusterId, subsets.Settings.Policy.ToString(), outcome, reason, choice.Served,
+            choice.Instances.Length == 0 ? StatusCodes.Status503ServiceUnavailable : null, Ids(choice.Instances), detail);
+    }
+
+    private static string[] Ids(IReadOnlyList<DestinationState> destinations)
+    {
+        var ids = new string[destinations.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = destinations[i].DestinationId;
+        }
+
+        Array.Sort(ids, StringComparer.Ordinal);
+        return ids;
+    }
+
+    private static DefaultHttpContext Build(LaneTraceRequest trace, HttpContext original)
+    {
+        var context = new DefaultHttpContext { RequestServices = original.RequestServices };
+        var request = context.Request;
+        request.Method = string.IsNullOrEmpty(trace.Method) ? HttpMethods.Get : trace.Method.ToUpperInvariant();
+        request.Scheme = original.Request.Scheme;
+        request.Host = original.Request.Host;
+        var path = string.IsNullOrEmpty(trace.Path) ? "/" : trace.Path;
+        var question = path.IndexOf('?', StringComparison.Ordinal);
+        var query = new QueryBuilder();
+        if (question >= 0)
+        {
+            foreach (var (name, values) in Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(path[question..]))
+            {
+                foreach (var value in values)
+                {
+                    query.Add(name, value ?? string.Empty);
+                }
+            }
+
+            path = path[..question];
+        }
+
+        request.Path = PathString.FromUriComponent(path);
+        foreach (var (name, value) in trace.Query ?? [])
+        {
+            query.Add(name, value ?? string.Empty);
+        }
+
+        request.QueryString = query.ToQueryString();
+        foreach (var (name, value) in trace.Headers ?? [])
+        {
+            if (string.Equals(name, "host", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Host = HostString.FromUriComponent(value ?? string.Empty);
+            }
+            else
+            {
+                request.Headers.Append(name, value);
+            }
+        }
+
+        if (trace.Cookies is { Count: > 0 } cookies)
+        {
+            var pairs = new List<string>(cookies.Count);
+            foreach (var (name, value) in cookies)
+            {
+                pairs.Add(name + "=" + Uri.EscapeDataString(value ?? string.Empty));
+            }
+
+            request.Headers.Append("Cookie", string.Join("; ", pairs));
+        }
+
+        return context;
+    }
+
+    private RequestDelegate Matcher()
+    {
+        if (Volatile.Read(ref _matcher) is { } matcher)
+        {
+            return matcher;
+        }
+
+        lock (_gate)
+        {
+            if (_matcher is null)
+            {
+                // ASP.NET Core's own routing middleware over inert copies of the application's endpoints: it picks the
+                // endpoint exactly as the real pipeline does (YARP's matcher policies included) and stops there.
+                var app = new ApplicationBuilder(_services);
+                app.UseRouting();
+                var builder = app.Properties.Values.OfType<IEndpointRouteBuilder>().First();
+                builder.DataSources.Add(new InertEndpointDataSource(new CompositeEndpointDataSource(_sources ?? [])));
+                app.Run(static _ => Task.CompletedTask);
+                _matcher = app.Build();
+            }
+
+            return _matcher;
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Lanes.ReverseProxy.Admin;
+
+/// <summary>
+/// Routing decisions from the <c>Lanes</c> meter (<see cref="LanesDiagnostics.RoutedInstrument"/>), kept for the admin
+/// page in <see cref="BucketCount"/> buckets of <see cref="BucketLength"/> (five minutes), per service, lane tag and
+/// outcome. It listens only once the admin endpoint is mapped; the lane tag is the meter's bounded one (<c>other</c>
+/// for lanes no cluster declares).
+/// </summary>
+internal sealed class LaneTrafficWindow : IDisposable
+{
+    public const int BucketCount = 30;
+
+    public static readonly TimeSpan BucketLength = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<Key, Series> _series = new();
+    private MeterListener? _listener;
+
+    public LaneTrafficWindow(TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+    }
+
+    /// <summary>Starts listening to the <c>Lanes</c> meter (idempotent).</summary>
+    public void Start()
+    {
+        if (Volatile.Read(ref _listener) is not null)
+        {
+            return;
+        }
+
+        var listener = new MeterListener
+        {
+            InstrumentPublished = static (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == LanesDiagnostics.MeterName && instrument.Name == LanesDiagnostics.RoutedInstrument)
+                {
+                    listener.EnableMeasurementEvents(instrument, listener);
+                }
+            },
+        };
+        if (Interlocked.CompareExchange(ref _listener, listener, null) is not null)
+        {
+            listener.Dispose();
+            return;
+        }
+
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => Record(value, tags));
+        listener.Start();
+    }
+
+    public void Record(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string? service = null, lane = null, outcome = null;
+        foreach (var tag in tags)
+        {
+            switch (tag.Key)
+            {
+                case LanesDiagnostics.RoutingServiceAttribute:
+                    service = tag.Value as string;
+                    break;
+                case LanesDiagnostics.LaneAttribute:
+                    lane = tag.Value as string;
+                    break;
+                case LanesDiagnostics.RoutingOutcomeAttribute:
+                    outcome = tag.Value as string;
+                    break;
+            }
+        }
+
+        if (service is null || outcome is null)
+        {
+            return;
+        }
+
+        var key = new Key(service, lane ?? string.Empty, outcome);
+        if (!_series.TryGetValue(key, out var series))
+        {
+            series = _series.GetOrAdd(key, static _ => new Series());
+        }
+
+        series.Add(Bucket(), value);
+    }
+
+    /// <summary>Per service, lane and outcome: the totals of the last minute and five minutes, and the five-minute series, oldest first.</summary>
+    public IEnumerable<(string Service, string Lane, string Outcome, long LastMinute, long LastFiveMinutes, long[] Series)> Snapshot()
+    {
+        var now = Bucket();
+        var perMinute = (int)(TimeSpan.FromMinutes(1) / BucketLength);
+        foreach (var (key, series) in _series)
+        {
+            var values = series.Read(now);
+            long minute = 0, five = 0;
+            for (var i = 0; i < values.Length; i++)
+            {
+                five += values[i];
+                if (i >= values.Length - perMinute)
+                {
+                    minute += values[i];
+                }
+            }
+
+            yield return (key.Service, key.Lane, key.Outcome, minute, five, values);
+        }
+    }
+
+    public void Dispose() => Interlocked.Exchange(ref _listener, null)?.Dispose();
+
+    private long Bucket() => _time.GetUtcNow().UtcTicks / BucketLength.Ticks;
+
+    private readonly record struct Key(string Service, string Lane, string Outcome);
+
+    /// <summary>A ring of buckets; a bucket is cleared when its slot is reused for a newer period.</summary>
+    private sealed class Series
+    {
+        private readonly long[] _counts = new long[BucketCount];
+        private readonly long[] _periods = new long[BucketCount];
+        private readonly Lock _roll = new();
+
+        public void Add(long period, long value)
+        {
+            var slot = (int)(period % BucketCount);
+            if (Volatile.Read(ref _periods[slot]) != period)
+            {
+                lock (_roll)
+                {
+                    if (_periods[slot] != period)
+                    {
+                        Volatile.Write(ref _counts[slot], 0);
+                        Volatile.Write(ref _periods[slot], period);
+                    }
+                }
+            }
+
+            Interlocked.Add(ref _counts[slot], value);
+        }
+
+        public long[] Read(long now)
+        {
+            var values = new long[BucketCount];
+            for (var i = 0; i < BucketCount; i++)
+            {
+                var period = now - (BucketCount - 1) + i;
+                var slot = (int)(period % BucketCount);
+                values[i] = Volatile.Read(ref _periods[slot]) == period ? Interlocked.Read(ref _counts[slot]) : 0;
+            }
+
+            return values;
+        }
+    }
+}

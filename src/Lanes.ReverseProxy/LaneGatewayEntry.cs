@@ -1,0 +1,108 @@
+using System.Text.RegularExpressions;
+using Lanes.AspNetCore;
+using Lanes.Configuration;
+using Lanes.Resolution;
+using Lanes.ReverseProxy.Colouring;
+using Lanes.ReverseProxy.Configuration;
+using Lanes.ReverseProxy.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.ReverseProxy;
+
+/// <summary>What the entry decided for one request: the lane and its source (or a rejection), and the colouring rule that assigned it.</summary>
+internal readonly record struct LaneEntryDecision(LaneResolution Resolution, ColouringRule? Rule, bool UndeclaredDropped);
+
+/// <summary>
+/// The gateway's entry decision (DESIGN 7, steps 1 to 4), with no side effect on the request: trust, colouring rules,
+/// default lane. The entry middleware and the admin tracer both call it, so the tracer answers with this code, not a
+/// copy of it. Counting and header normalisation are the caller's.
+/// </summary>
+internal static class LaneGatewayEntry
+{
+    public static LaneEntryDecision Decide(HttpContext context, LaneGatewayConfig config, LaneResolver resolver, LaneClusterRouting routing, ILogger logger)
+    {
+        LaneResolution resolution = default;
+        var dropped = false;
+        if (config.Trust != LaneTrust.Ignore)
+        {
+            var reader = new HttpHeadersLaneReader(context.Request.Headers);
+            resolution = resolver.ResolveClient(ref reader);
+            if (resolution.IsRejected)
+            {
+                return new LaneEntryDecision(resolution, null, false);
+            }
+
+            if (config.Trust == LaneTrust.AcceptDeclared && resolution.Lane is not null && !routing.IsDeclaredAnywhere(resolution.Lane))
+            {
+                LaneGatewayLog.UndeclaredLaneDropped(logger, resolution.Lane);
+                resolution = default;
+                dropped = true;
+            }
+        }
+
+        ColouringRule? fired = null;
+        if (config.Rules.Length > 0 && Colour(context, config, resolution.Lane is not null, logger) is { } rule)
+        {
+            fired = rule;
+            resolution = new LaneResolution(rule.Lane, LaneSource.Colouring);
+        }
+
+        if (resolution.Lane is null)
+        {
+            resolution = resolver.ResolveDefault();
+        }
+
+        return new LaneEntryDecision(resolution, fired, dropped);
+    }
+
+    /// <summary>Leaves only the canonical header on the request, set to the lane (or removed), so route matches on it see the lane whatever the client sent.</summary>
+    public static void Normalise(IHeaderDictionary headers, LaneSettings settings, string? lane)
+    {
+        foreach (var alias in settings.Aliases)
+        {
+            headers.Remove(alias);
+        }
+
+        if (lane is null)
+        {
+            headers.Remove(settings.Header);
+        }
+        else
+        {
+            headers[settings.Header] = lane;
+        }
+    }
+
+    private static ColouringRule? Colour(HttpContext context, LaneGatewayConfig config, bool hasLane, ILogger logger)
+    {
+        var rules = config.Rules;
+        for (var i = 0; i < rules.Length; i++)
+        {
+            var rule = rules[i];
+            if (hasLane && !rule.Override)
+            {
+                continue;
+            }
+
+            bool matched;
+            try
+            {
+                matched = rule.Matches(context);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                LaneGatewayLog.ColouringRegexTimeout(logger, rule.Index);
+                matched = false;
+            }
+
+            if (matched)
+            {
+                LaneGatewayLog.Coloured(logger, rule.Lane, rule.Index);
+                return rule;
+            }
+        }
+
+        return null;
+    }
+}
