@@ -1,0 +1,157 @@
+using System.Globalization;
+using Lanes.Parsing;
+using Lanes.Routing;
+using RabbitMQ.Client;
+
+namespace Lanes.RabbitMQ;
+
+/// <summary>
+/// The broker objects of one lane-routed message stream named <see cref="Name"/> (DESIGN 10), all routing done by
+/// RabbitMQ itself:
+/// <list type="bullet">
+/// <item><c>{name}</c>: a headers exchange, the one publishers send to (any routing key), with the alternate exchange
+/// <c>{name}.baseline</c>;</item>
+/// <item><c>{name}.lane.{lane}</c>: one queue per lane, bound to <c>{name}</c> on <c>x-match: all-with-x</c> and
+/// <c>{header}: {lane}</c>, declared by the lane's first consumer (<c>all-with-x</c>, RabbitMQ 3.10 and later, because a
+/// headers exchange ignores binding keys that start with <c>x-</c> under plain <c>all</c>, and most lane headers do);</item>
+/// <item><c>{name}.baseline</c>: a fanout exchange and the baseline queue bound to it: every message no lane queue
+/// matched (no lane, an invalid one, a lane with no queue) lands there;</item>
+/// <item><c>{name}.dead-letter</c>: a fanout exchange and queue, the baseline queue's dead-letter exchange: messages
+/// refused under Strict, rejected lanes, and messages whose handler failed twice.</item>
+/// </list>
+/// </summary>
+public sealed class LaneQueueTopology
+{
+    /// <summary>The header a leaving consumer's drain marker carries (never handed to a handler).</summary>
+    internal const string DrainHeader = "x-lanes-drain";
+
+    private readonly string[] _declared;
+
+    /// <summary>Describes the topology; nothing is declared until <see cref="DeclareAsync"/>.</summary>
+    /// <param name="name">The stream's name, the prefix of every object (1 to 200 characters, no spaces).</param>
+    /// <param name="propagator">Its settings give the lane header and, unless <see cref="LaneQueueOptions.BaselineLane"/> is set, the baseline lane.</param>
+    /// <param name="options">Policy and consumer settings; default: Permissive.</param>
+    public LaneQueueTopology(string name, LanePropagator propagator, LaneQueueOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(propagator);
+        options ??= new LaneQueueOptions();
+        if (name.Length > 200 || name.Any(char.IsWhiteSpace))
+        {
+            throw new ArgumentException("A lane queue topology's name is 1 to 200 characters with no whitespace (it prefixes exchange and queue names).", nameof(name));
+        }
+
+        if (options.Policy is not (LanePolicy.Permissive or LanePolicy.Strict or LanePolicy.Declared))
+        {
+            throw new ArgumentException($"LaneQueueOptions.Policy {options.Policy} is not supported for queues: use Permissive, Strict or Declared (a queue with no lane routing is a plain queue).", nameof(options));
+        }
+
+        var settings = propagator.Settings;
+        foreach (var lane in options.DeclaredLanes)
+        {
+            if (!LaneParser.IsValidLane(lane, settings.MaxLength))
+            {
+                throw new ArgumentException($"LaneQueueOptions.DeclaredLanes holds '{LaneParser.Escape(lane)}', which is not a lane ({LaneParser.Rule(settings.MaxLength)}).", nameof(options));
+            }
+        }
+
+        if (options.Prefetch == 0)
+        {
+            throw new ArgumentException("LaneQueueOptions.Prefetch must be at least 1.", nameof(options));
+        }
+
+        Name = name;
+        Options = options;
+        Header = settings.Header;
+        BaselineLane = options.BaselineLane ?? settings.DefaultLane;
+        _declared = [.. options.DeclaredLanes.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The stream's name: the headers exchange publishers send to.</summary>
+    public string Name { get; }
+
+    /// <summary>The exchange publishers send to (<see cref="Name"/>).</summary>
+    public string Exchange => Name;
+
+    /// <summary>The lane header the bindings match (the settings' canonical header).</summary>
+    public string Header { get; }
+
+    /// <summary>The lane the baseline consumers serve; <see langword="null"/>: unlabelled.</summary>
+    public string? BaselineLane { get; }
+
+    /// <summary>The options.</summary>
+    public LaneQueueOptions Options { get; }
+
+    /// <summary>The baseline exchange and queue.</summary>
+    public string BaselineQueue => Name + ".baseline";
+
+    /// <summary>The dead-letter exchange and queue.</summary>
+    public string DeadLetterQueue => Name + ".dead-letter";
+
+    /// <summary>True when lane queues outlive their consumers (Strict, and Declared's declared lanes).</summary>
+    public bool LaneQueuesOutliveConsumers(string lane)
+        => Options.Policy == LanePolicy.Strict || (Options.Policy == LanePolicy.Declared && Array.IndexOf(_declared, lane) >= 0);
+
+    /// <summary>The queue of <paramref name="lane"/>.</summary>
+    public string LaneQueue(string lane) => Name + ".lane." + lane;
+
+    /// <summary>Declares the exchanges, the baseline and dead-letter queues, and the declared lanes' queues. Idempotent.</summary>
+    public async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        await channel.ExchangeDeclareAsync(DeadLetterQueue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(DeadLetterQueue, DeadLetterQueue, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        await channel.ExchangeDeclareAsync(BaselineQueue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var baseline = QueueArguments();
+        baseline["x-dead-letter-exchange"] = DeadLetterQueue;
+        await channel.QueueDeclareAsync(BaselineQueue, durable: true, exclusive: false, autoDelete: false, arguments: baseline, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(BaselineQueue, BaselineQueue, string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        await channel.ExchangeDeclareAsync(
+            Exchange, ExchangeType.Headers, durable: true, autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["alternate-exchange"] = BaselineQueue }, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        if (Options.Policy != LanePolicy.Permissive)
+        {
+            foreach (var lane in _declared)
+            {
+                if (!string.Equals(lane, BaselineLane, StringComparison.Ordinal))
+                {
+                    await DeclareLaneAsync(channel, lane, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Declares <paramref name="lane"/>'s queue and binds it to the exchange (a consumer of the lane does this when it starts).</summary>
+    internal async Task DeclareLaneAsync(IChannel channel, string lane, CancellationToken cancellationToken)
+    {
+        var outlive = LaneQueuesOutliveConsumers(lane);
+        await channel.QueueDeclareAsync(LaneQueue(lane), durable: outlive, exclusive: false, autoDelete: !outlive, arguments: QueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await BindAsync(channel, lane, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal Task BindAsync(IChannel channel, string lane, CancellationToken cancellationToken)
+        => channel.QueueBindAsync(LaneQueue(lane), Exchange, string.Empty, Binding(lane), cancellationToken: cancellationToken);
+
+    internal Task UnbindAsync(IChannel channel, string lane, CancellationToken cancellationToken)
+        => channel.QueueUnbindAsync(LaneQueue(lane), Exchange, string.Empty, Binding(lane), cancellationToken);
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Options.Policy}, header {Header})");
+
+    private Dictionary<string, object?> Binding(string lane) => new(StringComparer.Ordinal) { ["x-match"] = "all-with-x", [Header] = lane };
+
+    private Dictionary<string, object?> QueueArguments()
+    {
+        var arguments = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (Options.SingleActiveConsumer)
+        {
+            arguments["x-single-active-consumer"] = true;
+        }
+
+        return arguments;
+    }
+}

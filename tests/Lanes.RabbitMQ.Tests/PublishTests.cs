@@ -1,0 +1,71 @@
+using System.Net;
+using Lanes.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using RabbitMQ.Client;
+
+namespace Lanes.RabbitMQ.Tests;
+
+[Collection(BrokerGroup.Name)]
+public sealed class PublishTests(Broker broker)
+{
+    [Fact]
+    public async Task Publish_InsideARequest_CarriesTheRequestsLaneAndBaggage()
+    {
+        var queue = Broker.NewName("req");
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        await using var app = await TestServers.StartAsync(
+            static b => b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf),
+            app =>
+            {
+                app.UseLanes();
+                app.MapPost("/order", async (LanePropagator propagator) =>
+                {
+                    await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, new BasicProperties { MessageId = "o1" }, "order"u8.ToArray());
+                    return Results.Accepted();
+                });
+            });
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
+        request.Headers.Add("x-nsf-mark", "yellow");
+        request.Headers.Add("baggage", "tenant=acme");
+
+        using var response = await client.SendAsync(request);
+        var got = await channel.BasicGetAsync(queue, autoAck: true);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotNull(got);
+        var headers = got!.BasicProperties.Headers!;
+        Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));
+        Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
+    }
+
+    [Fact]
+    public async Task Publish_InAScope_CarriesTheScopesLane_AndOutsideAnyCarriesNothing()
+    {
+        var queue = Broker.NewName("scope");
+        var propagator = Harness.Nsf();
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+
+        await Harness.PublishAsync(channel, propagator, string.Empty, "in-scope", "blue", queue);
+        await Harness.PublishAsync(channel, propagator, string.Empty, "outside", null, queue);
+        using (LaneContext.Begin("yellow"))
+        {
+            var own = new BasicProperties { MessageId = "own", Headers = new Dictionary<string, object?> { ["x-nsf-mark"] = "red" } };
+            await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, own, "own"u8.ToArray());
+        }
+
+        var inScope = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.Headers!;
+        var outside = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.Headers;
+        var appSet = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.Headers!;
+
+        Assert.Equal("blue", Harness.Text(inScope["x-nsf-mark"]));
+        Assert.Equal("x-nsf-mark=blue", Harness.Text(inScope["baggage"]));
+        Assert.True(outside is null || (!outside.ContainsKey("x-nsf-mark") && !outside.ContainsKey("baggage")));
+        Assert.Equal("red", Harness.Text(appSet["x-nsf-mark"]));
+        Assert.Equal("x-nsf-mark=red", Harness.Text(appSet["baggage"]));
+    }
+}

@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Lanes.Routing;
+
+namespace Lanes.RabbitMQ.Tests;
+
+[Collection(BrokerGroup.Name)]
+public sealed class RoutingTests(Broker broker)
+{
+    [Theory]
+    [InlineData(LanePolicy.Permissive)]
+    [InlineData(LanePolicy.Strict)]
+    public async Task Routing_EachRowOfThePolicy_OnTheBrokersOwnRouting(LanePolicy policy)
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("rows"), propagator, new LaneQueueOptions { Policy = policy });
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+        var yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, Harness.Recording("yellow", seen));
+
+        // yellow -> the yellow consumer; no lane -> baseline; red (no red consumer) -> baseline (Permissive) or dead-letter (Strict).
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "y1", "yellow");
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "n1", null);
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "r1", "red");
+        await Harness.EventuallyAsync(() => seen.Count == (policy == LanePolicy.Permissive ? 3 : 2), "the first three rows");
+        if (policy == LanePolicy.Strict)
+        {
+            for (var i = 0; i < 500 && (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount == 0; i++)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.Equal(new Handled("yellow", "y1", "yellow", "yellow"), seen.Single(h => h.Id == "y1"));
+        Assert.Equal(new Handled("baseline", "n1", null, null), seen.Single(h => h.Id == "n1"));
+        if (policy == LanePolicy.Permissive)
+        {
+            Assert.Equal(new Handled("baseline", "r1", "red", "red"), seen.Single(h => h.Id == "r1"));
+        }
+        else
+        {
+            var dead = await channel.BasicGetAsync(topology.DeadLetterQueue, autoAck: true);
+            Assert.Equal("r1", dead!.BasicProperties.MessageId);
+            Assert.DoesNotContain(seen, h => h.Id == "r1");
+        }
+
+        // The yellow consumer stopped: Permissive falls back to the baseline at once; Strict keeps the message for yellow.
+        await yellow.StopAsync();
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "y2", "yellow");
+        if (policy == LanePolicy.Permissive)
+        {
+            await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled");
+            Assert.Equal(new Handled("baseline", "y2", "yellow", "yellow"), seen.Single(h => h.Id == "y2"));
+            Assert.False(await QueueExistsAsync(broker, topology.LaneQueue("yellow")));
+        }
+        else
+        {
+            await Task.Delay(500);
+            Assert.DoesNotContain(seen, h => h.Id == "y2");
+            Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"))).MessageCount);
+            await using var back = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, Harness.Recording("yellow", seen));
+            await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled by yellow once it is back");
+            Assert.Equal(new Handled("yellow", "y2", "yellow", "yellow"), seen.Single(h => h.Id == "y2"));
+        }
+    }
+
+    [Fact]
+    public async Task Routing_Declared_DeclaredLanesWait_OtherLanesGoToTheBaseline()
+    {
+        var propagator = Harness.Nsf();
+        var options = new LaneQueueOptions { Policy = LanePolicy.Declared };
+        options.DeclaredLanes.Add("dev1");
+        options.DeclaredLanes.Add("dev2");
+        var topology = new LaneQueueTopology(Broker.NewName("declared"), propagator, options);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "dev2", "dev2");
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "dev3", "dev3");
+        await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "dev3"), "dev3 handled");
+        await Task.Delay(300);
+
+        Assert.Equal(new Handled("baseline", "dev3", "dev3", "dev3"), seen.Single());
+        Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("dev2"))).MessageCount);
+    }
+
+    [Theory]
+    [InlineData(LanePolicy.Permissive)]
+    [InlineData(LanePolicy.Strict)]
+    public async Task Routing_LaneConsumerLeavesAndComesBackUnderSteadyPublishing_LosesNoMessageAndMisroutesNone(LanePolicy policy)
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("restart"), propagator, new LaneQueueOptions { Policy = policy, Prefetch = 8 });
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        var slow = Harness.Recording("yellow", seen);
+        Func<LaneMessage, CancellationToken, Task> yellowHandler = async (m, ct) =>
+        {
+            await Task.Delay(2, ct);                      // a backlog builds up, so leaving has something to drain
+            await slow(m, ct);
+        };
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+        var yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, yellowHandler);
+
+        // Publish steadily: even ids yellow, odd ids no lane. Sequence numbers mark the leave and return.
+        var published = 0;
+        var leaveStartedAt = -1;
+        var backAt = -1;
+        using var stop = new CancellationTokenSource();
+        var publisher = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var id = published;
+                await Harness.PublishAsync(channel, propagator, topology.Exchange, id.ToString(CultureInfo.InvariantCulture), id % 2 == 0 ? "yellow" : null);
+                Interlocked.Increment(ref published);
+            }
+        });
+        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > 300, "300 published");
+        leaveStartedAt = Volatile.Read(ref published);
+        await yellow.StopAsync();
+        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > leaveStartedAt + 300, "300 more published while yellow is away");
+        yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, yellowHandler);
+        backAt = Volatile.Read(ref published);
+        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > backAt + 300, "300 more published after yellow is back");
+        await stop.CancelAsync();
+        await publisher;
+        var total = Volatile.Read(ref published);
+        await Harness.EventuallyAsync(() => seen.Select(static h => h.Id).Distinct().Count() == total, $"all {total} messages handled", 30_000);
+        await yellow.StopAsync();
+
+        var byId = seen.GroupBy(static h => int.Parse(h.Id, CultureInfo.InvariantCulture)).ToDictionary(static g => g.Key, static g => g.ToList());
+        Assert.Equal(total, byId.Count);                                  // none lost
+        var fellBack = 0;
+        foreach (var (id, handlings) in byId)
+        {
+            foreach (var handled in handlings)
+            {
+                var lane = id % 2 == 0 ? "yellow" : null;
+                Assert.Equal(lane, handled.Current);                      // every message handled in its own lane
+                if (lane is null)
+                {
+                    Assert.Equal("baseline", handled.Consumer);           // no lane never reaches the yellow consumer
+                }
+                else if (id < leaveStartedAt || id >= backAt || policy == LanePolicy.Strict)
+                {
+                    Assert.Equal("yellow", handled.Consumer);             // published while yellow was there (or Strict): yellow's
+                }
+                else if (handled.Consumer == "baseline")
+                {
+                    fellBack++;                                            // published while yellow was away: the baseline's (Permissive)
+                }
+            }
+        }
+
+        if (policy == LanePolicy.Permissive)
+        {
+            Assert.True(fellBack > 50, $"only {fellBack} yellow messages fell back while yellow was away");
+        }
+        else
+        {
+            Assert.Equal(0, fellBack);
+        }
+
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount);
+    }
+
+    [Fact]
+    public async Task Routing_AThousandMessagesWithRandomLanesAndEightConsumers_EachHandledOnceInItsOwnLane()
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("thousand"), propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        string?[] consumerLanes = ["yellow", "yellow", "yellow", "blue", "blue", null, null, null];
+        var consumers = new List<LaneQueueConsumer>();
+        foreach (var lane in consumerLanes)
+        {
+            consumers.Add(await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane, propagator, Harness.Recording(lane ?? "baseline", seen)));
+        }
+
+        string?[] lanes = ["yellow", "blue", "red", null];
+        var random = new Random(20261203);
+        var sent = new Dictionary<string, string?>();
+        for (var i = 0; i < 1000; i++)
+        {
+            var lane = lanes[random.Next(lanes.Length)];
+            sent[i.ToString(CultureInfo.InvariantCulture)] = lane;
+        }
+
+        await Parallel.ForEachAsync(sent, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (pair, _) =>
+        {
+            await using var publisher = await Harness.PublisherAsync(broker.Connection);
+            await Harness.PublishAsync(publisher, propagator, topology.Exchange, pair.Key, pair.Value);
+        });
+        await Harness.EventuallyAsync(() => seen.Count >= 1000, "1,000 messages handled", 30_000);
+        foreach (var consumer in consumers)
+        {
+            await consumer.StopAsync();
+        }
+
+        Assert.Equal(1000, seen.Count);
+        Assert.Equal(1000, seen.Select(static h => h.Id).Distinct().Count());
+        foreach (var handled in seen)
+        {
+            var lane = sent[handled.Id];
+            Assert.Equal(lane, handled.Current);
+            Assert.Equal(lane is "yellow" or "blue" ? lane : "baseline", handled.Consumer);
+        }
+    }
+
+    private static async Task<bool> QueueExistsAsync(Broker broker, string queue)
+    {
+        // A passive declare of a missing queue closes the channel: use a throwaway one.
+        await using var probe = await broker.Connection.CreateChannelAsync();
+        try
+        {
+            await probe.QueueDeclarePassiveAsync(queue);
+            return true;
+        }
+        catch (global::RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return false;
+        }
+    }
+}
