@@ -125,6 +125,25 @@ public sealed class LaneQueueTopology
         }
     }
 
+    /// <summary>
+    /// Deletes the exchanges, the baseline and dead-letter queues and the declared lanes' queues, with their messages
+    /// (a sample's or a test's clean-up). Lane queues of running consumers go when those consumers leave.
+    /// </summary>
+    public async Task DeleteAsync(IChannel channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        foreach (var lane in _declared)
+        {
+            await channel.QueueDeleteAsync(LaneQueue(lane), ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        await channel.ExchangeDeleteAsync(Exchange, ifUnused: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeleteAsync(BaselineQueue, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.ExchangeDeleteAsync(BaselineQueue, ifUnused: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeleteAsync(DeadLetterQueue, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.ExchangeDeleteAsync(DeadLetterQueue, ifUnused: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Declares <paramref name="lane"/>'s queue and binds it to the exchange (a consumer of the lane does this when it starts).</summary>
     internal async Task DeclareLaneAsync(IChannel channel, string lane, CancellationToken cancellationToken)
     {
