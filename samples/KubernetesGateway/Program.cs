@@ -9,6 +9,7 @@
 // header x-mspider-lane (alias x-mspider-laneid), GET /productpage to Service productpage, pod label lane, default
 // lane green. Stops on Ctrl+C or SIGTERM. Bad arguments and a busy port exit 2 with one line.
 using System.Globalization;
+using System.Net;
 using Microsoft.AspNetCore.Connections;
 
 const string Usage = """
@@ -58,6 +59,12 @@ builder.Services.AddReverseProxy()
     .AddLanes();                                                // destinations http://svc1 resolve through discovery
 
 var app = builder.Build();
+
+// The lanes admin report, page (/lanes/ui) and tracer, for loopback callers only.
+app.MapLanesAdmin().AddEndpointFilter(static async (context, next) =>
+    context.HttpContext.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+        ? await next(context)
+        : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The lanes admin endpoints answer loopback callers only."));
 app.MapReverseProxy(proxy =>
 {
     proxy.UseLaneSubsets();
@@ -74,7 +81,7 @@ catch (IOException e) when (e.InnerException is AddressInUseException)
     return Fail($"port {port} on 127.0.0.1 is already in use: pass --port N for another port, or --port 0 for any free one.", usage: false);
 }
 
-Console.WriteLine($"Lanes Kubernetes gateway ({labels}) listening on {app.Urls.First()}");
+Console.WriteLine($"Lanes Kubernetes gateway ({labels}) listening on {app.Urls.First()}; lane dashboard at {app.Urls.First()}/lanes/ui");
 await app.WaitForShutdownAsync();
 return 0;
 

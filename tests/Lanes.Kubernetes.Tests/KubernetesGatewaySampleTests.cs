@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Lanes.EndToEnd.Tests.Samples;
 
 namespace Lanes.Kubernetes.Tests;
@@ -55,6 +57,12 @@ public sealed class KubernetesGatewaySampleTests : IAsyncLifetime, IDisposable
         Assert.Equal("pod1 dev1", await GetAsync("dev1"));             // dev1: the dev1 instance, header kept
         Assert.Equal("503", await GetAsync("dev2"));                    // declared, no instance: no healthy upstream
         Assert.Equal("pod2 dev3", await GetAsync("dev3"));             // not declared: the unlabelled instance
+
+        // The admin report names where the instances and the declaration came from.
+        var report = await _client!.GetFromJsonAsync<JsonElement>("/lanes");
+        var cluster = report.GetProperty("clusters")[0];
+        Assert.Equal("service discovery", cluster.GetProperty("declarationSource").GetString());
+        Assert.All(cluster.GetProperty("destinations").EnumerateArray(), static d => Assert.Equal("kubernetes", d.GetProperty("origin").GetString()));
 
         // pod2 relabelled dev2: dev2 is now served by pod2, and nothing is left unlabelled for the baseline.
         _api.Apply(Objects.Pod("pod2", "dev2"));
