@@ -113,4 +113,55 @@ public sealed class ConsumeTests(Broker broker)
         Assert.Equal("green", seen.Single().Current);
         Assert.Equal(LanePolicy.Permissive, topology.Options.Policy);
     }
+
+    [Fact]
+    public async Task Consume_HandlerThatThrows_IsRequeuedOnceInItsLane_ThenDeadLettered()
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("failing"), propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var attempts = new ConcurrentQueue<(string Id, bool Redelivered, string? Current)>();
+        await using var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane: null, propagator, (message, _) =>
+        {
+            var id = message.Properties.MessageId!;
+            attempts.Enqueue((id, message.Redelivered, LaneContext.Current));
+            return id == "poison" ? throw new InvalidOperationException("handler failed") : Task.CompletedTask;
+        });
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "poison", "yellow");
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "fine", "yellow");
+        await Harness.EventuallyAsync(() => attempts.Count(a => a.Id == "poison") == 2 && attempts.Any(a => a.Id == "fine"), "the poison message tried twice");
+        var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
+
+        var poison = attempts.Where(a => a.Id == "poison").ToArray();
+        Assert.Equal([false, true], poison.Select(a => a.Redelivered));          // first delivery, then the one requeue
+        Assert.All(poison, static a => Assert.Equal("yellow", a.Current));        // the retry runs in the message's lane too
+        Assert.Equal("poison", dead.BasicProperties.MessageId);
+        Assert.Equal("yellow", Harness.Text(dead.BasicProperties.Headers!["x-nsf-mark"]));  // dead-lettered with its lane intact
+        Assert.Single(attempts, static a => a.Id == "fine");
+        await Task.Delay(200);
+        Assert.Equal(2, attempts.Count(a => a.Id == "poison"));                   // not retried again from the dead-letter queue
+    }
+
+    [Fact]
+    public async Task Consume_RefusedMessage_IsDeadLetteredWithoutCallingTheHandler()
+    {
+        // RequireLane refuses a message without a lane, as it answers a request without one with 400.
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, RequireLane = true });
+        var topology = new LaneQueueTopology(Broker.NewName("refused"), propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        await using var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane: null, propagator, Harness.Recording("baseline", seen));
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "no-lane", null);
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "blue", "blue");
+        await Harness.EventuallyAsync(() => seen.Count == 1, "the blue message handled");
+        var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
+
+        Assert.Equal("no-lane", dead.BasicProperties.MessageId);
+        Assert.Equal("blue", seen.Single().Current);
+        Assert.DoesNotContain(seen, static h => h.Id == "no-lane");
+    }
 }

@@ -46,5 +46,25 @@ internal static class Harness
         }
     }
 
+    /// <summary>Gets one message from <paramref name="queue"/>, waiting for it to arrive there.</summary>
+    public static async Task<BasicGetResult> EventuallyGetAsync(IChannel channel, string queue, int timeoutMs = 15_000)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (true)
+        {
+            if (await channel.BasicGetAsync(queue, autoAck: true) is { } result)
+            {
+                return result;
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"Timed out after {timeoutMs} ms waiting for a message in {queue}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public static string? Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value as string;
 }
