@@ -16,6 +16,7 @@ namespace Lanes.RabbitMQ;
 /// </summary>
 public sealed class LaneQueueConsumer : IAsyncDisposable
 {
+    private readonly IConnection _connection;
     private readonly IChannel _channel;
     private readonly LaneQueueTopology _topology;
     private readonly LanePropagator _propagator;
@@ -28,8 +29,11 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     private int _inFlight;
     private int _stopped;
 
-    private LaneQueueConsumer(IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
+    private static readonly TimeSpan LeaveLockMargin = TimeSpan.FromSeconds(10);
+
+    private LaneQueueConsumer(IConnection connection, IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
     {
+        _connection = connection;
         _channel = channel;
         _topology = topology;
         _propagator = propagator;
@@ -75,7 +79,7 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
 
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
-        var consumer = new LaneQueueConsumer(channel, topology, lane, propagator, handler, logger ?? NullLogger.Instance);
+        var consumer = new LaneQueueConsumer(connection, channel, topology, lane, propagator, handler, logger ?? NullLogger.Instance);
         try
         {
             await channel.BasicQosAsync(0, topology.Options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
@@ -104,7 +108,8 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     /// Leaves gracefully. The last consumer of a Permissive lane first unbinds its queue (new messages of the lane go to
     /// the baseline from that moment), then handles everything already in the queue (a marker it sends to its own queue
     /// tells it when it has seen the last one), then leaves, and the broker deletes the empty queue. Any other consumer
-    /// stops taking messages and waits for the handlers in progress. Idempotent.
+    /// stops taking messages and waits for the handlers in progress. Consumers of one lane leave one at a time (a lock on
+    /// the broker and in the process), so when every consumer of a lane stops at once exactly one of them drains. Idempotent.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -113,10 +118,14 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             return;
         }
 
+        // Consumers of a lane leave one at a time (LaneLeaveLock), each cancelling and closing its channel before the
+        // next looks: the last one then sees itself alone and drains the queue, even when every replica stops at once.
+        LaneLeaveLock.Held? leaving = null;
         try
         {
             if (Lane is { } lane && !_topology.LaneQueuesOutliveConsumers(lane))
             {
+                leaving = await LaneLeaveLock.AcquireAsync(_connection, Queue, _topology.Options.DrainTimeout + LeaveLockMargin, _logger, cancellationToken).ConfigureAwait(false);
                 await LeaveLaneAsync(lane, cancellationToken).ConfigureAwait(false);
             }
 
@@ -135,11 +144,15 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             await _stopping.CancelAsync().ConfigureAwait(false);
             if (_channel.IsOpen)
             {
-                await _channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+                await _channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);   // requeues what it had not acknowledged
             }
 
             await _channel.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();
+            if (leaving is not null)
+            {
+                await leaving.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -28,4 +28,8 @@ internal static partial class LaneRabbitMQLog
     [LoggerMessage(EventId = 506, EventName = "LaneConsumerDrainTimedOut", Level = LogLevel.Warning,
         Message = "Lane '{Lane}' did not drain {Queue} within {Timeout}; leaving anyway (unacknowledged messages are redelivered while the queue exists).")]
     public static partial void DrainTimedOut(ILogger logger, string lane, string queue, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 507, EventName = "LaneConsumerLeaveLockTimedOut", Level = LogLevel.Warning,
+        Message = "Could not take the leave lock of {Queue} within {Timeout}; leaving without it (if every consumer of the lane leaves at once, messages still in the queue can be lost).")]
+    public static partial void LeaveLockTimedOut(ILogger logger, string queue, TimeSpan timeout);
 }

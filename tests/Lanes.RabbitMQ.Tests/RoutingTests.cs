@@ -170,6 +170,68 @@ public sealed class RoutingTests(Broker broker)
         Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Routing_EveryConsumerOfALaneLeavingAtOnce_DrainsTheBacklog_LosesNone(bool separateConnections)
+    {
+        // A deleted Deployment or a rollout stops every replica of a lane at the same moment: one of them must still
+        // find itself the last, unbind and drain, or the broker deletes the auto-delete queue with its backlog.
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("all-leave"), propagator, new LaneQueueOptions { Prefetch = 4 });
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        Func<string, Func<LaneMessage, CancellationToken, Task>> slow = name =>
+        {
+            var record = Harness.Recording(name, seen);
+            return async (m, ct) =>
+            {
+                await Task.Delay(3, ct);
+                await record(m, ct);
+            };
+        };
+        await using var second = separateConnections ? await broker.Connect("lanes-tests-second") : null;
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+        var a = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, slow("yellow-a"));
+        var b = await LaneQueueConsumer.StartAsync(second ?? broker.Connection, topology, "yellow", propagator, slow("yellow-b"));
+
+        const int Backlog = 400;
+        for (var i = 0; i < Backlog; i++)
+        {
+            await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(CultureInfo.InvariantCulture), "yellow");
+        }
+
+        var queued = (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"))).MessageCount;
+        await Task.WhenAll(a.StopAsync(), b.StopAsync());
+        for (var i = Backlog; i < Backlog + 50; i++)
+        {
+            await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(CultureInfo.InvariantCulture), "yellow");
+        }
+
+        await Harness.EventuallyAsync(() => seen.Select(static h => h.Id).Distinct().Count() == Backlog + 50, $"all {Backlog + 50} messages handled", 30_000);
+
+        Assert.True(queued > 100, $"only {queued} messages were waiting when both left: nothing to drain");
+        Assert.All(seen, static h => Assert.Equal("yellow", h.Current));
+        var byId = seen.ToLookup(static h => int.Parse(h.Id, CultureInfo.InvariantCulture));
+        for (var i = 0; i < Backlog; i++)
+        {
+            Assert.All(byId[i], static h => Assert.StartsWith("yellow-", h.Consumer, StringComparison.Ordinal));  // the backlog drained by yellow
+        }
+
+        for (var i = Backlog; i < Backlog + 50; i++)
+        {
+            Assert.All(byId[i], static h => Assert.Equal("baseline", h.Consumer));  // after both left: the baseline
+        }
+
+        var gone = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var probe = await broker.Connection.CreateChannelAsync();
+            await probe.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"));
+        });
+        Assert.Contains("NOT_FOUND", gone.Message, StringComparison.Ordinal);              // and the lane's queue is gone
+    }
+
     [Fact]
     public async Task Routing_AThousandMessagesWithRandomLanesAndEightConsumers_EachHandledOnceInItsOwnLane()
     {
