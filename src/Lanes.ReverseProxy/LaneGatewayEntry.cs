@@ -20,14 +20,15 @@ internal readonly record struct LaneEntryDecision(LaneResolution Resolution, Col
 /// </summary>
 internal static class LaneGatewayEntry
 {
-    public static LaneEntryDecision Decide(HttpContext context, LaneGatewayConfig config, LaneResolver resolver, LaneClusterRouting routing, ILogger logger)
+    // preview: the request tracer's call; it reads the trace cache but does not fill it or count invalid values.
+    public static LaneEntryDecision Decide(HttpContext context, LaneGatewayConfig config, LaneResolver resolver, LaneClusterRouting routing, ILogger logger, bool preview = false)
     {
         LaneResolution resolution = default;
         var dropped = false;
         if (config.Trust != LaneTrust.Ignore)
         {
             var reader = new HttpHeadersLaneReader(context.Request.Headers);
-            resolution = resolver.ResolveClient(ref reader);
+            resolution = preview ? resolver.PreviewClient(ref reader) : resolver.ResolveClient(ref reader);
             if (resolution.IsRejected)
             {
                 return new LaneEntryDecision(resolution, null, false);

@@ -47,7 +47,7 @@ internal sealed class LaneRequestTracer
     {
         var context = Build(request, original);
         var settings = _resolver.Settings;
-        var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger);
+        var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger, preview: true);
         var resolution = decision.Resolution;
         var rule = decision.Rule is { } fired ? new LaneTraceRule(fired.Index, fired.Lane, fired.Describe()) : null;
         if (resolution.IsRejected)

@@ -52,7 +52,7 @@ public sealed class LaneResolver
     public LaneResolution Resolve<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
     {
-        var resolution = ResolveSources(ref reader, applyDefault: true);
+        var resolution = ResolveSources(ref reader, applyDefault: true, preview: false);
         Record(resolution);
         return resolution;
     }
@@ -77,12 +77,21 @@ public sealed class LaneResolver
     /// </summary>
     public LaneResolution ResolveClient<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
-        => ResolveSources(ref reader, applyDefault: false);
+        => ResolveSources(ref reader, applyDefault: false, preview: false);
+
+    /// <summary>
+    /// What <see cref="ResolveClient{TReader}(ref TReader)"/> would answer, without its effects: it reads the trace
+    /// cache but does not write to it, and counts no invalid value. For tools that explain a request without serving
+    /// it, such as the gateway's request tracer; logs are written as for a request.
+    /// </summary>
+    public LaneResolution PreviewClient<TReader>(ref TReader reader)
+        where TReader : struct, ILaneValueReader
+        => ResolveSources(ref reader, applyDefault: false, preview: true);
 
     /// <summary>The default lane, or none, or a <see cref="LaneRejection.Missing"/> rejection under <see cref="LaneOptions.RequireLane"/>.</summary>
     public LaneResolution ResolveDefault() => Fallback(_settings.Current);
 
-    private LaneResolution ResolveSources<TReader>(ref TReader reader, bool applyDefault)
+    private LaneResolution ResolveSources<TReader>(ref TReader reader, bool applyDefault, bool preview)
         where TReader : struct, ILaneValueReader
     {
         var settings = _settings.Current;
@@ -99,10 +108,10 @@ public sealed class LaneResolver
             var status = LaneParser.Parse(values, settings.MaxLength, out var lane);
             if (status == LaneParseStatus.Valid)
             {
-                return Remember(ref reader, Accept(settings, lane!, source, applyDefault));
+                return Remember(ref reader, Accept(settings, lane!, source, applyDefault), preview);
             }
 
-            if (Invalid(settings, headers[i], source, status, values))
+            if (Invalid(settings, headers[i], source, status, values, preview))
             {
                 return Reject(LaneRejection.InvalidValue);
             }
@@ -121,10 +130,10 @@ public sealed class LaneResolver
                         : LaneParser.Parse(value, settings.MaxLength, out value);
                     if (status == LaneParseStatus.Valid)
                     {
-                        return Remember(ref reader, Accept(settings, value!, LaneSource.Baggage, applyDefault));
+                        return Remember(ref reader, Accept(settings, value!, LaneSource.Baggage, applyDefault), preview);
                     }
 
-                    if (Invalid(settings, BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty))
+                    if (Invalid(settings, BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty, preview))
                     {
                         return Reject(LaneRejection.InvalidValue);
                     }
@@ -160,10 +169,10 @@ public sealed class LaneResolver
         return false;
     }
 
-    private LaneResolution Remember<TReader>(ref TReader reader, LaneResolution resolution)
+    private LaneResolution Remember<TReader>(ref TReader reader, LaneResolution resolution, bool preview)
         where TReader : struct, ILaneValueReader
     {
-        if (resolution.Source is LaneSource.Header or LaneSource.Alias or LaneSource.Baggage
+        if (!preview && resolution.Source is LaneSource.Header or LaneSource.Alias or LaneSource.Baggage
             && _traceCache.Enabled && TryGetTraceId(ref reader, out var traceId))
         {
             _traceCache.Set(traceId, resolution.Lane!);
@@ -173,9 +182,13 @@ public sealed class LaneResolver
     }
 
     /// <summary>Logs and counts an invalid value; true when the policy says to reject.</summary>
-    private bool Invalid(LaneSettings settings, string field, LaneSource source, LaneParseStatus status, StringValues values)
+    private bool Invalid(LaneSettings settings, string field, LaneSource source, LaneParseStatus status, StringValues values, bool preview)
     {
-        _metrics.Invalid(source, status);
+        if (!preview)
+        {
+            _metrics.Invalid(source, status);
+        }
+
         LanesLog.InvalidLaneValue(_logger, field, status, settings.MaxLength, values);
         return settings.InvalidLanePolicy == InvalidLanePolicy.Reject;
     }

@@ -70,6 +70,31 @@ public sealed class AdminTraceTests
     }
 
     [Fact]
+    public async Task Trace_ReadsTheTraceCacheAsARequestWould_ButNeverFillsIt()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow), configureApp: static app => app.MapLanesAdmin());
+        const string Traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        const string Served = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+        // A trace with a lane and a trace id does not teach the gateway that trace id's lane.
+        var trace = await TraceAsync(gateway, new { path = "/productpage", headers = new Dictionary<string, string> { ["x-mspider-lane"] = "yellow", ["traceparent"] = Traced } });
+        var (_, untaught) = await gateway.SendAsync("/productpage", ("traceparent", Traced));
+
+        // A real request does, and a trace of the same trace id reads it, as the next real hop would.
+        await gateway.SendAsync("/productpage", ("x-mspider-lane", "yellow"), ("traceparent", Served));
+        var cached = await TraceAsync(gateway, new { path = "/productpage", headers = new Dictionary<string, string> { ["traceparent"] = Served } });
+        var (_, taught) = await gateway.SendAsync("/productpage", ("traceparent", Served));
+
+        Assert.Equal("yellow", Str(trace, "lane"));
+        Assert.Equal("green", untaught!.Instance);
+        Assert.Equal("yellow", taught!.Instance);
+        Assert.Equal("yellow", Str(cached, "lane"));
+        Assert.Equal("trace_cache", Str(cached, "source"));
+    }
+
+    [Fact]
     public async Task Trace_ColouringRule_NamesTheRuleAndDoesNotCountAHit()
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
