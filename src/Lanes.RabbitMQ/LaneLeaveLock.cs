@@ -21,7 +21,7 @@ internal static class LaneLeaveLock
     /// <summary>Takes the lock of <paramref name="queue"/>; <see langword="null"/> when it could not within <paramref name="timeout"/>.</summary>
     public static async Task<Held?> AcquireAsync(IConnection connection, string queue, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         var local = Local.GetValue(connection, static _ => new(StringComparer.Ordinal)).GetOrAdd(queue, static _ => new SemaphoreSlim(1, 1));
         if (!await local.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
         {
@@ -50,7 +50,7 @@ internal static class LaneLeaveLock
                     throw;
                 }
 
-                if (DateTime.UtcNow > deadline)
+                if (Environment.TickCount64 > deadline)
                 {
                     LaneRabbitMQLog.LeaveLockTimedOut(logger, queue, timeout);
                     local.Release();

@@ -29,8 +29,6 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     private int _inFlight;
     private int _stopped;
 
-    private static readonly TimeSpan LeaveLockMargin = TimeSpan.FromSeconds(10);
-
     private LaneQueueConsumer(IConnection connection, IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
     {
         _connection = connection;
@@ -123,9 +121,11 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
         LaneLeaveLock.Held? leaving = null;
         try
         {
-            if (Lane is { } lane && !_topology.LaneQueuesOutliveConsumers(lane))
+            // A closed channel (the connection went) has no consumer left on the broker and nothing to drain.
+            if (Lane is { } lane && !_topology.LaneQueuesOutliveConsumers(lane) && _channel.IsOpen)
             {
-                leaving = await LaneLeaveLock.AcquireAsync(_connection, Queue, _topology.Options.DrainTimeout + LeaveLockMargin, _logger, cancellationToken).ConfigureAwait(false);
+                // The one before may drain for up to DrainTimeout, then cancel and close: wait up to twice that.
+                leaving = await LaneLeaveLock.AcquireAsync(_connection, Queue, _topology.Options.DrainTimeout * 2, _logger, cancellationToken).ConfigureAwait(false);
                 await LeaveLaneAsync(lane, cancellationToken).ConfigureAwait(false);
             }
 

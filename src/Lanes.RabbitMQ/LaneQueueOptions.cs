@@ -27,6 +27,12 @@ public sealed class LaneQueueOptions
     /// <summary>Declares every queue with <c>x-single-active-consumer</c>: one consumer at a time takes a queue's messages, in order.</summary>
     public bool SingleActiveConsumer { get; set; }
 
-    /// <summary>How long a leaving lane consumer waits for its queue to drain before it leaves anyway; default 30 s.</summary>
+    /// <summary>The longest <see cref="DrainTimeout"/>: one hour.</summary>
+    internal static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long a leaving lane consumer waits for its queue to drain before it leaves anyway; default 30 s, more than zero
+    /// and at most an hour. A consumer waits up to twice as long for the consumers of its lane leaving before it.
+    /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

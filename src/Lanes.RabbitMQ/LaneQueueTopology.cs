@@ -55,9 +55,19 @@ public sealed class LaneQueueTopology
             }
         }
 
+        if (options.BaselineLane is { } baseline && !LaneParser.IsValidLane(baseline, settings.MaxLength))
+        {
+            throw new ArgumentException($"LaneQueueOptions.BaselineLane '{LaneParser.Escape(baseline)}' is not a lane ({LaneParser.Rule(settings.MaxLength)}).", nameof(options));
+        }
+
         if (options.Prefetch == 0)
         {
             throw new ArgumentException("LaneQueueOptions.Prefetch must be at least 1.", nameof(options));
+        }
+
+        if (options.DrainTimeout <= TimeSpan.Zero || options.DrainTimeout > LaneQueueOptions.MaxDrainTimeout)
+        {
+            throw new ArgumentException($"LaneQueueOptions.DrainTimeout must be more than zero and at most {LaneQueueOptions.MaxDrainTimeout.TotalHours} hour.", nameof(options));
         }
 
         Name = name;

@@ -32,10 +32,13 @@ internal static class Harness
             log.Enqueue(new Handled(consumer, message.Properties.MessageId!, LaneContext.Current, message.Lane));
         };
 
-    public static async Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
+    public static Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
+        => EventuallyAsync(() => Task.FromResult(condition()), what, timeoutMs);
+
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int timeoutMs = 15_000)
     {
         var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
+        while (!await condition())
         {
             if (Environment.TickCount64 > deadline)
             {
@@ -47,23 +50,11 @@ internal static class Harness
     }
 
     /// <summary>Gets one message from <paramref name="queue"/>, waiting for it to arrive there.</summary>
-    public static async Task<BasicGetResult> EventuallyGetAsync(IChannel channel, string queue, int timeoutMs = 15_000)
+    public static async Task<BasicGetResult> EventuallyGetAsync(IChannel channel, string queue)
     {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (true)
-        {
-            if (await channel.BasicGetAsync(queue, autoAck: true) is { } result)
-            {
-                return result;
-            }
-
-            if (Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"Timed out after {timeoutMs} ms waiting for a message in {queue}");
-            }
-
-            await Task.Delay(20);
-        }
+        BasicGetResult? result = null;
+        await EventuallyAsync(async () => (result = await channel.BasicGetAsync(queue, autoAck: true)) is not null, $"a message in {queue}");
+        return result!;
     }
 
     public static string? Text(object? value) => value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value as string;

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Lanes.Routing;
+using Lanes.Testing;
+using RabbitMQ.Client;
 
 namespace Lanes.RabbitMQ.Tests;
 
@@ -230,6 +232,54 @@ public sealed class RoutingTests(Broker broker)
             await probe.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"));
         });
         Assert.Contains("NOT_FOUND", gone.Message, StringComparison.Ordinal);              // and the lane's queue is gone
+    }
+
+    [Fact]
+    public async Task Routing_LeaveLockHeldElsewhere_ConsumerLeavesAfterTwiceDrainTimeout_Warns507_AndStillDrains()
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("lock-held"), propagator, new LaneQueueOptions { DrainTimeout = TimeSpan.FromMilliseconds(500) });
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        using var logs = new InMemoryLoggerProvider();
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+        var yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, Harness.Recording("yellow", seen), logs.CreateLogger("yellow"));
+
+        // Another process holds the lane's leave lock and never lets go.
+        await using var other = await broker.Connect("lanes-tests-lock-holder");
+        await using var holder = await other.CreateChannelAsync();
+        await holder.QueueDeclareAsync(topology.LaneQueue("yellow") + ".leaving", durable: false, exclusive: true, autoDelete: false);
+        for (var i = 0; i < 20; i++)
+        {
+            await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(CultureInfo.InvariantCulture), "yellow");
+        }
+
+        await yellow.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));     // does not wait for the lock for ever
+
+        var warning = Assert.Single(logs.Records, static r => r.EventId.Id == 507);
+        Assert.Contains(topology.LaneQueue("yellow"), warning.Message, StringComparison.Ordinal);
+        Assert.Equal(20, seen.Count(static h => h.Consumer == "yellow"));   // it was the last one: it drained
+    }
+
+    [Fact]
+    public async Task Routing_ConsumerWhoseConnectionWentAway_StopsWithoutThrowing()
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("gone"), propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var connection = await broker.Connect("lanes-tests-going");
+        var yellow = await LaneQueueConsumer.StartAsync(connection, topology, "yellow", propagator, static (_, _) => Task.CompletedTask);
+
+        await connection.CloseAsync();
+        connection.Dispose();
+        await yellow.DisposeAsync();
+
+        // The broker removed the consumer with its connection; the auto-delete queue went with it.
+        await using var probe = await broker.Connection.CreateChannelAsync();
+        var gone = await Assert.ThrowsAnyAsync<Exception>(() => probe.QueueDeclarePassiveAsync(topology.LaneQueue("yellow")));
+        Assert.Contains("NOT_FOUND", gone.Message, StringComparison.Ordinal);
     }
 
     [Fact]
