@@ -26,8 +26,8 @@ for (var i = 0; i < args.Length; i++)
         case "--once":
             once = true;
             break;
-        case "--amqp" when i + 1 < args.Length:
-            if (!Uri.TryCreate(args[++i], UriKind.Absolute, out amqp!) || amqp.Scheme is not ("amqp" or "amqps"))
+        case "--amqp":
+            if (++i >= args.Length || !Uri.TryCreate(args[i], UriKind.Absolute, out amqp!) || amqp.Scheme is not ("amqp" or "amqps"))
             {
                 return Fail("--amqp takes an amqp:// or amqps:// URI.");
             }
