@@ -16,13 +16,20 @@ internal sealed class LaneTrafficWindow : IDisposable
     public static readonly TimeSpan BucketLength = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time;
+    private readonly IMeterFactory? _meterFactory;
     private readonly ConcurrentDictionary<Key, Series> _series = new();
     private MeterListener? _listener;
 
-    public LaneTrafficWindow(TimeProvider time)
+    /// <param name="time">The clock of the buckets.</param>
+    /// <param name="meterFactory">
+    /// The application's meter factory: only the <c>Lanes</c> meter it created (this application's) is read, so two
+    /// gateways in one process never count each other's traffic. Without one, every unscoped <c>Lanes</c> meter is read.
+    /// </param>
+    public LaneTrafficWindow(TimeProvider time, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
+        _meterFactory = meterFactory;
     }
 
     /// <summary>Starts listening to the <c>Lanes</c> meter (idempotent).</summary>
@@ -35,9 +42,11 @@ internal sealed class LaneTrafficWindow : IDisposable
 
         var listener = new MeterListener
         {
-            InstrumentPublished = static (instrument, listener) =>
+            InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == LanesDiagnostics.MeterName && instrument.Name == LanesDiagnostics.RoutedInstrument)
+                if (instrument.Meter.Name == LanesDiagnostics.MeterName
+                    && instrument.Name == LanesDiagnostics.RoutedInstrument
+                    && ReferenceEquals(instrument.Meter.Scope, _meterFactory))
                 {
                     listener.EnableMeasurementEvents(instrument, listener);
                 }

@@ -233,6 +233,30 @@ public sealed class AdminTraceTests
     }
 
     [Fact]
+    public async Task Report_TwoGatewaysInOneProcess_CountOnlyTheirOwnTraffic()
+    {
+        await using var pod1 = await Upstream.StartAsync("pod1");
+        await using var pod2 = await Upstream.StartAsync("pod2");
+        await using var first = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var second = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await ReportAsync(first);
+        await ReportAsync(second);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await first.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
+        }
+
+        await second.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
+
+        static long Dev1Matched(JsonElement report) => report.GetProperty("traffic").GetProperty("series").EnumerateArray()
+            .Where(static t => Str(t, "lane") == "dev1" && Str(t, "outcome") == "matched")
+            .Sum(static t => t.GetProperty("lastMinute").GetInt64());
+        Assert.Equal(3, Dev1Matched(await ReportAsync(first)));
+        Assert.Equal(1, Dev1Matched(await ReportAsync(second)));
+    }
+
+    [Fact]
     public async Task Report_StoppedUpstream_CountsRecentFailuresOnThatDestination()
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
