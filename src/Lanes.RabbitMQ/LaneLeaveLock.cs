@@ -15,6 +15,9 @@ namespace Lanes.RabbitMQ;
 /// </summary>
 internal static class LaneLeaveLock
 {
+    /// <summary>What the lock queue's name adds to the lane queue's.</summary>
+    public const string Suffix = ".leaving";
+
     private const ushort ResourceLocked = 405;
     private static readonly ConditionalWeakTable<IConnection, ConcurrentDictionary<string, SemaphoreSlim>> Local = new();
 
@@ -29,7 +32,7 @@ internal static class LaneLeaveLock
             return null;
         }
 
-        var name = queue + ".leaving";
+        var name = queue + Suffix;
         try
         {
             while (true)

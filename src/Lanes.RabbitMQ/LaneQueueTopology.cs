@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Lanes.Parsing;
 using Lanes.Routing;
 using RabbitMQ.Client;
@@ -25,10 +26,13 @@ public sealed class LaneQueueTopology
     /// <summary>The header a leaving consumer's drain marker carries (never handed to a handler).</summary>
     internal const string DrainHeader = "x-lanes-drain";
 
+    private const string LaneQueueInfix = ".lane.";
+    private const int MaxAmqpName = 255;
+
     private readonly string[] _declared;
 
     /// <summary>Describes the topology; nothing is declared until <see cref="DeclareAsync"/>.</summary>
-    /// <param name="name">The stream's name, the prefix of every object (1 to 200 characters, no spaces).</param>
+    /// <param name="name">The stream's name, the prefix of every object (1 to 200 characters, no spaces, and short enough that a lane queue's name fits AMQP's 255 bytes: at most 178 bytes with the default lane length of 63).</param>
     /// <param name="propagator">Its settings give the lane header and, unless <see cref="LaneQueueOptions.BaselineLane"/> is set, the baseline lane.</param>
     /// <param name="options">Policy and consumer settings; default: Permissive.</param>
     public LaneQueueTopology(string name, LanePropagator propagator, LaneQueueOptions? options = null)
@@ -39,6 +43,18 @@ public sealed class LaneQueueTopology
         if (name.Length > 200 || name.Any(char.IsWhiteSpace))
         {
             throw new ArgumentException("A lane queue topology's name is 1 to 200 characters with no whitespace (it prefixes exchange and queue names).", nameof(name));
+        }
+
+        // AMQP names are at most 255 bytes; the longest one is a lane queue's leave lock, "{name}.lane.{lane}.leaving".
+        var maxNameBytes = MaxAmqpName - LaneQueueInfix.Length - propagator.Settings.MaxLength - LaneLeaveLock.Suffix.Length;
+        if (Encoding.UTF8.GetByteCount(name) > maxNameBytes)
+        {
+            throw new ArgumentException(
+                maxNameBytes < 1
+                ? $"Lanes of up to {propagator.Settings.MaxLength} characters (LaneOptions.MaxLength) leave no room for a lane queue topology's name in AMQP's {MaxAmqpName}-byte queue names: use a MaxLength of at most {MaxAmqpName - LaneQueueInfix.Length - LaneLeaveLock.Suffix.Length - 1}." :
+                $"A lane queue topology's name is at most {maxNameBytes} bytes with lanes of up to {propagator.Settings.MaxLength} characters: " +
+                $"'{{name}}{LaneQueueInfix}{{lane}}{LaneLeaveLock.Suffix}' must fit AMQP's {MaxAmqpName} bytes.",
+                nameof(name));
         }
 
         if (options.Policy is not (LanePolicy.Permissive or LanePolicy.Strict or LanePolicy.Declared))
@@ -103,7 +119,7 @@ public sealed class LaneQueueTopology
         => Options.Policy == LanePolicy.Strict || (Options.Policy == LanePolicy.Declared && Array.IndexOf(_declared, lane) >= 0);
 
     /// <summary>The queue of <paramref name="lane"/>.</summary>
-    public string LaneQueue(string lane) => Name + ".lane." + lane;
+    public string LaneQueue(string lane) => Name + LaneQueueInfix + lane;
 
     /// <summary>Declares the exchanges, the baseline and dead-letter queues, and the declared lanes' queues. Idempotent.</summary>
     public async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)

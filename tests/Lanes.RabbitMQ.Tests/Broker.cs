@@ -43,6 +43,21 @@ public sealed class Broker : IAsyncLifetime
     public Task<IConnection> Connect(string? name = null)
         => new ConnectionFactory { Uri = Uri, ClientProvidedName = name ?? "lanes-tests", AutomaticRecoveryEnabled = false }.CreateConnectionAsync();
 
+    /// <summary>Whether <paramref name="queue"/> exists, asked on a throwaway channel (a passive declare of a missing queue closes its channel).</summary>
+    public async Task<bool> QueueExistsAsync(string queue)
+    {
+        await using var probe = await Connection.CreateChannelAsync();
+        try
+        {
+            await probe.QueueDeclarePassiveAsync(queue);
+            return true;
+        }
+        catch (global::RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return false;
+        }
+    }
+
     public async Task DisposeAsync()
     {
         if (Connection is not null)

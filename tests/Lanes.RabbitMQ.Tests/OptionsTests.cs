@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using Lanes.Routing;
 
 namespace Lanes.RabbitMQ.Tests;
@@ -16,6 +18,8 @@ public sealed class OptionsTests(Broker broker)
         { "orders", static o => o.DrainTimeout = TimeSpan.FromHours(2), "at most 1 hour" },
         { "or ders", static _ => { }, "no whitespace" },
         { new string('o', 201), static _ => { }, "1 to 200 characters" },
+        { new string('o', 179), static _ => { }, "at most 178 bytes with lanes of up to 63 characters" },
+        { new string('\u00e9', 90), static _ => { }, "at most 178 bytes" },                   // 90 characters, 180 bytes
     };
 
     [Theory]
@@ -30,6 +34,39 @@ public sealed class OptionsTests(Broker broker)
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\r', error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Topology_LaneMaxLengthThatLeavesNoRoomForAName_IsRefused()
+    {
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, MaxLength = 245 });
+
+        var error = Assert.Throws<ArgumentException>(() => new LaneQueueTopology("o", propagator));
+
+        Assert.Contains("use a MaxLength of at most 240", error.Message, StringComparison.Ordinal);
+        Assert.Equal(240, 255 - ".lane.".Length - ".leaving".Length - 1);
+    }
+
+    [Fact]
+    public async Task Topology_LongestNameAndLongestLane_DeclareConsumeAndLeaveOnTheBroker()
+    {
+        var propagator = Harness.Nsf();
+        var name = Broker.NewName("longest");
+        name += new string('n', 178 - name.Length);
+        var lane = new string('y', propagator.Settings.MaxLength);
+        var topology = new LaneQueueTopology(name, propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane, propagator, Harness.Recording(lane, seen));
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "1", lane);
+        await Harness.EventuallyAsync(() => seen.Count == 1, "the lane's message handled");
+        await consumer.StopAsync();                                   // takes "{lane queue}.leaving", 255 bytes, and drains
+
+        Assert.Equal(255, Encoding.UTF8.GetByteCount(topology.LaneQueue(lane) + ".leaving"));
+        Assert.Equal(lane, Assert.Single(seen).Current);
+        Assert.False(await broker.QueueExistsAsync(topology.LaneQueue(lane)));   // it left, and the broker deleted the queue
     }
 
     [Theory]
