@@ -65,7 +65,7 @@ public static class LanesReverseProxyBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static sp => new LaneObservedLanes(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(static sp => new LaneDestinationFailures(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>(), sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>().Meter));
         services.TryAddSingleton(static sp => new LaneAdminSources(
             sp.GetRequiredService<LaneObservedLanes>(), sp.GetRequiredService<LaneTrafficWindow>(), sp.GetRequiredService<LaneDestinationFailures>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(static sp => new LaneRequestTracer(

@@ -16,20 +16,21 @@ internal sealed class LaneTrafficWindow : IDisposable
     public static readonly TimeSpan BucketLength = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time;
-    private readonly IMeterFactory? _meterFactory;
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<Key, Series> _series = new();
     private MeterListener? _listener;
 
     /// <param name="time">The clock of the buckets.</param>
-    /// <param name="meterFactory">
-    /// The application's meter factory: only the <c>Lanes</c> meter it created (this application's) is read, so two
-    /// gateways in one process never count each other's traffic. Without one, every unscoped <c>Lanes</c> meter is read.
+    /// <param name="meter">
+    /// This application's <c>Lanes</c> meter (<see cref="Lanes.Routing.LaneTelemetry.Meter"/>): only its instrument is
+    /// read, so two gateways in one process never count each other's traffic.
     /// </param>
-    public LaneTrafficWindow(TimeProvider time, IMeterFactory? meterFactory = null)
+    public LaneTrafficWindow(TimeProvider time, Meter meter)
     {
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(meter);
         _time = time;
-        _meterFactory = meterFactory;
+        _meter = meter;
     }
 
     /// <summary>Starts listening to the <c>Lanes</c> meter (idempotent).</summary>
@@ -44,9 +45,7 @@ internal sealed class LaneTrafficWindow : IDisposable
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == LanesDiagnostics.MeterName
-                    && instrument.Name == LanesDiagnostics.RoutedInstrument
-                    && ReferenceEquals(instrument.Meter.Scope, _meterFactory))
+                if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name == LanesDiagnostics.RoutedInstrument)
                 {
                     listener.EnableMeasurementEvents(instrument, listener);
                 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Lanes.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,13 @@ public sealed class LaneTelemetry
         _metrics = metrics;
         _logger = logger;
     }
+
+    /// <summary>
+    /// The <c>Lanes</c> meter this application's instruments are on: created by its <see cref="IMeterFactory"/> when it
+    /// has one, else its own. An in-process reader (a <see cref="MeterListener"/>) compares instruments' meter with it
+    /// to read this application's measurements only, never another host's in the same process.
+    /// </summary>
+    public Meter Meter => _metrics.Meter;
 
     /// <summary>
     /// The value to report <paramref name="lane"/> under in a metric attribute: the lane itself when it is known (in
