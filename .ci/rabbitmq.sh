@@ -13,7 +13,7 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 case "$cmd" in
 start)
   if [ ! -x /usr/sbin/rabbitmq-server ]; then
-    echo "rabbitmq-server is not installed: apt-get install rabbitmq-server" >&2
+    echo "rabbitmq-server is not installed (./test.sh installs it)" >&2
     exit 3
   fi
   port=

@@ -4,8 +4,8 @@ namespace Lanes.Dashboard.Tests;
 
 /// <summary>
 /// One headless Chromium for the test class: Debian's <c>/usr/bin/chromium</c> (or <c>LANES_CHROMIUM</c>) driven by
-/// Playwright through <c>ExecutablePath</c>; no browser is downloaded. A missing browser fails the tests with the
-/// command that installs it.
+/// Playwright through <c>ExecutablePath</c>; no browser is downloaded. A missing browser fails the tests pointing at
+/// <c>./test.sh</c>, the one place that installs what the suite needs.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -19,7 +19,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         if (!File.Exists(ExecutablePath))
         {
-            throw new InvalidOperationException($"No browser at {ExecutablePath}: install Debian's chromium (apt-get install chromium) or set LANES_CHROMIUM. .ci/run installs it.");
+            throw new InvalidOperationException($"No browser at {ExecutablePath}: run the tests with ./test.sh, which installs what they need (see its header), or set LANES_CHROMIUM.");
         }
 
         _playwright = await Playwright.CreateAsync();

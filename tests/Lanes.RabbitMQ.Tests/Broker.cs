@@ -31,7 +31,7 @@ public sealed class Broker : IAsyncLifetime
             var (code, output, error) = await RunAsync("start", _dir);
             if (code != 0)
             {
-                throw new InvalidOperationException($"RabbitMQ did not start (.ci/rabbitmq.sh exit {code}): {error.Trim()}. Install it with apt-get install rabbitmq-server, or set LANES_AMQP_URI.");
+                throw new InvalidOperationException($"RabbitMQ did not start (.ci/rabbitmq.sh exit {code}): {error.Trim()}. Run the tests with ./test.sh, which installs what they need (see its header), or set LANES_AMQP_URI.");
             }
 
             Uri = new Uri(output.Trim().Split('\n')[^1]);

@@ -1,0 +1,89 @@
+using System.Text.RegularExpressions;
+using Lanes.Testing;
+
+namespace Lanes.EndToEnd.Tests.Repository;
+
+/// <summary>
+/// The promises a newcomer relies on before reading any code: the README's test command is the one CI runs, it is the
+/// one place that installs what the suite needs, and the docs that shipped XML comments cite exist.
+/// </summary>
+public sealed partial class RepositoryCommandsTests
+{
+    [Fact]
+    public void ReadmeTestCommand_IsExactlyTheCommandCiRuns()
+    {
+        var command = ReadmeTestCommand();
+
+        var ci = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, ".ci", "run")).Select(static l => l.Trim());
+        Assert.Contains(ci, line => line == command || line.StartsWith(command + " ", StringComparison.Ordinal));
+        Assert.DoesNotContain(ci, static line => line.StartsWith("dotnet test", StringComparison.Ordinal)); // one command, no second copy
+    }
+
+    [Fact]
+    public void TestScript_IsExecutable_RunsTheWholeSolution_AndInstallsWhatTheTestsNeed()
+    {
+        var script = Path.Combine(RepositoryRoot.Path, ReadmeTestCommand().Split(' ')[0]);
+        var text = File.ReadAllText(script);
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.True(File.GetUnixFileMode(script).HasFlag(UnixFileMode.UserExecute), $"{script} is not executable");
+        }
+
+        Assert.Contains("dotnet test Lanes.Sdk.sln", text, StringComparison.Ordinal);
+        Assert.Contains("\"$@\"", text, StringComparison.Ordinal);                     // --filter and the rest pass through
+        Assert.Contains("apt-get install", text, StringComparison.Ordinal);
+        Assert.Contains("missing+=(chromium)", text, StringComparison.Ordinal);         // the dashboard's browser tests
+        Assert.Contains("missing+=(rabbitmq-server)", text, StringComparison.Ordinal);  // Lanes.RabbitMQ's tests
+    }
+
+    [Fact]
+    public void ShippedDocs_CiteOnlySectionsThatExist_AndNoDesignDocumentUsersDoNotHave()
+    {
+        var headings = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, "docs", "behaviour.md"))
+            .Where(static l => l.StartsWith("## ", StringComparison.Ordinal))
+            .Select(static l => l[3..])
+            .ToArray();
+        var problems = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "src"), "*.*", SearchOption.AllDirectories)
+                     .Where(static f => (f.EndsWith(".cs", StringComparison.Ordinal) || f.EndsWith(".md", StringComparison.Ordinal))
+                         && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                         && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)))
+        {
+            var text = File.ReadAllText(file);
+            var name = Path.GetRelativePath(RepositoryRoot.Path, file);
+            if (text.Contains("DESIGN ", StringComparison.Ordinal))
+            {
+                problems.Add($"{name} cites DESIGN, which users do not have");
+            }
+
+            foreach (Match citation in BehaviourCitation().Matches(text))
+            {
+                foreach (Capture section in citation.Groups["section"].Captures)
+                {
+                    if (!headings.Any(h => h.StartsWith(section.Value, StringComparison.Ordinal)))
+                    {
+                        problems.Add($"{name} cites docs/behaviour.md \"{section.Value}\", which is not a section");
+                    }
+                }
+            }
+        }
+
+        Assert.Empty(problems);
+    }
+
+    /// <summary>The command of the README's "Try it" block that runs the tests (the line that starts with <c>./</c>).</summary>
+    private static string ReadmeTestCommand()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
+        var tryIt = readme[readme.IndexOf("## Try it", StringComparison.Ordinal)..];
+        var block = tryIt[(tryIt.IndexOf("```bash", StringComparison.Ordinal) + 7)..];
+        block = block[..block.IndexOf("```", StringComparison.Ordinal)];
+        var line = block.Split('\n').Select(static l => l.Trim()).Single(static l => l.StartsWith("./", StringComparison.Ordinal));
+        var comment = line.IndexOf(" #", StringComparison.Ordinal);
+        return (comment < 0 ? line : line[..comment]).Trim();
+    }
+
+    [GeneratedRegex("""docs/behaviour\.md`?,(?: "(?<section>[^"]+)",?)+""")]
+    private static partial Regex BehaviourCitation();
+}
