@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Lanes.AspNetCore;
 
 /// <summary>
-/// Resolves the lane of every request (DESIGN 3), makes it current in <see cref="LaneContext"/> for the rest of
+/// Resolves the lane of every request (docs/behaviour.md, "Resolution"), makes it current in <see cref="LaneContext"/> for the rest of
 /// the pipeline, tags the server <see cref="Activity"/> with <c>lane</c> and <c>lane.source</c>, and puts the
 /// lane in the logging scope. Answers 400 <c>application/problem+json</c> only where a policy rejects.
 /// Bad input never throws out of here and is never echoed. A request an outer Lanes entry (the gateway's) already

@@ -14,7 +14,7 @@ namespace Lanes.Grpc;
 public static class LaneGrpcChannel
 {
     /// <summary>
-    /// A channel to <c>lanes:///<paramref name="service"/></c> that routes every call by lane (DESIGN 8), plus a call
+    /// A channel to <c>lanes:///<paramref name="service"/></c> that routes every call by lane (docs/behaviour.md, "Client-side HTTP routing"), plus a call
     /// invoker that carries the lane. Needs <c>services.AddLaneServiceEndpoints()</c> (the service under
     /// <c>Lanes:Services</c> or any service discovery provider).
     /// </summary>

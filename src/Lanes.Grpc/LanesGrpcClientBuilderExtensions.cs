@@ -26,7 +26,7 @@ public static class LanesGrpcClientBuilderExtensions
     }
 
     /// <summary>
-    /// Routes this gRPC client's calls by lane without a mesh (DESIGN 8): give it the address
+    /// Routes this gRPC client's calls by lane without a mesh (docs/behaviour.md, "Client-side HTTP routing"): give it the address
     /// <c>lanes:///&lt;service&gt;</c> of a service listed under <c>Lanes:Services</c>, and each call goes to an instance
     /// of the call's lane under the service's policy. The instances come from service discovery, like HTTP lane routing's
     /// (<c>Lanes:Services</c> and any other provider), and a change there reaches the balancer without a restart. Works

@@ -25,7 +25,7 @@ public static class LanesHttpClientBuilderExtensions
     }
 
     /// <summary>
-    /// Routes this client's requests by lane without a mesh (DESIGN 8, 9): a request to <c>http://&lt;service&gt;/...</c>
+    /// Routes this client's requests by lane without a mesh (docs/behaviour.md, "Client-side HTTP routing", "Service discovery and resilience"): a request to <c>http://&lt;service&gt;/...</c>
     /// goes to an instance of the request's lane under the service's policy. The instances come from
     /// <c>Microsoft.Extensions.ServiceDiscovery</c>: services listed under <c>Lanes:Services</c> (with their lanes, a
     /// provider Lanes adds ahead of the others) and any other provider (configuration, Kubernetes); a host no provider

@@ -4,7 +4,7 @@ using OpenTelemetry.Context.Propagation;
 namespace Lanes.OpenTelemetry;
 
 /// <summary>
-/// The default OpenTelemetry propagator with Lanes as the one writer of <c>baggage</c> (DESIGN 4): the previous
+/// The default OpenTelemetry propagator with Lanes as the one writer of <c>baggage</c> (docs/behaviour.md, "W3C baggage"): the previous
 /// propagator (trace context, OpenTelemetry's baggage propagator, anything composed in) injects everything but
 /// <c>baggage</c>, then Lanes writes the lane header and one <c>baggage</c> value made of the lane member, the request's
 /// members as they arrived and the context's baggage. HttpClient requests go through <see cref="HttpRequestLaneCarrier"/>,

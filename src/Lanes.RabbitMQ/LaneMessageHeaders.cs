@@ -6,7 +6,7 @@ using RabbitMQ.Client;
 namespace Lanes.RabbitMQ;
 
 /// <summary>
-/// The lane in a RabbitMQ message's headers (DESIGN 10). <see cref="Inject"/> writes the canonical lane header and the
+/// The lane in a RabbitMQ message's headers (docs/behaviour.md, "Messages"). <see cref="Inject"/> writes the canonical lane header and the
 /// <c>baggage</c> member through <see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>, the
 /// pipeline every Lanes transport uses: a publish inside a lane's request or scope carries that lane; a publish outside
 /// any carries nothing. <see cref="Extract(LanePropagator, IReadOnlyBasicProperties)"/> resolves a delivered message's lane exactly as a request's (header,

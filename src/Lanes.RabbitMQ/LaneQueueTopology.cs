@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 namespace Lanes.RabbitMQ;
 
 /// <summary>
-/// The broker objects of one lane-routed message stream named <see cref="Name"/> (DESIGN 10), all routing done by
+/// The broker objects of one lane-routed message stream named <see cref="Name"/> (docs/behaviour.md, "Messages"), all routing done by
 /// RabbitMQ itself:
 /// <list type="bullet">
 /// <item><c>{name}</c>: a headers exchange, the one publishers send to (any routing key), with the alternate exchange

@@ -1,7 +1,7 @@
 namespace Lanes.ReverseProxy;
 
 /// <summary>
-/// One colouring rule of the gateway (DESIGN 7, step 3): when every condition it sets holds, the request gets
+/// One colouring rule of the gateway (src/Lanes.ReverseProxy/README.md, "Per request, in this order", step 3): when every condition it sets holds, the request gets
 /// <see cref="Lane"/>. Rules are tried in order and the first match wins. They apply to requests without a trusted
 /// lane, or to every request when <see cref="Override"/> is set.
 /// </summary>

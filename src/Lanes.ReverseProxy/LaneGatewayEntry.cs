@@ -14,7 +14,7 @@ namespace Lanes.ReverseProxy;
 internal readonly record struct LaneEntryDecision(LaneResolution Resolution, ColouringRule? Rule, bool UndeclaredDropped);
 
 /// <summary>
-/// The gateway's entry decision (DESIGN 7, steps 1 to 4), with no side effect on the request: trust, colouring rules,
+/// The gateway's entry decision (src/Lanes.ReverseProxy/README.md, "Per request, in this order", steps 1 to 4), with no side effect on the request: trust, colouring rules,
 /// default lane. The entry middleware and the admin tracer both call it, so the tracer answers with this code, not a
 /// copy of it. Counting and header normalisation are the caller's.
 /// </summary>

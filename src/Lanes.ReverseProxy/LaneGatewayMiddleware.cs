@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Lanes.ReverseProxy;
 
 /// <summary>
-/// The gateway's entry (DESIGN 7, steps 1 to 4), run before routing so route matches see the result: trust, alias
+/// The gateway's entry (src/Lanes.ReverseProxy/README.md, "Per request, in this order", steps 1 to 4), run before routing so route matches see the result: trust, alias
 /// normalisation, colouring rules, default lane. The request then carries only the canonical header, set to the
 /// lane (or no lane header at all), and the lane is current in <see cref="LaneContext"/>, tagged on the Activity
 /// and in the logging scope, as in every Lanes service (<see cref="LaneRequests"/>): an <c>app.UseLanes()</c> later in

@@ -9,7 +9,7 @@ namespace Lanes.ReverseProxy;
 
 /// <summary>
 /// Puts <see cref="LaneGatewayMiddleware"/> first in the application pipeline, ahead of the routing middleware that
-/// <c>WebApplication</c> adds, because YARP matches routes before any of its transforms run (DESIGN 7, step 2). Once the
+/// <c>WebApplication</c> adds, because YARP matches routes before any of its transforms run (src/Lanes.ReverseProxy/README.md, "Per request, in this order", step 2). Once the
 /// application's pipeline is built (and with it <c>MapReverseProxy</c>'s), refuses to start a gateway whose
 /// configuration has lane-aware clusters but whose proxy pipeline has no <c>UseLaneSubsets()</c>.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Lanes.ReverseProxy;
 
-/// <summary>How the gateway treats a lane a client sent (DESIGN 7, step 1).</summary>
+/// <summary>How the gateway treats a lane a client sent (src/Lanes.ReverseProxy/README.md, "Per request, in this order", step 1).</summary>
 public enum LaneTrust
 {
     /// <summary>A valid lane from the client (header, alias, baggage member) is kept. The default.</summary>

@@ -9,7 +9,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class LanesAdminEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the lanes admin endpoints under <paramref name="pattern"/> (DESIGN 11): <c>GET {pattern}</c>, a JSON report
+    /// Maps the lanes admin endpoints under <paramref name="pattern"/> (docs/behaviour.md, "The admin page and tracer"): <c>GET {pattern}</c>, a JSON report
     /// (header names, default lane, trust, entry rules with hit counts, lanes declared against those observed, traffic of
     /// the last five minutes, and per cluster its policy, baseline, declared lanes, destinations with lane, origin and
     /// health, routing counters and the cluster x lane decisions of the engine); <c>GET {pattern}/ui</c>, a page that

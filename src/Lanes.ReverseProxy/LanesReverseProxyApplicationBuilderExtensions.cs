@@ -6,7 +6,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class LanesReverseProxyApplicationBuilderExtensions
 {
     /// <summary>
-    /// Adds lane subset selection (DESIGN 6) to the proxy pipeline. Call it first, before session affinity and load
+    /// Adds lane subset selection (docs/behaviour.md, "Subset selection") to the proxy pipeline. Call it first, before session affinity and load
     /// balancing: YARP has then filtered destinations by health, and everything after picks only from the subset.
     /// Clusters without lane metadata pass through untouched. A gateway with lane-aware clusters whose proxy pipeline
     /// lacks this step does not start.

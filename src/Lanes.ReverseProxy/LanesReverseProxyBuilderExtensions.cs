@@ -20,7 +20,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LanesReverseProxyBuilderExtensions
 {
     /// <summary>
-    /// Makes this YARP gateway lane-aware (DESIGN 7): trust, alias normalisation and colouring at the entry, before
+    /// Makes this YARP gateway lane-aware (docs/behaviour.md, "Gateway"): trust, alias normalisation and colouring at the entry, before
     /// route matching; the canonical header and the baggage member on every proxied request; lane metadata
     /// validated on every configuration load. Also calls <c>services.AddLanes()</c>, so header names and the default
     /// lane come from the <c>Lanes</c> section. Subset-aware destinations need one more line, in the proxy pipeline:

@@ -28,7 +28,7 @@ internal static class Rules
     public static readonly Rule LaneHeaderMismatch = new("lane-header-mismatch", "LANES009", Severity.Error, "a hop matches a lane header, or a lane value, that nothing upstream sets or forwards");
     public static readonly Rule SetRouteMismatch = new("set-route-mismatch", "LANES010", Severity.Error, "a rule sets the lane header to one lane and routes to another lane's subset");
     public static readonly Rule TemplateValue = new("template-value", "LANES011", Severity.Error, "a header value with `{{ ... }}` or `%REQ(...)%`: Istio sends it as text");
-    public static readonly Rule InvalidLaneValue = new("invalid-lane-value", "LANES012", Severity.Error, "a lane that DESIGN 2 or Kubernetes label rules reject (`dev1,dev2` as a label value)");
+    public static readonly Rule InvalidLaneValue = new("invalid-lane-value", "LANES012", Severity.Error, "a lane that the lane rules or Kubernetes label rules reject (`dev1,dev2` as a label value)");
     public static readonly Rule PortRequired = new("port-required", "LANES013", Severity.Error, "a route to a service with several ports that names no port", "IST0112");
 
     public static readonly IReadOnlyList<Rule> All =

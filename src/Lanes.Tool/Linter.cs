@@ -11,7 +11,7 @@ namespace Lanes.Tool;
 /// </summary>
 internal static partial class Linter
 {
-    /// <summary>Headers that carry lanes in the presets (DESIGN 8), besides those the input sets or a WasmPlugin names.</summary>
+    /// <summary>Headers that carry lanes in the presets, besides those the input sets or a WasmPlugin names.</summary>
     private static readonly string[] KnownLaneHeaders = ["x-mspider-lane", "x-mspider-laneid", "x-nsf-mark"];
 
     public static List<Finding> Lint(IReadOnlyList<Manifest> manifests, List<Finding> findings)
@@ -81,7 +81,7 @@ internal static partial class Linter
                 }
                 else if (laneHeaders.Contains(header) && !LaneParser.IsValidLane(value))
                 {
-                    findings.Add(At(Rules.InvalidLaneValue, vs.Manifest, node, $"'{header}: {value}' is not a valid lane (DESIGN 2: letters, digits, '-', '_', '.'); the SDK would ignore it."));
+                    findings.Add(At(Rules.InvalidLaneValue, vs.Manifest, node, $"'{header}: {value}' is not a valid lane (a lane is letters, digits, '-', '_' and '.'); the SDK would ignore it."));
                 }
             }
 
@@ -89,7 +89,7 @@ internal static partial class Linter
             {
                 if (laneHeaders.Contains(header) && !LaneParser.IsValidLane(value))
                 {
-                    findings.Add(At(Rules.InvalidLaneValue, vs.Manifest, node, $"match '{header}: {value}' is not a valid lane (DESIGN 2); no lane-aware client sends it."));
+                    findings.Add(At(Rules.InvalidLaneValue, vs.Manifest, node, $"match '{header}: {value}' is not a valid lane; no lane-aware client sends it."));
                 }
             }
 
@@ -285,7 +285,7 @@ internal static partial class Linter
                         {
                             if (!LaneParser.IsValidLane(lane))
                             {
-                                findings.Add(At(Rules.InvalidLaneValue, manifest, value, $"'{lane}' in annotation '{name}' is not a valid lane (DESIGN 2); list lanes separated by commas."));
+                                findings.Add(At(Rules.InvalidLaneValue, manifest, value, $"'{lane}' in annotation '{name}' is not a valid lane; list lanes separated by commas."));
                             }
                         }
                     }

@@ -23,10 +23,10 @@ namespace Lanes;
 /// </example>
 public static class LaneContext
 {
-    /// <summary>The tag holding the lane on the Activity of a request (DESIGN 5).</summary>
+    /// <summary>The tag holding the lane on the Activity of a request (docs/behaviour.md, "Metrics").</summary>
     public const string ActivityLaneTag = "lane";
 
-    /// <summary>The tag holding where the lane came from on the Activity of a request (DESIGN 5).</summary>
+    /// <summary>The tag holding where the lane came from on the Activity of a request (docs/behaviour.md, "Metrics").</summary>
     public const string ActivityLaneSourceTag = "lane.source";
 
     private static readonly AsyncLocal<Frame?> s_current = new();

@@ -76,7 +76,7 @@ public sealed class LaneOptions
     public TimeSpan PassiveHealthPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Services this process calls with client-side lane routing (DESIGN 8), by name: <c>http://reviews</c> or
+    /// Services this process calls with client-side lane routing (docs/behaviour.md, "Client-side HTTP routing"), by name: <c>http://reviews</c> or
     /// <c>lanes:///reviews</c> resolves to an instance of the request's lane. Read once at start-up.
     /// </summary>
     public IDictionary<string, LaneServiceOptions> Services { get; } = new Dictionary<string, LaneServiceOptions>(StringComparer.OrdinalIgnoreCase);

@@ -134,7 +134,7 @@ public sealed class LanePropagator
     }
 
     /// <summary>
-    /// Writes the lane of one outgoing call onto its carrier, the one way every Lanes transport does it (DESIGN 4):
+    /// Writes the lane of one outgoing call onto its carrier, the one way every Lanes transport does it (docs/behaviour.md, "W3C baggage"):
     /// <list type="number">
     /// <item>the call's lane is the canonical header the call already carries (application code set it; used as it
     /// is when it is one valid lane, and nothing is sent when it is not), else <see cref="OutboundLane"/>;</item>

@@ -1,6 +1,6 @@
 namespace Lanes;
 
-/// <summary>The outcome of resolving the lane of a request or message (DESIGN 3).</summary>
+/// <summary>The outcome of resolving the lane of a request or message (docs/behaviour.md, "Resolution").</summary>
 public readonly struct LaneResolution : IEquatable<LaneResolution>
 {
     /// <summary>A resolution to <paramref name="lane"/> (null: none) from <paramref name="source"/>, for entry points that decide a lane themselves (the gateway's colouring rules).</summary>

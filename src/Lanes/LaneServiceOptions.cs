@@ -1,7 +1,7 @@
 namespace Lanes;
 
 /// <summary>
-/// A service that this process calls with client-side lane routing (DESIGN 8), from <c>Lanes:Services:&lt;name&gt;</c>:
+/// A service that this process calls with client-side lane routing (docs/behaviour.md, "Client-side HTTP routing"), from <c>Lanes:Services:&lt;name&gt;</c>:
 /// its instances with lane labels, and the same routing keys as a YARP cluster.
 /// </summary>
 /// <example><code>

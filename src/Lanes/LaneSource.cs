@@ -1,6 +1,6 @@
 namespace Lanes;
 
-/// <summary>Where the current lane came from (DESIGN 3). Reported as the <c>lane.source</c> tag.</summary>
+/// <summary>Where the current lane came from (docs/behaviour.md, "Resolution"). Reported as the <c>lane.source</c> tag.</summary>
 public enum LaneSource
 {
     /// <summary>No lane.</summary>

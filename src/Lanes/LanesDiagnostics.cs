@@ -1,12 +1,12 @@
 namespace Lanes;
 
 /// <summary>
-/// Names Lanes reports under (DESIGN 5): the <c>Lanes</c> Meter, its instruments and their attributes. Attribute names
+/// Names Lanes reports under (docs/behaviour.md, "Metrics"): the <c>Lanes</c> Meter, its instruments and their attributes. Attribute names
 /// follow OpenTelemetry's naming rules: lower case, dot-separated namespaces under <c>lane.</c>, no name that is both
 /// an attribute and a namespace, snake_case values. For OpenTelemetry: <c>metrics.AddMeter(LanesDiagnostics.MeterName)</c>.
 /// </summary>
 /// <remarks>
-/// The server Activity of a request keeps the tags DESIGN 5 names, <see cref="LaneContext.ActivityLaneTag"/> and
+/// The server Activity of a request keeps the tags of `docs/behaviour.md`, "Metrics": <see cref="LaneContext.ActivityLaneTag"/> and
 /// <see cref="LaneContext.ActivityLaneSourceTag"/>. Before 0.1.0 the metric attributes were <c>lane</c>, <c>cluster</c>,
 /// <c>outcome</c> and <c>reason</c> (with kebab-case fallback reasons); see the README's metrics table for the rename.
 /// </remarks>

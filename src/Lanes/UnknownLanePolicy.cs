@@ -1,6 +1,6 @@
 namespace Lanes;
 
-/// <summary>What to do with a valid lane that is not in <see cref="LaneOptions.KnownLanes"/> (DESIGN 2).</summary>
+/// <summary>What to do with a valid lane that is not in <see cref="LaneOptions.KnownLanes"/> (docs/behaviour.md, "Lane values").</summary>
 public enum UnknownLanePolicy
 {
     /// <summary>Keep it and let it flow (the default: Hango's <c>dev3</c> must still reach the next hop).</summary>

@@ -58,17 +58,9 @@ public sealed class RequestMetricsTests
             (await client.SendAsync(request)).Dispose();
         }
 
-        await EventuallyAsync(() => durations.Count >= 3);
+        await Wait.UntilAsync(() => durations.Count >= 3, "three http.server.request.duration measurements on the test route", () => $"{durations.Count}");
         var lanes = durations.Select(static d => d.TryGetValue("lane.name", out var lane) ? lane! : "(absent)").ToArray();
         Assert.Equal(["yellow", "other", "(absent)"], lanes);          // purple is not a known lane: bounded to "other"
         Assert.All(durations, static d => Assert.Equal("200", d["http.response.status_code"]));
-    }
-
-    private static async Task EventuallyAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(20);
-        }
     }
 }

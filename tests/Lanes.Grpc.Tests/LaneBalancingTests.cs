@@ -188,38 +188,16 @@ public sealed class LaneBalancingTests : IAsyncLifetime
         await _yellow.App.StopAsync();
 
         // The first calls after the stop may fail while the connection is found dead; then the policy decides.
-        await EventuallyAsync(async () => await AnsweredAsync("permissive", "yellow") == "unlabelled");
-        await EventuallyAsync(async () => await AnsweredAsync("strict", "yellow") == "503");
+        await Wait.ForAsync(() => AnsweredAsync("permissive", "yellow"), static a => a == "unlabelled", "AnsweredAsync(permissive, yellow) to answer unlabelled");
+        await Wait.ForAsync(() => AnsweredAsync("strict", "yellow"), static a => a == "503", "AnsweredAsync(strict, yellow) to answer 503");
         Assert.Equal("unlabelled", await AnsweredAsync("declared", "purple"));
         Assert.Equal("green", await AnsweredAsync("strict", "green"));
 
         // Last row: the baseline goes too, so the chosen set is empty for every policy.
         await _unlabelled.App.StopAsync();
-        await EventuallyAsync(async () => await AnsweredAsync("permissive", null) == "503");
+        await Wait.ForAsync(() => AnsweredAsync("permissive", null), static a => a == "503", "AnsweredAsync(permissive, null) to answer 503");
         Assert.Equal("503", await AnsweredAsync("permissive", "purple"));
-        await EventuallyAsync(async () => await AnsweredAsync("declared", null) == "503");
+        await Wait.ForAsync(() => AnsweredAsync("declared", null), static a => a == "503", "AnsweredAsync(declared, null) to answer 503");
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (RpcException)
-            {
-                // A call that hit the dying connection; the next one sees the new state.
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("The fallback did not apply within 30 s.");
-    }
 }

@@ -131,26 +131,12 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until a watch of <paramref name="kind"/> is open (events and bookmarks reach only open watches).</summary>
-    public async Task WaitForWatchAsync(string kind)
+    /// <summary>Whether a watch of <paramref name="kind"/> is open (events and bookmarks reach only open watches).</summary>
+    public bool HasWatch(string kind)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        lock (_lock)
         {
-            lock (_lock)
-            {
-                if (_watches.Any(w => w.Kind == kind))
-                {
-                    return;
-                }
-            }
-
-            if (clock.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new TimeoutException($"no {kind} watch opened within 10 s");
-            }
-
-            await Task.Delay(20);
+            return _watches.Any(w => w.Kind == kind);
         }
     }
 
@@ -201,6 +187,21 @@ internal sealed class FakeKubernetes : IAsyncDisposable
     }
 
     /// <summary>Aborts every open watch connection (a network failure, not a clean end).</summary>
+    /// <summary>
+    /// Ends every open watch after the lines already written to it, as the API server does when a watch's timeout runs
+    /// out: the client reads all of them (a bookmark too) before it sees the end, so no wait is needed for "delivered".
+    /// </summary>
+    public void EndWatches()
+    {
+        lock (_lock)
+        {
+            foreach (var watch in _watches)
+            {
+                watch.Lines.Writer.TryComplete();
+            }
+        }
+    }
+
     public void DropConnections()
     {
         lock (_lock)

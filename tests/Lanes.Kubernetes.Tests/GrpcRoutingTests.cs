@@ -59,12 +59,7 @@ public sealed class GrpcRoutingTests
         Assert.Equal("pod2 dev3", await CallAsync("dev3"));
 
         api.Apply(Objects.Pod("pod2", "dev2"));
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (await CallAsync("dev2") != "pod2 dev2")
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the gRPC balancer did not follow the relabel");
-            await Task.Delay(50);
-        }
+        await Wait.ForAsync(() => CallAsync("dev2"), static a => a == "pod2 dev2", "the gRPC balancer to follow pod2's relabel to dev2");
 
         await host.StopAsync();
     }

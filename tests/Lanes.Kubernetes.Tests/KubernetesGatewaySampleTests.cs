@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Lanes.EndToEnd.Tests.Samples;
+using Lanes.Testing;
 
 namespace Lanes.Kubernetes.Tests;
 
@@ -66,25 +66,27 @@ public sealed class KubernetesGatewaySampleTests : IAsyncLifetime, IDisposable
 
         // pod2 relabelled dev2: dev2 is now served by pod2, and nothing is left unlabelled for the baseline.
         _api.Apply(Objects.Pod("pod2", "dev2"));
-        await EventuallyAsync("dev2", "pod2 dev2");
+        await UntilAnswerAsync("dev2", "pod2 dev2");
         Assert.Equal("503", await GetAsync(null));
 
         // pod1 stops serving (its endpoint says serving=false): dev1 has no healthy instance; Declared answers 503.
         _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1", ready: false, serving: false), _pods.Endpoint("pod2")]));
-        await EventuallyAsync("dev1", "503");
+        await UntilAnswerAsync("dev1", "503");
 
         // A slice that names pod3 before pod3 exists: the endpoint is held (not served as unlabelled) until the pod
-        // arrives, then joined with its label.
+        // arrives, then joined with its label. The same slice brings pod1 back: once dev1 is served by pod1 again the
+        // gateway has the slice (the sentinel), and a request without a lane still finds no baseline.
+        _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1"), _pods.Endpoint("pod2"), _pods.Endpoint("pod3")]));
+        await UntilAnswerAsync("dev1", "pod1 dev1");
+        Assert.Equal("503", await GetAsync(null));                     // pod3 is held, not the baseline
         _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1", ready: false, serving: false), _pods.Endpoint("pod2"), _pods.Endpoint("pod3")]));
-        await Task.Delay(500);
-        Assert.Equal("503", await GetAsync(null));                     // pod3 is held, not the baseline yet
         _api.Apply(Objects.Pod("pod3", "dev1"));
-        await EventuallyAsync("dev1", "pod3 dev1");
+        await UntilAnswerAsync("dev1", "pod3 dev1");
 
         // pod2 deleted (its pod and its endpoint): dev2 goes back to 503.
         _api.Delete("Pod", "pod2");
         _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1", ready: false, serving: false), _pods.Endpoint("pod3")]));
-        await EventuallyAsync("dev2", "503");
+        await UntilAnswerAsync("dev2", "503");
         Assert.Equal("pod3 dev1", await GetAsync("dev1"));
     }
 
@@ -100,14 +102,6 @@ public sealed class KubernetesGatewaySampleTests : IAsyncLifetime, IDisposable
         return response.StatusCode == HttpStatusCode.ServiceUnavailable ? "503" : await response.Content.ReadAsStringAsync();
     }
 
-    private async Task EventuallyAsync(string? lane, string expected)
-    {
-        var clock = Stopwatch.StartNew();
-        string last;
-        while ((last = await GetAsync(lane)) != expected)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"lane {lane}: still '{last}', not '{expected}', 20 s after the change\n{_gateway.Stdout}\n{_gateway.Stderr}");
-            await Task.Delay(50);
-        }
-    }
+    private Task<string> UntilAnswerAsync(string? lane, string expected)
+        => Wait.ForAsync(() => GetAsync(lane), a => a == expected, $"lane {lane ?? "(none)"} to answer '{expected}'", describe: a => $"'{a}'\n{_gateway.Stdout}\n{_gateway.Stderr}");
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using k8s;
 using Lanes.ServiceDiscovery;
 using Lanes.Testing;
@@ -6,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Lanes.Kubernetes.Tests;
 
@@ -46,12 +46,17 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>A client host: Lanes (nsf), the Kubernetes provider on the fake server (Hango's keys, Declared), one routed client.</summary>
-    internal static async Task<IHost> StartHostAsync(FakeKubernetes api, InMemoryLoggerProvider logs, Action<KubernetesLaneOptions>? configure = null)
+    internal static async Task<IHost> StartHostAsync(FakeKubernetes api, InMemoryLoggerProvider logs, Action<KubernetesLaneOptions>? configure = null, TimeProvider? time = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" });
         builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
         builder.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() }));
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         builder.Services.AddKubernetesServiceEndpoints(o =>
         {
             o.UseHango();
@@ -85,11 +90,11 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         await SnapshotAsync();
         await AllWatchesOpenAsync();
         var seen = _api.Apply(Objects.Pod("pod2", "dev2"));
-        await EventuallyAsync(s => Describe(s).Contains("pod2=dev2"));
+        await UntilSnapshotAsync(static s => Describe(s).Contains("pod2=dev2"), "pod2 relabelled dev2");
 
         _api.DropConnections();
         _api.Apply(Objects.Pod("pod1", "dev2"));
-        await EventuallyAsync(s => Describe(s).SequenceEqual(["pod1=dev2", "pod2=dev2"]));
+        await UntilSnapshotAsync(static s => Describe(s).SequenceEqual(["pod1=dev2", "pod2=dev2"]), "pod1 relabelled dev2 after the dropped connection");
 
         // The pod watch came back from exactly the version of the last event it had (nothing replayed twice, nothing
         // skipped), and the pods were listed once, at the start.
@@ -115,7 +120,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         var slicesListed = _api.Requests.Count(static r => r.Kind == "EndpointSlice" && !r.Watch);
         _api.Refusing = false;
 
-        await EventuallyAsync(s => Describe(s).SequenceEqual(["pod1=dev1"]));
+        await UntilSnapshotAsync(static s => Describe(s).SequenceEqual(["pod1=dev1"]), "pod2 gone after the relist");
         Assert.True(_api.Requests.Count(static r => r.Kind == "EndpointSlice" && !r.Watch) > slicesListed, "no relist after 410");
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchExpired");
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchFailed");   // the refused reconnects
@@ -164,15 +169,12 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         _api.Advance(50);                                           // other objects changed; nothing this watch selects
         var bookmark = _api.Bookmark();
         var text = bookmark.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await Task.Delay(300);                                      // delivered
-        _api.DropConnections();
+        _api.EndWatches();                                          // after the bookmark, as a watch timeout does
 
-        var clock = Stopwatch.StartNew();
-        while (!_api.Requests.Any(r => r.Kind == "EndpointSlice" && r.Watch && r.ResourceVersion == text))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the slice watch did not resume from the bookmark's version {text}: {string.Join(", ", _api.Requests.Where(static r => r.Kind == "EndpointSlice").Select(static r => r.ResourceVersion))}\n{string.Join("\n", _logs.Records.Where(static r => r.Level >= LogLevel.Information).Select(static r => r.Message + r.Exception))}");
-            await Task.Delay(50);
-        }
+        await Wait.UntilAsync(
+            () => _api.Requests.Any(r => r.Kind == "EndpointSlice" && r.Watch && r.ResourceVersion == text),
+            $"the slice watch to resume from the bookmark's version {text}",
+            () => $"{string.Join(", ", _api.Requests.Where(static r => r.Kind == "EndpointSlice").Select(static r => r.ResourceVersion))}\n{string.Join("\n", _logs.Records.Where(static r => r.Level >= LogLevel.Information).Select(static r => r.Message + r.Exception))}");
 
         Assert.Single(_api.Requests, static r => r.Kind == "EndpointSlice" && !r.Watch);
     }
@@ -185,7 +187,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         _api.Silent = true;                                          // the connection stays open, nothing comes through
         _api.Apply(Objects.Pod("pod2", "dev2"));
 
-        await EventuallyAsync(s => Describe(s).Contains("pod2=dev2"));
+        await UntilSnapshotAsync(static s => Describe(s).Contains("pod2=dev2"), "pod2 relabelled dev2");
         Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchIdle");
         _api.Silent = false;
     }
@@ -209,12 +211,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         Assert.Equal("pod2 dev3", await GetAsync("dev3"));
 
         _api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1", terminating: true), _pods.Endpoint("pod2")]));
-        var clock = Stopwatch.StartNew();
-        while (await GetAsync("dev1") != "503")                         // a terminating endpoint takes no new calls
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
-            await Task.Delay(50);
-        }
+        await Wait.ForAsync(() => GetAsync("dev1"), static a => a == "503", "dev1 to answer 503 once pod1 terminates (a terminating endpoint takes no new calls)");
     }
 
     [Fact]
@@ -226,19 +223,25 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         api.Apply(Objects.Pod("pod1", "dev1"));
         api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1"), _pods.Endpoint("pod2")]));
         using var logs = new InMemoryLoggerProvider();
-        var host = await StartHostAsync(api, logs, static o => o.PodWaitTimeout = TimeSpan.FromSeconds(1));
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var wait = new KubernetesLaneOptions().PodWaitTimeout;
+        var host = await StartHostAsync(api, logs, time: time);
         try
         {
             var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
             var first = await endpoints.GetAsync("http", "svc1", CancellationToken.None);
             Assert.Equal(["pod1=dev1"], Describe(first!));                    // pod2's endpoint is held
 
-            var clock = Stopwatch.StartNew();
-            while (Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!) is not ["pod1=dev1", "pod2=(none)"])
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the held endpoint was never released");
-                await Task.Delay(50);
-            }
+            // The wait runs on the injected clock: a tick short of it nothing is due and the endpoint is still held;
+            // once it has passed, the endpoint is released.
+            time.Advance(wait - TimeSpan.FromTicks(1));
+            Assert.Equal(["pod1=dev1"], Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!));
+            time.Advance(wait);
+            await Wait.ForAsync(
+                async () => await endpoints.GetAsync("http", "svc1", CancellationToken.None),
+                static s => Describe(s!) is ["pod1=dev1", "pod2=(none)"],
+                "the held endpoint to be released once the pod wait ran out",
+                describe: static s => string.Join(", ", Describe(s!)));
 
             Assert.Contains(logs.Records, static r => r.EventId.Name == "KubernetesPodNotSeen" && r.Message.Contains("'pod2'", StringComparison.Ordinal));
         }
@@ -256,7 +259,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     public async Task InvalidAnnotations_AreLoggedWithTheKey_AndTheRestApplies()
     {
         _api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,Not A Lane", ["lane-policy"] = "Sometimes" }));
-        await EventuallyAsync(static s => s.Definition.Settings.DeclaredLanes?.SequenceEqual(["dev1"]) == true);
+        await UntilSnapshotAsync(static s => s.Definition.Settings.DeclaredLanes?.SequenceEqual(["dev1"]) == true, "the valid part of the annotation (dev1) declared");
 
         var snapshot = await SnapshotAsync();
         Assert.Equal(Lanes.Routing.LanePolicy.Declared, snapshot.Definition.Settings.Policy);   // the configured default
@@ -278,14 +281,6 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         => await _host.Services.GetRequiredService<LaneServiceEndpoints>().GetAsync("http", "svc1", CancellationToken.None)
            ?? throw new Xunit.Sdk.XunitException("svc1 is not known to discovery");
 
-    private async Task EventuallyAsync(Func<LaneServiceSnapshot, bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        LaneServiceSnapshot snapshot;
-        while (!condition(snapshot = await SnapshotAsync()))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"still {string.Join(", ", Describe(snapshot))}");
-            await Task.Delay(50);
-        }
-    }
+    private Task<LaneServiceSnapshot> UntilSnapshotAsync(Func<LaneServiceSnapshot, bool> condition, string what)
+        => Wait.ForAsync(SnapshotAsync, condition, what, describe: static s => string.Join(", ", Describe(s)));
 }

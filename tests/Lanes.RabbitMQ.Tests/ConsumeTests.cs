@@ -40,7 +40,7 @@ public sealed class ConsumeTests(Broker broker)
             await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(System.Globalization.CultureInfo.InvariantCulture), lanes[i % lanes.Length]);
         }
 
-        await Harness.EventuallyAsync(() => seen.Count == 30, "30 messages handled");
+        await Wait.UntilAsync(() => seen.Count == 30, "30 messages handled");
         foreach (var handled in seen)
         {
             var expected = lanes[int.Parse(handled.Id, System.Globalization.CultureInfo.InvariantCulture) % lanes.Length];
@@ -82,7 +82,7 @@ public sealed class ConsumeTests(Broker broker)
         }
 
         // Only valid lanes route: garbage reaches the baseline queue; yellow has no consumer queue here, so it does too.
-        await Harness.EventuallyAsync(() => seen.Count == garbage.Length * 2, "every message handled");
+        await Wait.UntilAsync(() => seen.Count == garbage.Length * 2, "every message handled");
         foreach (var (id, _) in garbage)
         {
             var handled = seen.Single(h => h.Id == id);
@@ -106,7 +106,7 @@ public sealed class ConsumeTests(Broker broker)
         await using var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane: "green", propagator, Harness.Recording("green", seen));
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "none", null);
-        await Harness.EventuallyAsync(() => seen.Count == 1, "the message handled");
+        await Wait.UntilAsync(() => seen.Count == 1, "the message handled");
 
         Assert.Null(consumer.Lane);                                   // green is the baseline: it consumes the baseline queue
         Assert.Equal(topology.BaselineQueue, consumer.Queue);
@@ -131,7 +131,7 @@ public sealed class ConsumeTests(Broker broker)
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "poison", "yellow");
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "fine", "yellow");
-        await Harness.EventuallyAsync(() => attempts.Count(a => a.Id == "poison") == 2 && attempts.Any(a => a.Id == "fine"), "the poison message tried twice");
+        await Wait.UntilAsync(() => attempts.Count(a => a.Id == "poison") == 2 && attempts.Any(a => a.Id == "fine"), "the poison message tried twice");
         var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
 
         var poison = attempts.Where(a => a.Id == "poison").ToArray();
@@ -155,7 +155,7 @@ public sealed class ConsumeTests(Broker broker)
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "no-lane", null);
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "blue", "blue");
-        await Harness.EventuallyAsync(() => seen.Count == 1, "the blue message handled");
+        await Wait.UntilAsync(() => seen.Count == 1, "the blue message handled");
         var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
 
         Assert.Equal("no-lane", dead.BasicProperties.MessageId);

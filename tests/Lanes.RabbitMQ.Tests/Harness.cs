@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using Lanes.Testing;
 using RabbitMQ.Client;
 
 namespace Lanes.RabbitMQ.Tests;
@@ -32,28 +33,11 @@ internal static class Harness
             log.Enqueue(new Handled(consumer, message.Properties.MessageId!, LaneContext.Current, message.Lane));
         };
 
-    public static Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
-        => EventuallyAsync(() => Task.FromResult(condition()), what, timeoutMs);
-
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int timeoutMs = 15_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!await condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                throw new TimeoutException($"Timed out after {timeoutMs} ms waiting for: {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>Gets one message from <paramref name="queue"/>, waiting for it to arrive there.</summary>
     public static async Task<BasicGetResult> EventuallyGetAsync(IChannel channel, string queue)
     {
         BasicGetResult? result = null;
-        await EventuallyAsync(async () => (result = await channel.BasicGetAsync(queue, autoAck: true)) is not null, $"a message in {queue}");
+        await Wait.UntilAsync(async () => (result = await channel.BasicGetAsync(queue, autoAck: true)) is not null, $"a message in {queue}");
         return result!;
     }
 

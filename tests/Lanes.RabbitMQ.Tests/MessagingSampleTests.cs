@@ -27,7 +27,7 @@ public sealed class MessagingSampleTests(Broker broker)
     public async Task Serving_AcceptsOrders_ThenStopsOnSigtermWithExitZero_AndCleansUp()
     {
         using var sample = SampleProcess.Start("Messaging", "--amqp", broker.Uri.ToString());
-        var address = (await sample.WaitForOutputAsync(@"^Serving; try: curl -X POST -H 'x-mspider-lane: yellow' (http://127\.0\.0\.1:\d+/)order/42", Within)).Groups[1].Value;
+        var address = (await sample.WaitForOutputAsync(@"^Serving; try: curl -X POST -H 'x-mspider-lane: yellow' (http://127\.0\.0\.1:\d+/)order/42")).Groups[1].Value;
         using (var client = new HttpClient { BaseAddress = new Uri(address) })
         using (var request = new HttpRequestMessage(HttpMethod.Post, "order/7") { Headers = { { "x-mspider-lane", "yellow" } } })
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Lanes.Routing;
+using Lanes.Testing;
 
 namespace Lanes.RabbitMQ.Tests;
 
@@ -60,7 +61,7 @@ public sealed class OptionsTests(Broker broker)
         var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane, propagator, Harness.Recording(lane, seen));
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "1", lane);
-        await Harness.EventuallyAsync(() => seen.Count == 1, "the lane's message handled");
+        await Wait.UntilAsync(() => seen.Count == 1, "the lane's message handled");
         await consumer.StopAsync();                                   // takes "{lane queue}.leaving", 255 bytes, and drains
 
         Assert.Equal(255, Encoding.UTF8.GetByteCount(topology.LaneQueue(lane) + ".leaving"));

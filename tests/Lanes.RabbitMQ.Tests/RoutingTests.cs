@@ -26,13 +26,10 @@ public sealed class RoutingTests(Broker broker)
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "y1", "yellow");
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "n1", null);
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "r1", "red");
-        await Harness.EventuallyAsync(() => seen.Count == (policy == LanePolicy.Permissive ? 3 : 2), "the first three rows");
+        await Wait.UntilAsync(() => seen.Count == (policy == LanePolicy.Permissive ? 3 : 2), "the first three rows");
         if (policy == LanePolicy.Strict)
         {
-            for (var i = 0; i < 500 && (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount == 0; i++)
-            {
-                await Task.Delay(20);
-            }
+            await Wait.UntilAsync(async () => (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount > 0, "r1 dead-lettered");
         }
 
         Assert.Equal(new Handled("yellow", "y1", "yellow", "yellow"), seen.Single(h => h.Id == "y1"));
@@ -53,17 +50,19 @@ public sealed class RoutingTests(Broker broker)
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "y2", "yellow");
         if (policy == LanePolicy.Permissive)
         {
-            await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled");
+            await Wait.UntilAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled");
             Assert.Equal(new Handled("baseline", "y2", "yellow", "yellow"), seen.Single(h => h.Id == "y2"));
             Assert.False(await broker.QueueExistsAsync(topology.LaneQueue("yellow")));
         }
         else
         {
-            await Task.Delay(500);
+            // A message without a lane, published after y2, is the sentinel: once the baseline has it, y2 was routed too.
+            await Harness.PublishAsync(channel, propagator, topology.Exchange, "n2", null);
+            await Wait.UntilAsync(() => seen.Any(h => h.Id == "n2"), "the sentinel n2 handled by the baseline");
             Assert.DoesNotContain(seen, h => h.Id == "y2");
             Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"))).MessageCount);
             await using var back = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, Harness.Recording("yellow", seen));
-            await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled by yellow once it is back");
+            await Wait.UntilAsync(() => seen.Any(h => h.Id == "y2"), "y2 handled by yellow once it is back");
             Assert.Equal(new Handled("yellow", "y2", "yellow", "yellow"), seen.Single(h => h.Id == "y2"));
         }
     }
@@ -83,10 +82,10 @@ public sealed class RoutingTests(Broker broker)
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "dev2", "dev2");
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "dev3", "dev3");
-        await Harness.EventuallyAsync(() => seen.Any(h => h.Id == "dev3"), "dev3 handled");
-        await Task.Delay(300);
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "none", null);   // the sentinel, after both
+        await Wait.UntilAsync(() => seen.Any(h => h.Id == "none"), "the sentinel handled by the baseline");
 
-        Assert.Equal(new Handled("baseline", "dev3", "dev3", "dev3"), seen.Single());
+        Assert.Equal([new Handled("baseline", "dev3", "dev3", "dev3"), new Handled("baseline", "none", null, null)], seen.ToArray());
         Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("dev2"))).MessageCount);
     }
 
@@ -123,17 +122,17 @@ public sealed class RoutingTests(Broker broker)
                 Interlocked.Increment(ref published);
             }
         });
-        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > 300, "300 published");
+        await Wait.UntilAsync(() => Volatile.Read(ref published) > 300, "300 published");
         leaveStartedAt = Volatile.Read(ref published);
         await yellow.StopAsync();
-        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > leaveStartedAt + 300, "300 more published while yellow is away");
+        await Wait.UntilAsync(() => Volatile.Read(ref published) > leaveStartedAt + 300, "300 more published while yellow is away");
         yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, yellowHandler);
         backAt = Volatile.Read(ref published);
-        await Harness.EventuallyAsync(() => Volatile.Read(ref published) > backAt + 300, "300 more published after yellow is back");
+        await Wait.UntilAsync(() => Volatile.Read(ref published) > backAt + 300, "300 more published after yellow is back");
         await stop.CancelAsync();
         await publisher;
         var total = Volatile.Read(ref published);
-        await Harness.EventuallyAsync(() => seen.Select(static h => h.Id).Distinct().Count() == total, $"all {total} messages handled", 30_000);
+        await Wait.UntilAsync(() => seen.Select(static h => h.Id).Distinct().Count() == total, $"all {total} messages handled");
         await yellow.StopAsync();
 
         var byId = seen.GroupBy(static h => int.Parse(h.Id, CultureInfo.InvariantCulture)).ToDictionary(static g => g.Key, static g => g.ToList());
@@ -211,7 +210,7 @@ public sealed class RoutingTests(Broker broker)
             await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(CultureInfo.InvariantCulture), "yellow");
         }
 
-        await Harness.EventuallyAsync(() => seen.Select(static h => h.Id).Distinct().Count() == Backlog + 50, $"all {Backlog + 50} messages handled", 30_000);
+        await Wait.UntilAsync(() => seen.Select(static h => h.Id).Distinct().Count() == Backlog + 50, $"all {Backlog + 50} messages handled");
 
         Assert.True(queued > 100, $"only {queued} messages were waiting when both left: nothing to drain");
         Assert.All(seen, static h => Assert.Equal("yellow", h.Current));
@@ -304,7 +303,7 @@ public sealed class RoutingTests(Broker broker)
             await using var publisher = await Harness.PublisherAsync(broker.Connection);
             await Harness.PublishAsync(publisher, propagator, topology.Exchange, pair.Key, pair.Value);
         });
-        await Harness.EventuallyAsync(() => seen.Count >= 1000, "1,000 messages handled", 30_000);
+        await Wait.UntilAsync(() => seen.Count >= 1000, "1,000 messages handled");
         foreach (var consumer in consumers)
         {
             await consumer.StopAsync();

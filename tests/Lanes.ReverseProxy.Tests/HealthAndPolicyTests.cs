@@ -111,24 +111,13 @@ public sealed class HealthAndPolicyTests
         Assert.Equal("yellow", echo.Header("x-mspider-lane"));
     }
 
-    internal static async Task WaitForHealthAsync(RunningServer gateway, string destinationId, DestinationHealth health)
+    internal static Task WaitForHealthAsync(RunningServer gateway, string destinationId, DestinationHealth health)
     {
         var lookup = gateway.App.Services.GetRequiredService<IProxyStateLookup>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (var cluster in lookup.GetClusters())
-            {
-                if (cluster.Destinations.TryGetValue(destinationId, out var destination) && destination.Health.Active == health)
-                {
-                    return;
-                }
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"Destination '{destinationId}' did not become {health} within 20 s.");
+        return Wait.UntilAsync(
+            () => lookup.GetClusters().Any(c => c.Destinations.TryGetValue(destinationId, out var d) && d.Health.Active == health),
+            $"destination '{destinationId}' to become {health}",
+            () => string.Join(", ", lookup.GetClusters().SelectMany(static c => c.Destinations.Values).Select(static d => $"{d.DestinationId}={d.Health.Active}")));
     }
 }
 

@@ -25,13 +25,13 @@ public sealed class ReloadTests : IDisposable
 
         // Valid edit: the labels swap.
         await WriteAsync(Document(a, "yellow", b, "green"));
-        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Echo?.Instance == "a");
+        await Wait.ForAsync(() => gateway.SendAsync("/x", ("x-mspider-lane", "yellow")), static r => r.Echo?.Instance == "a", "/x, (x-mspider-lane, yellow) to reach instance a", describe: static r => $"{(int)r.Response.StatusCode} from {r.Echo?.Instance ?? "(no echo)"}");
         Assert.Equal("b", (await gateway.SendAsync("/x", ("x-mspider-lane", "green"))).Echo!.Instance);
 
         // Invalid edit: a label that is not a lane. YARP refuses the whole update and logs why.
         var errorsBefore = ConfigErrors(gateway);
         await WriteAsync(Document(a, "not a lane!", b, "green"));
-        await EventuallyAsync(() => Task.FromResult(ConfigErrors(gateway) > errorsBefore));
+        await Wait.UntilAsync(() => ConfigErrors(gateway) > errorsBefore, "a refused configuration to be counted");
 
         Assert.Contains(
             gateway.Logs.Records,
@@ -52,11 +52,11 @@ public sealed class ReloadTests : IDisposable
 
         document["Lanes"]!["Colouring"] = new JsonArray(new JsonObject { ["Lane"] = "yellow", ["Header"] = "x-tester", ["Match"] = "Present" });
         await WriteAsync(document);
-        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-tester", "1"))).Echo?.Instance == "b");
+        await Wait.ForAsync(() => gateway.SendAsync("/x", ("x-tester", "1")), static r => r.Echo?.Instance == "b", "/x, (x-tester, 1) to reach instance b", describe: static r => $"{(int)r.Response.StatusCode} from {r.Echo?.Instance ?? "(no echo)"}");
 
         document["Lanes"]!["Colouring"] = new JsonArray(new JsonObject { ["Lane"] = "green", ["Header"] = "x-tester", ["Match"] = "Regex", ["Value"] = "(a)\\1" });
         await WriteAsync(document);
-        await EventuallyAsync(() => Task.FromResult(gateway.Logs.Records.Any(static r => r.EventId.Name == "SettingsReloadRefused")));
+        await Wait.UntilAsync(() => gateway.Logs.Records.Any(static r => r.EventId.Name == "SettingsReloadRefused"), "the invalid settings to be refused (SettingsReloadRefused)");
 
         var refused = gateway.Logs.Records.First(static r => r.EventId.Name == "SettingsReloadRefused");
         Assert.Equal(LogLevel.Error, refused.Level);
@@ -84,7 +84,7 @@ public sealed class ReloadTests : IDisposable
         // Declared now: kept, and Strict answers 503 for a declared lane without instances.
         document["ReverseProxy"]!["Clusters"]!["pp"]!["Metadata"]!["lanes"] = "dev1,dev9";
         await WriteAsync(document);
-        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-nsf-mark", "dev9"))).Response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable);
+        await Wait.ForAsync(() => gateway.SendAsync("/x", ("x-nsf-mark", "dev9")), static r => r.Response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, "/x, (x-nsf-mark, dev9) to answer ServiceUnavailable", describe: static r => $"{(int)r.Response.StatusCode} from {r.Echo?.Instance ?? "(no echo)"}");
     }
 
     private static int ConfigErrors(RunningServer gateway)
@@ -105,7 +105,7 @@ public sealed class ReloadTests : IDisposable
         Assert.NotNull((await gateway.SendAsync("/x")).Echo);
 
         await WriteAsync(Document(a, "green", b, "yellow"));
-        await EventuallyAsync(async () => (await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"))).Response.StatusCode == System.Net.HttpStatusCode.InternalServerError);
+        await Wait.ForAsync(() => gateway.SendAsync("/x", ("x-mspider-lane", "yellow")), static r => r.Response.StatusCode == System.Net.HttpStatusCode.InternalServerError, "/x, (x-mspider-lane, yellow) to answer InternalServerError", describe: static r => $"{(int)r.Response.StatusCode} from {r.Echo?.Instance ?? "(no echo)"}");
 
         var pathsBefore = a.Paths.Count + b.Paths.Count;
         var (response, _) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
@@ -143,19 +143,4 @@ public sealed class ReloadTests : IDisposable
         File.Move(temp, ConfigPath, overwrite: true);
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("The configuration change did not take effect within 20 s.");
-    }
 }

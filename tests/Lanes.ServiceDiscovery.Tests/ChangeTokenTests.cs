@@ -58,12 +58,11 @@ public sealed class ChangeTokenTests
         await resolving.WaitAsync(TimeSpan.FromSeconds(30));
 
         // And the last reload (300: yellow) reaches Lanes.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await endpoints.GetAsync("http", "details", CancellationToken.None))!.Definition.Instances.Single().Lane != "yellow")
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the last reload did not reach the snapshot");
-            await Task.Delay(20);
-        }
+        await Wait.ForAsync(
+            async () => await endpoints.GetAsync("http", "details", CancellationToken.None),
+            static s => s!.Definition.Instances.Single().Lane == "yellow",
+            "the last reload (yellow) to reach the snapshot",
+            describe: static s => s!.Definition.Instances.Single().Lane ?? "(none)");
     }
 }
 

@@ -33,26 +33,22 @@ internal static class Fleet
     {
         var port = server.Port;
         server.Stop();
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            using var probe = new System.Net.Sockets.TcpClient();
-            try
+        await Wait.UntilAsync(
+            async () =>
             {
-                await probe.ConnectAsync(System.Net.IPAddress.Loopback, port);
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                return;
-            }
-
-            if (clock.Elapsed > TimeSpan.FromSeconds(10))
-            {
-                throw new TimeoutException($"WireMock on port {port} still accepts connections 10 s after Stop.");
-            }
-
-            await Task.Delay(20);
-        }
+                using var probe = new System.Net.Sockets.TcpClient();
+                try
+                {
+                    await probe.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                    return false;
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    return true;
+                }
+            },
+            $"WireMock on port {port} to refuse connections after Stop",
+            static () => "it still accepts connections");
     }
 
     /// <summary>A gRPC echo instance (h2c, behind <c>app.UseLanes()</c>) that answers with its name; <paramref name="interceptor"/> runs first.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Grpc.Core;
@@ -67,25 +66,25 @@ public sealed class ReloadUnderLoadTests : IAsyncLifetime
         var running = load.RunAsync();
 
         // Before: yellow is served by a and b, green by c.
-        await load.WaitForAsync(static s => s.Sees("yellow", "a") && s.Sees("yellow", "b") && s.Sees("green", "c"));
+        await load.WaitForAsync(static s => s.Sees("yellow", "a") && s.Sees("yellow", "b") && s.Sees("green", "c"), "yellow served by a and b and green by c, over HTTP and gRPC");
         Assert.Equal(["a", "b"], load.ServedSince(0, "yellow"));
         Assert.Equal(["c"], load.ServedSince(0, "green"));
 
         // Relabel b from yellow to green: the file watcher reloads the settings, discovery resolves again, and both
         // transports rebuild that service's subsets.
         Write(bLane: "green", bAddressValid: true);
-        await load.WaitForAsync(static s => s.Sees("green", "b"));        // by both transports
+        await load.WaitForAsync(static s => s.Sees("green", "b"), "b relabelled green to serve green over both transports");
         var relabelled = load.Mark();
-        await load.WaitForAsync(s => s.CountSince(relabelled) >= 400);
+        await load.WaitForAsync(s => s.CountSince(relabelled) >= 400, "400 calls after the relabel");
         Assert.Equal(["a"], load.ServedSince(relabelled, "yellow"));
         Assert.Equal(["b", "c"], load.ServedSince(relabelled, "green"));
 
         // An invalid edit (b's address is not an address) is refused, logged with its key; the last good set serves.
         Write(bLane: "yellow", bAddressValid: false);
         await load.WaitForAsync(_ => _host.Logs.Records.Any(static r => r.EventId.Name == "SettingsReloadRefused"
-            && r.Message.Contains("Lanes:Services:details:Instances:b:Address", StringComparison.Ordinal)));
+            && r.Message.Contains("Lanes:Services:details:Instances:b:Address", StringComparison.Ordinal)), "the invalid address to be refused, naming its key");
         var refused = load.Mark();
-        await load.WaitForAsync(s => s.CountSince(refused) >= 400);
+        await load.WaitForAsync(s => s.CountSince(refused) >= 400, "400 calls after the refused edit");
         Assert.Equal(["a"], load.ServedSince(refused, "yellow"));
         Assert.Equal(["b", "c"], load.ServedSince(refused, "green"));
 
@@ -102,14 +101,14 @@ public sealed class ReloadUnderLoadTests : IAsyncLifetime
         // Green: c, then c and d (added), then d only (c removed).
         Assert.Equal(["c"], await ServedAsync("green"));
         Write(new() { ["a"] = "yellow", ["b"] = "yellow", ["c"] = "green", ["d"] = "green", ["plain"] = null });
-        await EventuallyAsync(async () => (await ServedAsync("green")).SequenceEqual(["c", "d"]));
+        await Wait.ForAsync(() => ServedAsync("green"), static a => a.SequenceEqual(["c", "d"]), "ServedAsync(green) to be [c, d]");
         Write(new() { ["a"] = "yellow", ["b"] = "yellow", ["d"] = "green", ["plain"] = null });
-        await EventuallyAsync(async () => (await ServedAsync("green")).SequenceEqual(["d"]));
+        await Wait.ForAsync(() => ServedAsync("green"), static a => a.SequenceEqual(["d"]), "ServedAsync(green) to be [d]");
 
         // Strict to Permissive: a lane without instances goes from the local 503 to the baseline.
         Assert.Equal(["503"], await ServedAsync("purple"));
         Write(new() { ["a"] = "yellow", ["b"] = "yellow", ["d"] = "green", ["plain"] = null }, policy: "Permissive");
-        await EventuallyAsync(async () => (await ServedAsync("purple")).SequenceEqual(["plain"]));
+        await Wait.ForAsync(() => ServedAsync("purple"), static a => a.SequenceEqual(["plain"]), "ServedAsync(purple) to be [plain]");
     }
 
     /// <summary>Who served 8 HTTP and 8 gRPC calls in <paramref name="lane"/> (both transports must agree), sorted.</summary>
@@ -138,15 +137,6 @@ public sealed class ReloadUnderLoadTests : IAsyncLifetime
         return http.SetEquals(grpc) ? [.. http] : [$"http {string.Join(",", http)} / grpc {string.Join(",", grpc)}"];
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "Routing did not follow the edit within 30 s.");
-            await Task.Delay(50);
-        }
-    }
 
     /// <summary>The first fleet, with b relabelled or given an invalid address.</summary>
     private void Write(string bLane, bool bAddressValid)
@@ -213,16 +203,15 @@ public sealed class ReloadUnderLoadTests : IAsyncLifetime
         public string[] ServedSince(long mark, string lane)
             => [.. _served.Where(s => s.At >= mark && s.Lane == lane).Select(static s => s.Served).Distinct().Order(StringComparer.Ordinal)];
 
-        public async Task WaitForAsync(Func<Load, bool> condition)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!condition(this))
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "The load did not reach the expected state within 30 s.");
-                Assert.Empty(Failures);
-                await Task.Delay(20);
-            }
-        }
+        public Task WaitForAsync(Func<Load, bool> condition, string what)
+            => Wait.UntilAsync(
+                () =>
+                {
+                    Assert.Empty(Failures);
+                    return condition(this);
+                },
+                what,
+                () => $"{_served.Count} calls served");
 
         public void Dispose()
         {

@@ -102,12 +102,12 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
         // The lane's last instance goes: the fallback is the policy's, answered at once.
         // (WireMock's Stop returns before its listener and kept-alive connections are gone: a call may still reach it.)
         yellowB.Stop();
-        await EventuallyAsync(async () => await GetAsync(host, "yellow", "details-permissive") switch
+        await Wait.ForAsync(() => GetAsync(host, "yellow", "details-permissive"), static answer => answer switch
         {
             "unlabelled" => true,
             "yellow-b" => false,
             var other => throw new Xunit.Sdk.XunitException($"a call failed across the stop: {other}"),
-        });
+        }, "yellow calls to fall back to the unlabelled baseline once yellow-b stopped");
         var before = host.Attempts["details"];
         Assert.Equal("503", await GetAsync(host, "yellow", "details-strict"));
         Assert.Equal(1, host.Attempts["details"] - before);
@@ -150,8 +150,8 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
         }
 
         await yellowB.App.StopAsync();
-        await EventuallyAsync(async () => await CallAsync(host, "yellow", "permissive") == "unlabelled");
-        await EventuallyAsync(async () => await CallAsync(host, "yellow", "strict") == "503");
+        await Wait.ForAsync(() => CallAsync(host, "yellow", "permissive"), static a => a == "unlabelled", "CallAsync(host, yellow, permissive) to answer unlabelled");
+        await Wait.ForAsync(() => CallAsync(host, "yellow", "strict"), static a => a == "503", "CallAsync(host, yellow, strict) to answer 503");
     }
 
     [Fact]
@@ -302,21 +302,6 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
         }
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail("The fallback did not apply within 20 s.");
-    }
 
     private WireMockServer Http(string name, int status = 200)
     {

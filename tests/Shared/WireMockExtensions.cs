@@ -45,19 +45,9 @@ internal static class Upstreams
     }
 
     /// <summary>Waits until the upstream received <paramref name="count"/> requests for <paramref name="path"/> (for fire-and-forget calls).</summary>
-    public static async Task WaitForRequestsAsync(this WireMockServer server, string path, int count = 1, int timeoutSeconds = 10)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (server.LogEntries.Count(e => string.Equals(e.RequestMessage.Path, path, StringComparison.Ordinal)) >= count)
-            {
-                return;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new TimeoutException($"The upstream did not receive {count} request(s) for {path} within {timeoutSeconds} s.");
-    }
+    public static Task WaitForRequestsAsync(this WireMockServer server, string path, int count = 1)
+        => Wait.UntilAsync(
+            () => server.LogEntries.Count(e => string.Equals(e.RequestMessage.Path, path, StringComparison.Ordinal)) >= count,
+            $"the upstream to receive {count} request(s) for {path}",
+            () => string.Join(", ", server.LogEntries.Select(static e => e.RequestMessage.Path)));
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Primitives;
 namespace Lanes.Grpc.Routing;
 
 /// <summary>
-/// Client-side lane balancing for gRPC (DESIGN 6, 8): one subchannel per instance; whenever an instance's
+/// Client-side lane balancing for gRPC (docs/behaviour.md, "Subset selection", "Client-side HTTP routing"): one subchannel per instance; whenever an instance's
 /// connectivity changes, the subset engine is rebuilt with the ready instances as the healthy ones, and a new
 /// picker chooses, per call, from the subset the call's ambient lane selects (the picker runs before any handler,
 /// so it reads <see cref="LaneContext"/>, not a header), round robin within it.

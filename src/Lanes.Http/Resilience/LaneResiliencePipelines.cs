@@ -16,7 +16,7 @@ namespace Lanes.Http.Resilience;
 /// calls through that client, green's included.
 /// </summary>
 /// <remarks>
-/// The key is the lane the request will carry (a canonical header the application set, else the ambient lane; DESIGN 4),
+/// The key is the lane the request will carry (a canonical header the application set, else the ambient lane; docs/behaviour.md, "Propagation over HttpClient"),
 /// or the empty string for none. Every distinct key is a pipeline kept for the life of the application, so the number
 /// of keys is bounded: the first <see cref="MaxLanes"/> lanes a client sees get their own pipeline, later ones share
 /// one (key <c>(other lanes)</c>). Lanes are validated before they get here, so a key is never raw input.

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Lanes.Http.Routing;
 
 /// <summary>
-/// Client-side lane routing for HTTP (DESIGN 8, 9): per service that discovery resolves (<see cref="LaneServiceEndpoints"/>),
+/// Client-side lane routing for HTTP (docs/behaviour.md, "Client-side HTTP routing", "Service discovery and resilience"): per service that discovery resolves (<see cref="LaneServiceEndpoints"/>),
 /// the core subset engine over its instances, where an instance is healthy unless passive health took it out. A
 /// connection failure ejects the instance for <see cref="LaneOptions.PassiveHealthPeriod"/>; subsets are rebuilt when
 /// discovery brings new instances (from its change notification), on ejection and when an ejection expires (checked

@@ -5,7 +5,7 @@ namespace Lanes.Http.Routing;
 
 /// <summary>
 /// Sends a request addressed to a logical service (<c>http://details/...</c>) to an instance of the request's lane
-/// under the service's policy (DESIGN 6, 8, 9). The instances come from service discovery
+/// under the service's policy (docs/behaviour.md, "Subset selection", "Client-side HTTP routing", "Service discovery and resilience"). The instances come from service discovery
 /// (<see cref="LaneServiceEndpoints"/>: <c>Lanes:Services</c>, configuration, any provider); a host no provider knows
 /// passes through. It sits inside any resilience handler, so every attempt picks again from the lane's subset, and
 /// the request URI is put back after each attempt, so a retry is routed again, never sent to the previous pick. A

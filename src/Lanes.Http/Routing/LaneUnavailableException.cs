@@ -3,7 +3,7 @@ using Lanes.Routing;
 namespace Lanes.Http.Routing;
 
 /// <summary>
-/// Thrown inside an HttpClient pipeline when lane routing has no healthy instance to send a call to (DESIGN 6: the
+/// Thrown inside an HttpClient pipeline when lane routing has no healthy instance to send a call to (docs/behaviour.md, "Subset selection": the
 /// 503 rows). It is not an <see cref="HttpRequestException"/>, so a resilience pipeline's default predicates
 /// (the standard handler's retry and circuit breaker) treat it as final: no retry, no breaker failure. Lanes' outermost
 /// handler turns it into the local 503 <c>no healthy upstream</c> answer.

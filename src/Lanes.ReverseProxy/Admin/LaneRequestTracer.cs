@@ -13,7 +13,7 @@ using Yarp.ReverseProxy.Model;
 namespace Lanes.ReverseProxy.Admin;
 
 /// <summary>
-/// Answers "where would this request go, and why" without sending it (DESIGN 11): the request is built as an
+/// Answers "where would this request go, and why" without sending it (docs/behaviour.md, "The admin page and tracer"): the request is built as an
 /// <see cref="HttpContext"/>, run through the entry's own decision (<see cref="LaneGatewayEntry"/>), matched by ASP.NET
 /// Core routing against the application's own endpoints (so YARP's path, method, host, header and query matches all
 /// apply), and the matched route's cluster asked for its subset by the engine (<see cref="LaneSubsets{T}.Select"/>).

@@ -8,7 +8,7 @@ using Yarp.ReverseProxy.ServiceDiscovery;
 namespace Lanes.ReverseProxy.Configuration;
 
 /// <summary>
-/// YARP destinations through service discovery, with lanes (DESIGN 9): a destination whose address names a service
+/// YARP destinations through service discovery, with lanes (docs/behaviour.md, "Service discovery and resilience"): a destination whose address names a service
 /// (<c>http://details</c>) that discovery knows (<c>Lanes:Services</c>, configuration, Kubernetes) becomes one destination
 /// per instance, id <c>&lt;destination&gt;/&lt;instance&gt;</c>, each with its lane as the <c>lane</c> metadata (an
 /// unlabelled instance keeps the destination's own <c>lane</c>, if any) and the destination's other settings. A

@@ -8,7 +8,7 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Lanes.ReverseProxy.Forwarding;
 
 /// <summary>
-/// Adds one request transform to every route (DESIGN 7, step 6): the proxied request carries the gateway's lane, written
+/// Adds one request transform to every route (src/Lanes.ReverseProxy/README.md, "Per request, in this order", step 6): the proxied request carries the gateway's lane, written
 /// by the one outbound pipeline (<see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>): the canonical
 /// header set to the lane (Istio <c>set</c>: whatever a client or a route transform put there, and any alias, is
 /// replaced), and one <c>baggage</c> value with the lane member first and the client's other members as they came (a

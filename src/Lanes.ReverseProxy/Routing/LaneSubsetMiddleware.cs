@@ -8,7 +8,7 @@ using Yarp.ReverseProxy.Model;
 namespace Lanes.ReverseProxy.Routing;
 
 /// <summary>
-/// The proxy pipeline step (DESIGN 7, step 5): after YARP has filtered destinations by health and before it load
+/// The proxy pipeline step (src/Lanes.ReverseProxy/README.md, "Per request, in this order", step 5): after YARP has filtered destinations by health and before it load
 /// balances, narrows <see cref="IReverseProxyFeature.AvailableDestinations"/> to the subset the request's lane selects
 /// under the cluster's policy. Everything after it (session affinity, load balancing, retries that re-pick from
 /// <c>AvailableDestinations</c>) stays inside that subset. An empty subset is answered here with 503

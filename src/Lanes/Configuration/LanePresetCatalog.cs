@@ -1,6 +1,6 @@
 namespace Lanes.Configuration;
 
-/// <summary>The built-in presets (DESIGN 4).</summary>
+/// <summary>The built-in presets (docs/behaviour.md, "Decisions where the contract is silent").</summary>
 internal static class LanePresetCatalog
 {
     internal sealed record PresetDefinition(string Header, string[] Aliases, string? DefaultLane);

@@ -7,7 +7,7 @@ namespace Lanes.Configuration;
 /// <summary>
 /// The effective, immutable settings of a service, built from validated <see cref="LaneOptions"/>: presets applied,
 /// header names and known lanes in lookup-friendly form. Every package reads these, never the raw options. When the
-/// options change (a configuration reload, DESIGN 7), a new snapshot replaces the old one as a whole: read
+/// options change (a configuration reload), a new snapshot replaces the old one as a whole: read
 /// <see cref="LanePropagator.Settings"/> once per operation and use that snapshot throughout.
 /// </summary>
 public sealed class LaneSettings

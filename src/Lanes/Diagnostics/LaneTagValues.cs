@@ -4,7 +4,7 @@ using Lanes.Configuration;
 namespace Lanes.Diagnostics;
 
 /// <summary>
-/// Bounds the <c>lane</c> tag values of metrics (DESIGN 5). With <see cref="LaneOptions.KnownLanes"/> set, the known
+/// Bounds the <c>lane</c> tag values of metrics (docs/behaviour.md, "Metrics"). With <see cref="LaneOptions.KnownLanes"/> set, the known
 /// set is those lanes plus the default lane. Without it, the known set is the default lane plus the first
 /// <see cref="DynamicLimit"/> distinct lanes this process reports. Every other lane is <c>other</c>, so a client
 /// that sends 100,000 different lanes adds at most one series.

@@ -6,7 +6,7 @@ using Lanes.Routing;
 
 namespace Lanes.Diagnostics;
 
-/// <summary>The instruments of the <c>Lanes</c> Meter (DESIGN 5). Tag values are bounded: lanes by <see cref="LaneTagValues"/>, the rest are fixed names.</summary>
+/// <summary>The instruments of the <c>Lanes</c> Meter (docs/behaviour.md, "Metrics"). Tag values are bounded: lanes by <see cref="LaneTagValues"/>, the rest are fixed names.</summary>
 internal sealed class LanesMetrics : IDisposable
 {
     private readonly Meter _meter;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Primitives;
 namespace Lanes.Parsing;
 
 /// <summary>
-/// Parses and validates lane values (DESIGN 2). The one place that decides what a lane is: every package
+/// Parses and validates lane values (docs/behaviour.md, "Lane values"). The one place that decides what a lane is: every package
 /// (middleware, propagators, gateway, client routing) goes through it.
 /// </summary>
 /// <remarks>
@@ -17,7 +17,7 @@ namespace Lanes.Parsing;
 /// </remarks>
 public static class LaneParser
 {
-    /// <summary>The default maximum length of a lane (DESIGN 2).</summary>
+    /// <summary>The default maximum length of a lane (docs/behaviour.md, "Lane values").</summary>
     public const int DefaultMaxLength = 63;
 
     /// <summary>The largest maximum length that options accept; <c>LaneContext.Begin</c> checks against it.</summary>

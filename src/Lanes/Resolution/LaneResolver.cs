@@ -10,7 +10,7 @@ using Microsoft.Extensions.Primitives;
 namespace Lanes.Resolution;
 
 /// <summary>
-/// Resolves the lane of a request or message (DESIGN 3): first valid source wins, in this order:
+/// Resolves the lane of a request or message (docs/behaviour.md, "Resolution"): first valid source wins, in this order:
 /// 1) canonical header, 2) aliases in configured order, 3) the lane member of W3C <c>baggage</c>,
 /// 4) the trace cache (the lane seen earlier in this process for the same W3C trace id), 5)
 /// <see cref="LaneOptions.DefaultLane"/>, 6) none. Known-lane and invalid-value policies apply to each source;
@@ -48,7 +48,7 @@ public sealed class LaneResolver
 
     internal LanesMetrics Metrics => _metrics;
 
-    /// <summary>Resolves and counts the lane of a request or message: every source of DESIGN 3, then the default lane, with the policies.</summary>
+    /// <summary>Resolves and counts the lane of a request or message: every source (docs/behaviour.md, "Resolution"), then the default lane, with the policies.</summary>
     public LaneResolution Resolve<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
     {

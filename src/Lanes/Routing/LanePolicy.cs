@@ -1,7 +1,7 @@
 namespace Lanes.Routing;
 
 /// <summary>
-/// What a service does with a request whose lane it cannot serve (DESIGN 6). The table in the package README
+/// What a service does with a request whose lane it cannot serve (docs/behaviour.md, "Subset selection"). The table in the package README
 /// lists every case; <see cref="Permissive"/> is the default.
 /// </summary>
 public enum LanePolicy

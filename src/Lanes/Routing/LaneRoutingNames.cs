@@ -28,7 +28,7 @@ public static class LaneRoutingNames
         _ => null,
     };
 
-    /// <summary>The <c>x-lane-fallback</c> header value (DESIGN 6: <c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>); <see langword="null"/> for <see cref="LaneFallbackReason.None"/>.</summary>
+    /// <summary>The <c>x-lane-fallback</c> header value (docs/behaviour.md, "Subset selection": <c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>); <see langword="null"/> for <see cref="LaneFallbackReason.None"/>.</summary>
     public static string? Get(LaneFallbackReason reason) => reason switch
     {
         LaneFallbackReason.NoLane => "no-lane",

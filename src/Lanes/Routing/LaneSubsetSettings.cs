@@ -1,6 +1,6 @@
 namespace Lanes.Routing;
 
-/// <summary>A service's routing settings for the subset engine (DESIGN 6), already validated.</summary>
+/// <summary>A service's routing settings for the subset engine (docs/behaviour.md, "Subset selection"), already validated.</summary>
 public sealed class LaneSubsetSettings
 {
     /// <summary>Permissive, declared lanes from the instances, the unlabelled instances as baseline.</summary>
@@ -15,13 +15,13 @@ public sealed class LaneSubsetSettings
         PanicToAny = panicToAny;
     }
 
-    /// <summary>The policy of DESIGN 6.</summary>
+    /// <summary>The policy (docs/behaviour.md, "Subset selection").</summary>
     public LanePolicy Policy { get; }
 
     /// <summary>The lanes the service declares, or <see langword="null"/> to derive them from the lanes its instances carry.</summary>
     public IReadOnlyCollection<string>? DeclaredLanes { get; }
 
-    /// <summary>The baseline lane, or <see langword="null"/> when the baseline is the unlabelled instances (DESIGN 1).</summary>
+    /// <summary>The baseline lane, or <see langword="null"/> when the baseline is the unlabelled instances (docs/behaviour.md, "Subset selection").</summary>
     public string? BaselineLane { get; }
 
     /// <summary>When the chosen subset is empty (the baseline too), use every healthy instance instead of answering 503.</summary>

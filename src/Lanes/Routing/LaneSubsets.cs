@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Lanes.Routing;
 
 /// <summary>
-/// The subset engine (DESIGN 6), one per service and instance set. <see cref="LaneSubsets.Build{T}"/> runs when instances, health
+/// The subset engine (docs/behaviour.md, "Subset selection"), one per service and instance set. <see cref="LaneSubsets.Build{T}"/> runs when instances, health
 /// or configuration change and precomputes a <see cref="LaneChoice{T}"/> for every lane the service knows, for a
 /// request without a lane and for any other lane; <see cref="Select"/> is then one dictionary lookup, O(1) in the
 /// number of instances, and allocates nothing. Used by the gateway and by client-side routing alike.
@@ -126,7 +126,7 @@ public sealed class LaneSubsets<T>
             ? Fallback(all, LaneChoice<T>.AllSubset, LaneFallbackReason.NoLane, laneTag: null)
             : Fallback(baseline, BaselineName, LaneFallbackReason.NoLane, laneTag: null);
 
-        /// <summary>The row of DESIGN 6's table for a lane; <paramref name="subset"/> is its healthy instances, <see langword="null"/> when none.</summary>
+        /// <summary>The row of the subset table (docs/behaviour.md, "Subset selection") for a lane; <paramref name="subset"/> is its healthy instances, <see langword="null"/> when none.</summary>
         public LaneChoice<T> ForLane(string laneTag, T[]? subset, bool declared)
         {
             if (subset is { Length: > 0 })
@@ -165,7 +165,7 @@ public sealed class LaneSubsets<T>
     }
 }
 
-/// <summary>Builds <see cref="LaneSubsets{T}"/>: the subset engine of DESIGN 6.</summary>
+/// <summary>Builds <see cref="LaneSubsets{T}"/>: the subset engine (docs/behaviour.md, "Subset selection").</summary>
 public static class LaneSubsets
 {
     /// <summary>

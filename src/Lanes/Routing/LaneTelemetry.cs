@@ -7,7 +7,7 @@ namespace Lanes.Routing;
 
 /// <summary>
 /// Reports what the subset engine decided, the same way for the gateway, HTTP client routing and gRPC balancing
-/// (DESIGN 5): the <c>lanes.routed</c> counter, an event on the current <see cref="Activity"/> when a tracer records
+/// (docs/behaviour.md, "Metrics"): the <c>lanes.routed</c> counter, an event on the current <see cref="Activity"/> when a tracer records
 /// it (sampled, all data requested), and log events for a
 /// fallback (Debug) and for no healthy upstream (Warning). Also bounds lane values for metric attributes. Registered
 /// by <c>services.AddLanes()</c>.

@@ -31,7 +31,7 @@ internal static class BaggageParser
 
     /// <summary>
     /// Finds the member with <paramref name="key"/> (ordinal). Duplicates with the same decoded value count as one;
-    /// duplicates with different values are <see cref="BaggageLookup.Conflict"/> (like a repeated lane header, DESIGN 2).
+    /// duplicates with different values are <see cref="BaggageLookup.Conflict"/> (like a repeated lane header, docs/behaviour.md, "Lane values").
     /// </summary>
     public static BaggageLookup Find(StringValues headers, string key, out string? value)
     {

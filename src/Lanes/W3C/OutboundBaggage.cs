@@ -7,7 +7,7 @@ using OtelBaggage = OpenTelemetry.Baggage;
 namespace Lanes.W3C;
 
 /// <summary>
-/// Builds the one <c>baggage</c> value of an outgoing call (DESIGN 4). With a lane: exactly one lane member, first.
+/// Builds the one <c>baggage</c> value of an outgoing call (docs/behaviour.md, "W3C baggage"). With a lane: exactly one lane member, first.
 /// Then every member that would have been sent without Lanes, the first member with a key winning:
 /// <list type="number">
 /// <item>members already on the call (set by application code);</item>

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using Lanes.Testing;
 
 namespace Lanes.EndToEnd.Tests.Samples;
 
@@ -82,31 +83,22 @@ internal sealed partial class SampleProcess : IDisposable
     }
 
     /// <summary>Waits until standard output has a match for <paramref name="pattern"/> and returns it; fails if the process ends first.</summary>
-    public async Task<Match> WaitForOutputAsync(string pattern, TimeSpan? timeout = null)
+    public async Task<Match> WaitForOutputAsync(string pattern)
     {
         var regex = new Regex(pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1));
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (DateTime.UtcNow < deadline)
+        var match = await Wait.ForAsync(
+            () => Task.FromResult(_process.HasExited ? null : regex.Match(Stdout)),
+            static m => m is null || m.Success,
+            $"/{pattern}/ on standard output",
+            describe: _ => $"\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        if (match is null)
         {
-            var match = regex.Match(Stdout);
-            if (match.Success)
-            {
-                return match;
-            }
-
-            if (_process.HasExited)
-            {
-                await _process.WaitForExitAsync();             // drains the output
-                match = regex.Match(Stdout);
-                Assert.True(match.Success, $"exited ({_process.ExitCode}) before printing /{pattern}/\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-                return match;
-            }
-
-            await Task.Delay(50);
+            await _process.WaitForExitAsync();                 // drains the output
+            match = regex.Match(Stdout);
+            Assert.True(match.Success, $"exited ({_process.ExitCode}) before printing /{pattern}/\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
         }
 
-        Assert.Fail($"no /{pattern}/ within the timeout\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
-        return Match.Empty;
+        return match;
     }
 
     /// <summary>Sends a POSIX signal to the process.</summary>

@@ -35,7 +35,7 @@ public class SettingsChangeTokenTests
             }
         })).ToArray();
 
-        SpinWait.SpinUntil(() => !tokens.IsEmpty, TimeSpan.FromSeconds(10));
+        await Wait.UntilAsync(() => !tokens.IsEmpty, "the readers to take a first token");
         for (var i = 0; i < 2_000; i++)
         {
             source.Replace(new Dictionary<string, string?> { ["Lanes:DefaultLane"] = i % 2 == 0 ? "green" : "yellow" });
