@@ -60,7 +60,9 @@ await using var ratings = await StartAsync("ratings", static (builder, app) =>
     app.MapGet("/ratings", static (HttpContext c) => c.Request.Headers["x-mspider-lane"].ToString()));
 
 var handled = new ConcurrentDictionary<string, (string Consumer, string? Lane, string Downstream)>();
-var orders = new LaneQueueTopology("orders-" + Guid.NewGuid().ToString("N")[..8], LanePropagator.Create(Options()));
+// A stopped (or crashed) lane consumer's messages wait FallbackAfter in its queue for it to come back, then go to the
+// baseline: 2 s here, so the last row shows it without a long pause (default 30 s).
+var orders = new LaneQueueTopology("orders-" + Guid.NewGuid().ToString("N")[..8], LanePropagator.Create(Options()), new LaneQueueOptions { FallbackAfter = TimeSpan.FromSeconds(2) });
 var publishing = new OrdersChannel(await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)), orders);
 await using var productpage = await StartAsync("productpage", (builder, app) =>
 {
@@ -96,7 +98,7 @@ var yellow = await LaneQueueConsumer.StartAsync(connection, orders, "yellow", pr
     ("yellow", "yellow", null, "orders (yellow)", "yellow"),
     ("no lane", null, null, "orders (baseline)", "(none)"),
     ("red (no red consumer)", "red", null, "orders (baseline)", "red"),
-    ("yellow, yellow consumer stopped", "yellow", () => yellow.StopAsync(), "orders (baseline)", "yellow"),
+    ("yellow, yellow consumer stopped", "yellow", () => yellow.StopAsync(), "orders (baseline)", "yellow"),   // after 2 s
 ];
 
 Console.WriteLine($"Lanes through RabbitMQ ({amqp.Host}:{amqp.Port}): productpage publishes to '{orders.Exchange}' (Permissive); consumers: baseline, yellow");
@@ -150,7 +152,7 @@ await yellow.StopAsync();
 await baseline.StopAsync();
 await using (var cleanup = await connection.CreateChannelAsync())
 {
-    await orders.DeleteAsync(cleanup);
+    await orders.DeleteAsync(cleanup, ["yellow"]);
 }
 
 await publishing.Channel.DisposeAsync();

@@ -7,7 +7,9 @@ namespace Lanes.Http;
 /// context (<c>new HttpClient()</c>, third-party SDKs) also carries the current lane. The wrapped propagator keeps
 /// writing what it wrote (traceparent, tracestate) except <c>baggage</c> on an <see cref="HttpRequestMessage"/>: its
 /// value is handed to the one outbound pipeline, which writes the single <c>baggage</c> (lane member first, then that
-/// Activity baggage and the request's own members) and the lane header. On other carriers only the header is added.
+/// Activity baggage and the request's own members) and the lane header. On other carriers only the header is added,
+/// and on a dictionary carrier (RabbitMQ.Client's message headers, when its publisher Activity injects trace context)
+/// a <c>baggage</c> or lane header already there, the one Lanes' publish wrote, is kept rather than overwritten.
 /// </summary>
 internal sealed class LaneDistributedContextPropagator : DistributedContextPropagator
 {
@@ -23,6 +25,18 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
         if (string.Equals(key, "baggage", StringComparison.OrdinalIgnoreCase))
         {
             t_baggage = value;
+            return;
+        }
+
+        t_setter?.Invoke(carrier, key, value);
+    };
+
+    // The runtime's propagator writes Activity baggage as "baggage": on a dictionary that already carries the one Lanes
+    // wrote (lane member first, the request's members), that value stays.
+    private static readonly PropagatorSetterCallback s_keepWrittenBaggage = static (carrier, key, value) =>
+    {
+        if (string.Equals(key, "baggage", StringComparison.OrdinalIgnoreCase) && carrier is IDictionary<string, object?> written && written.ContainsKey("baggage"))
+        {
             return;
         }
 
@@ -76,7 +90,28 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
             return;
         }
 
-        _inner.Inject(activity, carrier, setter);
+        if (carrier is IDictionary<string, object?> dictionary && setter is not null)
+        {
+            t_setter = setter;
+            try
+            {
+                _inner.Inject(activity, carrier, s_keepWrittenBaggage);
+            }
+            finally
+            {
+                t_setter = null;
+            }
+
+            if (dictionary.ContainsKey(_lanes.HeaderName))
+            {
+                return;                                   // the lane the publisher (or the application) wrote stays
+            }
+        }
+        else
+        {
+            _inner.Inject(activity, carrier, setter);
+        }
+
         var lane = _lanes.OutboundLane;
         if (setter is not null && carrier is not null && lane is not null)
         {

@@ -11,27 +11,27 @@ namespace Lanes.RabbitMQ;
 /// baseline (the baseline queue). Each message's lane is read from its headers as untrusted input
 /// (<see cref="LaneMessageHeaders.Extract(LanePropagator, IReadOnlyBasicProperties)"/>) and the handler runs in that
 /// lane (<see cref="LaneContext.RunAsync{TState}"/>: every call it makes carries the lane, its logs have it in scope). A
-/// message is acknowledged after the handler completes (at least once); a failing handler's message is requeued once,
-/// then dead-lettered. The consumer has its own channel on the connection it is given.
+/// message is acknowledged after the handler completes (at least once); a failing handler's message is tried once more
+/// (re-published to its queue with an attempt count, confirmed, then acknowledged), then dead-lettered with its reason.
+/// Nothing is acknowledged before the broker has confirmed where it went next, so no crash loses a message. The
+/// consumer has its own channel (with publisher confirms) on the connection it is given.
 /// </summary>
 public sealed class LaneQueueConsumer : IAsyncDisposable
 {
-    private readonly IConnection _connection;
     private readonly IChannel _channel;
     private readonly LaneQueueTopology _topology;
     private readonly LanePropagator _propagator;
     private readonly Func<LaneMessage, CancellationToken, Task> _handler;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private string? _drainToken;
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _consumerTag = string.Empty;
     private int _inFlight;
     private int _stopped;
+    private volatile bool _closing;
 
-    private LaneQueueConsumer(IConnection connection, IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
+    private LaneQueueConsumer(IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
     {
-        _connection = connection;
         _channel = channel;
         _topology = topology;
         _propagator = propagator;
@@ -49,7 +49,8 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
 
     /// <summary>
     /// Starts a consumer of <paramref name="lane"/> (<see langword="null"/>, or the topology's baseline lane: a baseline
-    /// consumer). A lane consumer declares its lane's queue and binds it, so from then on the lane's messages come to it.
+    /// consumer). A lane consumer declares its lane's queue and binds it, so from then on the lane's messages come to it,
+    /// with whatever the lane's queue kept while the lane had no consumer.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="lane"/> is not a valid lane.</exception>
     public static async Task<LaneQueueConsumer> StartAsync(
@@ -77,7 +78,7 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
 
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
-        var consumer = new LaneQueueConsumer(connection, channel, topology, lane, propagator, handler, logger ?? NullLogger.Instance);
+        var consumer = new LaneQueueConsumer(channel, topology, lane, propagator, handler, logger ?? NullLogger.Instance);
         try
         {
             await channel.BasicQosAsync(0, topology.Options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
@@ -87,12 +88,6 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             }
 
             consumer._consumerTag = await channel.BasicConsumeAsync(consumer.Queue, autoAck: false, new Dispatcher(consumer), cancellationToken).ConfigureAwait(false);
-            if (lane is not null)
-            {
-                // A last consumer of the lane leaving at this moment may have unbound the queue after the bind above.
-                await topology.BindAsync(channel, lane, cancellationToken).ConfigureAwait(false);
-            }
-
             return consumer;
         }
         catch
@@ -103,11 +98,12 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Leaves gracefully. The last consumer of a Permissive lane first unbinds its queue (new messages of the lane go to
-    /// the baseline from that moment), then handles everything already in the queue (a marker it sends to its own queue
-    /// tells it when it has seen the last one), then leaves, and the broker deletes the empty queue. Any other consumer
-    /// stops taking messages and waits for the handlers in progress. Consumers of one lane leave one at a time (a lock on
-    /// the broker and in the process), so when every consumer of a lane stops at once exactly one of them drains. Idempotent.
+    /// Leaves gracefully: stops taking messages, waits up to <see cref="LaneQueueOptions.DrainTimeout"/> (or until
+    /// <paramref name="cancellationToken"/>, the host's shutdown) for the handlers in progress, cancels those still
+    /// running, and closes its channel. Every message it had not acknowledged goes back to its queue, where the lane's
+    /// next consumer takes it or, for a lane that falls back, the baseline after
+    /// <see cref="LaneQueueOptions.FallbackAfter"/>: nothing is lost, and the queue stays bound, so the lane's new
+    /// messages wait the same way. Idempotent; never throws for a connection that went away.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -116,97 +112,64 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             return;
         }
 
-        // Consumers of a lane leave one at a time (LaneLeaveLock), each cancelling and closing its channel before the
-        // next looks: the last one then sees itself alone and drains the queue, even when every replica stops at once.
-        LaneLeaveLock.Held? leaving = null;
         try
         {
-            // A closed channel (the connection went) has no consumer left on the broker and nothing to drain.
-            if (Lane is { } lane && !_topology.LaneQueuesOutliveConsumers(lane) && _channel.IsOpen)
-            {
-                // The one before may drain for up to DrainTimeout, then cancel and close: wait up to twice that.
-                leaving = await LaneLeaveLock.AcquireAsync(_connection, Queue, _topology.Options.DrainTimeout * 2, _logger, cancellationToken).ConfigureAwait(false);
-                await LeaveLaneAsync(lane, cancellationToken).ConfigureAwait(false);
-            }
-
             if (_channel.IsOpen)
             {
                 await _channel.BasicCancelAsync(_consumerTag, noWait: false, cancellationToken).ConfigureAwait(false);
             }
 
-            while (Volatile.Read(ref _inFlight) > 0)
+            if (Interlocked.Decrement(ref _inFlight) >= 0)   // the stop's own count: 0 means no handler runs
             {
-                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                await _idle.Task.WaitAsync(_topology.Options.DrainTimeout, _topology.Options.TimeProvider, cancellationToken).ConfigureAwait(false);
             }
+        }
+        catch (TimeoutException)
+        {
+            LaneRabbitMQLog.DrainTimedOut(_logger, Queue, _topology.Options.DrainTimeout, Volatile.Read(ref _inFlight) + 1);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LaneRabbitMQLog.DrainCutShort(_logger, Queue, Volatile.Read(ref _inFlight) + 1);
+        }
+        catch (Exception ex) when (!_channel.IsOpen && ex is not OutOfMemoryException)
+        {
+            // The connection went: the broker has already given back what this consumer held.
         }
         finally
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
+            _closing = true;
+            await _stopping.CancelAsync().ConfigureAwait(false);         // handlers still running see it; their messages go back
             if (_channel.IsOpen)
             {
-                await _channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);   // requeues what it had not acknowledged
+                try
+                {
+                    await _channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);   // requeues what it had not acknowledged
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException && !_channel.IsOpen)
+                {
+                    // Closed under us by the connection going away: the broker requeued the same.
+                }
             }
 
             await _channel.DisposeAsync().ConfigureAwait(false);
-            _stopping.Dispose();
-            if (leaving is not null)
-            {
-                await leaving.DisposeAsync().ConfigureAwait(false);
-            }
         }
     }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private async Task LeaveLaneAsync(string lane, CancellationToken cancellationToken)
-    {
-        var state = await _channel.QueueDeclarePassiveAsync(Queue, cancellationToken).ConfigureAwait(false);
-        if (state.ConsumerCount > 1)
-        {
-            return;                                          // the lane keeps other consumers; the queue stays bound
-        }
-
-        LaneRabbitMQLog.Leaving(_logger, lane, Queue);
-        await _topology.UnbindAsync(_channel, lane, cancellationToken).ConfigureAwait(false);
-        var token = Guid.NewGuid().ToString("N");
-        Volatile.Write(ref _drainToken, token);
-        var marker = new BasicProperties { Headers = new Dictionary<string, object?> { [LaneQueueTopology.DrainHeader] = token } };
-        await _channel.BasicPublishAsync(string.Empty, Queue, mandatory: false, marker, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _drained.Task.WaitAsync(_topology.Options.DrainTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            LaneRabbitMQLog.DrainTimedOut(_logger, lane, Queue, _topology.Options.DrainTimeout);
-        }
-
-        // A consumer of the lane that started while this one drained keeps the lane: bind the queue again for it.
-        state = await _channel.QueueDeclarePassiveAsync(Queue, cancellationToken).ConfigureAwait(false);
-        if (state.ConsumerCount > 1)
-        {
-            await _topology.BindAsync(_channel, lane, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
     private async Task HandleAsync(ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
         Interlocked.Increment(ref _inFlight);
         try
         {
-            var headers = new DecodedHeaders(properties.Headers);
-            if (Volatile.Read(ref _drainToken) is { } token && headers.Get(LaneQueueTopology.DrainHeader) is { } marker)
+            if (_closing)
             {
-                await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
-                if (string.Equals(marker, token, StringComparison.Ordinal))
-                {
-                    _drained.TrySetResult();
-                }
-
-                return;
+                return;                                   // not acknowledged: closing the channel gives it back
             }
 
+            var headers = new DecodedHeaders(properties.Headers);
             if (headers.HasNonText(_topology.Header, out var type))
             {
                 LaneRabbitMQLog.HeaderNotText(_logger, Queue, _topology.Header, type!);
@@ -216,7 +179,7 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             if (resolution.IsRejected)
             {
                 LaneRabbitMQLog.Rejected(_logger, Queue, resolution.Rejection);
-                await _channel.BasicRejectAsync(deliveryTag, requeue: false).ConfigureAwait(false);
+                await DeadLetterAsync(deliveryTag, properties, body, $"lane refused: {resolution.Rejection}").ConfigureAwait(false);
                 return;
             }
 
@@ -226,7 +189,7 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             {
                 // Strict: a lane's messages never fall back. This one's lane had no queue when it was published.
                 LaneRabbitMQLog.StrictDeadLettered(_logger, lane, Queue);
-                await _channel.BasicRejectAsync(deliveryTag, requeue: false).ConfigureAwait(false);
+                await DeadLetterAsync(deliveryTag, properties, body, "lane has no queue (Strict)").ConfigureAwait(false);
                 return;
             }
 
@@ -235,19 +198,72 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
             {
                 await LaneContext.RunAsync(resolution, headers.GetValues("baggage"), _logger, static s => s.Handler(s.Message, s.Token), (Handler: _handler, Message: message, Token: _stopping.Token)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
-                LaneRabbitMQLog.HandlerFailed(_logger, ex, Queue, resolution.Lane, redelivered ? "dead-lettered (it failed before)" : "requeued once");
-                await _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: !redelivered).ConfigureAwait(false);
+                return;                                   // stopped, not failed: it goes back without spending its retry
+            }
+            catch (Exception ex)
+            {
+                // A redelivery after a crash is not a failure: only the attempt header counts them.
+                var failedBefore = headers.Get(LaneQueueTopology.AttemptHeader) is not null;
+                LaneRabbitMQLog.HandlerFailed(_logger, ex, Queue, resolution.Lane, failedBefore ? "dead-lettered (it failed before)" : "tried once more");
+                if (failedBefore)
+                {
+                    await DeadLetterAsync(deliveryTag, properties, body, $"handler failed twice: {ex.GetType().Name}").ConfigureAwait(false);
+                }
+                else
+                {
+                    await ForwardAsync(deliveryTag, properties, body, string.Empty, Queue, (LaneQueueTopology.AttemptHeader, "1")).ConfigureAwait(false);
+                }
+
                 return;
             }
 
             await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException && (_closing || !_channel.IsOpen))
+        {
+            // The channel closed under the message: the broker gives it back, nothing to do here.
+        }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            if (Interlocked.Decrement(ref _inFlight) < 0)
+            {
+                _idle.TrySetResult();                     // the last handler after StopAsync began
+            }
         }
+    }
+
+    /// <summary>Sends the message to the dead-letter exchange with the reason, then acknowledges it.</summary>
+    private Task DeadLetterAsync(ulong deliveryTag, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string reason)
+        => ForwardAsync(deliveryTag, properties, body, _topology.DeadLetterQueue, string.Empty, (LaneQueueTopology.DeadLetterReasonHeader, reason), (LaneQueueTopology.DeadLetterQueueHeader, Queue));
+
+    /// <summary>
+    /// Publishes a copy of the message (its properties and headers, plus <paramref name="added"/>) and acknowledges the
+    /// original only once the broker has confirmed the copy; if the copy is not confirmed, the original goes back to
+    /// its queue instead, so the message is never in neither place.
+    /// </summary>
+    private async Task ForwardAsync(ulong deliveryTag, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, params (string Key, string Value)[] added)
+    {
+        var headers = properties.Headers is null ? new Dictionary<string, object?>(StringComparer.Ordinal) : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal);
+        foreach (var (key, value) in added)
+        {
+            headers[key] = value;
+        }
+
+        var copy = new BasicProperties(properties) { Headers = headers };
+        try
+        {
+            await _channel.BasicPublishAsync(exchange, routingKey, mandatory: true, copy, body).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && _channel.IsOpen)
+        {
+            LaneRabbitMQLog.ForwardFailed(_logger, ex, Queue, exchange.Length == 0 ? routingKey : exchange);
+            await _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+            return;
+        }
+
+        await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
     }
 
     private sealed class Dispatcher(LaneQueueConsumer owner) : AsyncDefaultBasicConsumer(owner._channel)

@@ -6,12 +6,12 @@ namespace Lanes.RabbitMQ;
 public sealed class LaneQueueOptions
 {
     /// <summary>
-    /// <see cref="LanePolicy.Permissive"/> (default): a lane's queue lives while the lane has a consumer, and a message
-    /// of a lane with no consumer goes to the baseline. <see cref="LanePolicy.Strict"/>: a lane's queue outlives its
-    /// consumers, so its messages wait while it restarts; a message of a lane that has never had a queue is
-    /// dead-lettered. <see cref="LanePolicy.Declared"/>: the <see cref="DeclaredLanes"/> wait (their queues are declared
-    /// up front and kept), every other lane goes to the baseline. <see cref="LanePolicy.Any"/> is refused: a queue with
-    /// no lane routing is a plain queue.
+    /// <see cref="LanePolicy.Permissive"/> (default): a message of a lane with a queue waits there for the lane's
+    /// consumers at most <see cref="FallbackAfter"/>, then goes to the baseline; a lane that never had a consumer goes
+    /// to the baseline at once. <see cref="LanePolicy.Strict"/>: a lane's messages wait for its consumers however long
+    /// it takes; a message of a lane that has never had a queue is dead-lettered. <see cref="LanePolicy.Declared"/>: the
+    /// <see cref="DeclaredLanes"/> wait (their queues are declared up front), every other lane is Permissive.
+    /// <see cref="LanePolicy.Any"/> is refused: a queue with no lane routing is a plain queue.
     /// </summary>
     public LanePolicy Policy { get; set; } = LanePolicy.Permissive;
 
@@ -30,9 +30,26 @@ public sealed class LaneQueueOptions
     /// <summary>The longest <see cref="DrainTimeout"/>: one hour.</summary>
     internal static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromHours(1);
 
+    /// <summary>The longest <see cref="FallbackAfter"/>: a day (RabbitMQ's message TTL is a 32-bit count of milliseconds).</summary>
+    internal static readonly TimeSpan MaxFallbackAfter = TimeSpan.FromDays(1);
+
     /// <summary>
-    /// How long a leaving lane consumer waits for its queue to drain before it leaves anyway; default 30 s, more than zero
-    /// and at most an hour. A consumer waits up to twice as long for the consumers of its lane leaving before it.
+    /// How long a stopping consumer waits for the handlers in progress before it cancels them; default 10 s, well
+    /// inside the host's default shutdown timeout (30 s), more than zero and at most an hour. Nothing is lost when it
+    /// runs out, or when the host's shutdown token cuts it short: a message whose handler did not finish is not
+    /// acknowledged, so the broker gives it to the lane's next consumer or, after <see cref="FallbackAfter"/>, the baseline.
     /// </summary>
-    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a message may wait in a Permissive lane's queue (or an undeclared lane's, under Declared) without a
+    /// consumer taking it before it moves on to the baseline: the queue's message TTL, dead-lettered to the baseline
+    /// exchange by the broker. It is the longest a crashed or stopped lane's backlog waits for the lane to come back;
+    /// it also moves on messages a lane too slow for its traffic leaves waiting that long. Default 30 s, more than zero
+    /// and at most a day. Strict lanes and Declared's declared lanes wait without a limit.
+    /// </summary>
+    public TimeSpan FallbackAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock of <see cref="DrainTimeout"/>; default <see cref="TimeProvider.System"/> (tests set a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

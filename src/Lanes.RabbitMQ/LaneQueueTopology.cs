@@ -12,19 +12,27 @@ namespace Lanes.RabbitMQ;
 /// <list type="bullet">
 /// <item><c>{name}</c>: a headers exchange, the one publishers send to (any routing key), with the alternate exchange
 /// <c>{name}.baseline</c>;</item>
-/// <item><c>{name}.lane.{lane}</c>: one queue per lane, bound to <c>{name}</c> on <c>x-match: all-with-x</c> and
-/// <c>{header}: {lane}</c>, declared by the lane's first consumer (<c>all-with-x</c>, RabbitMQ 3.10 and later, because a
-/// headers exchange ignores binding keys that start with <c>x-</c> under plain <c>all</c>, and most lane headers do);</item>
+/// <item><c>{name}.lane.{lane}</c>: one durable queue per lane, bound to <c>{name}</c> on <c>x-match: all-with-x</c> and
+/// <c>{header}: {lane}</c>, declared by the lane's first consumer and outliving its consumers (<c>all-with-x</c>,
+/// RabbitMQ 3.10 and later, because a headers exchange ignores binding keys that start with <c>x-</c> under plain
+/// <c>all</c>, and most lane headers do); a lane that falls back (Permissive) has the message TTL
+/// <see cref="LaneQueueOptions.FallbackAfter"/> and the baseline exchange as its dead-letter exchange;</item>
 /// <item><c>{name}.baseline</c>: a fanout exchange and the baseline queue bound to it: every message no lane queue
 /// matched (no lane, an invalid one, a lane with no queue) lands there;</item>
-/// <item><c>{name}.dead-letter</c>: a fanout exchange and queue, the baseline queue's dead-letter exchange: messages
-/// refused under Strict, rejected lanes, and messages whose handler failed twice.</item>
+/// <item><c>{name}.dead-letter</c>: a fanout exchange and queue: messages of any queue whose handler failed twice,
+/// whose lane was refused, or (Strict) whose lane had no queue, each with its headers and the reason.</item>
 /// </list>
 /// </summary>
 public sealed class LaneQueueTopology
 {
-    /// <summary>The header a leaving consumer's drain marker carries (never handed to a handler).</summary>
-    internal const string DrainHeader = "x-lanes-drain";
+    /// <summary>The header that counts a message's failed attempts (a redelivery after a crash is not one).</summary>
+    internal const string AttemptHeader = "x-lanes-attempt";
+
+    /// <summary>The header a dead-lettered message carries the reason in.</summary>
+    public const string DeadLetterReasonHeader = "x-lanes-dead-letter-reason";
+
+    /// <summary>The header a dead-lettered message carries the queue it came from in.</summary>
+    public const string DeadLetterQueueHeader = "x-lanes-dead-letter-queue";
 
     private const string LaneQueueInfix = ".lane.";
     private const int MaxAmqpName = 255;
@@ -45,15 +53,15 @@ public sealed class LaneQueueTopology
             throw new ArgumentException("A lane queue topology's name is 1 to 200 characters with no whitespace (it prefixes exchange and queue names).", nameof(name));
         }
 
-        // AMQP names are at most 255 bytes; the longest one is a lane queue's leave lock, "{name}.lane.{lane}.leaving".
-        var maxNameBytes = MaxAmqpName - LaneQueueInfix.Length - propagator.Settings.MaxLength - LaneLeaveLock.Suffix.Length;
+        // AMQP names are at most 255 bytes; the longest one is a lane queue, "{name}.lane.{lane}".
+        var maxNameBytes = MaxAmqpName - LaneQueueInfix.Length - propagator.Settings.MaxLength;
         if (Encoding.UTF8.GetByteCount(name) > maxNameBytes)
         {
             throw new ArgumentException(
                 maxNameBytes < 1
-                ? $"Lanes of up to {propagator.Settings.MaxLength} characters (LaneOptions.MaxLength) leave no room for a lane queue topology's name in AMQP's {MaxAmqpName}-byte queue names: use a MaxLength of at most {MaxAmqpName - LaneQueueInfix.Length - LaneLeaveLock.Suffix.Length - 1}." :
+                ? $"Lanes of up to {propagator.Settings.MaxLength} characters (LaneOptions.MaxLength) leave no room for a lane queue topology's name in AMQP's {MaxAmqpName}-byte queue names: use a MaxLength of at most {MaxAmqpName - LaneQueueInfix.Length - 1}." :
                 $"A lane queue topology's name is at most {maxNameBytes} bytes with lanes of up to {propagator.Settings.MaxLength} characters: " +
-                $"'{{name}}{LaneQueueInfix}{{lane}}{LaneLeaveLock.Suffix}' must fit AMQP's {MaxAmqpName} bytes.",
+                $"'{{name}}{LaneQueueInfix}{{lane}}' must fit AMQP's {MaxAmqpName} bytes.",
                 nameof(name));
         }
 
@@ -86,6 +94,13 @@ public sealed class LaneQueueTopology
             throw new ArgumentException($"LaneQueueOptions.DrainTimeout must be more than zero and at most {LaneQueueOptions.MaxDrainTimeout.TotalHours} hour.", nameof(options));
         }
 
+        if (options.FallbackAfter < TimeSpan.FromMilliseconds(1) || options.FallbackAfter > LaneQueueOptions.MaxFallbackAfter)
+        {
+            throw new ArgumentException($"LaneQueueOptions.FallbackAfter must be at least 1 ms and at most {LaneQueueOptions.MaxFallbackAfter.TotalHours} hours (RabbitMQ's message TTL).", nameof(options));
+        }
+
+        ArgumentNullException.ThrowIfNull(options.TimeProvider, "options.TimeProvider");
+
         Name = name;
         Options = options;
         Header = settings.Header;
@@ -114,8 +129,11 @@ public sealed class LaneQueueTopology
     /// <summary>The dead-letter exchange and queue.</summary>
     public string DeadLetterQueue => Name + ".dead-letter";
 
-    /// <summary>True when lane queues outlive their consumers (Strict, and Declared's declared lanes).</summary>
-    public bool LaneQueuesOutliveConsumers(string lane)
+    /// <summary>
+    /// True when <paramref name="lane"/>'s messages wait for its consumers without a limit (Strict, and Declared's
+    /// declared lanes); false when they move on to the baseline after <see cref="LaneQueueOptions.FallbackAfter"/>.
+    /// </summary>
+    public bool LaneWaits(string lane)
         => Options.Policy == LanePolicy.Strict || (Options.Policy == LanePolicy.Declared && Array.IndexOf(_declared, lane) >= 0);
 
     /// <summary>The queue of <paramref name="lane"/>.</summary>
@@ -152,13 +170,13 @@ public sealed class LaneQueueTopology
     }
 
     /// <summary>
-    /// Deletes the exchanges, the baseline and dead-letter queues and the declared lanes' queues, with their messages
-    /// (a sample's or a test's clean-up). Lane queues of running consumers go when those consumers leave.
+    /// Deletes the exchanges, the baseline and dead-letter queues and the queues of the declared lanes and of
+    /// <paramref name="lanes"/>, with their messages (a sample's or a test's clean-up: this loses what they hold).
     /// </summary>
-    public async Task DeleteAsync(IChannel channel, CancellationToken cancellationToken = default)
+    public async Task DeleteAsync(IChannel channel, IEnumerable<string>? lanes = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        foreach (var lane in _declared)
+        foreach (var lane in _declared.Concat(lanes ?? []).Distinct(StringComparer.Ordinal))
         {
             await channel.QueueDeleteAsync(LaneQueue(lane), ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
@@ -170,19 +188,24 @@ public sealed class LaneQueueTopology
         await channel.ExchangeDeleteAsync(DeadLetterQueue, ifUnused: false, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Declares <paramref name="lane"/>'s queue and binds it to the exchange (a consumer of the lane does this when it starts).</summary>
+    /// <summary>
+    /// Declares <paramref name="lane"/>'s queue and binds it to the exchange (a consumer of the lane does this when it
+    /// starts). The queue is durable and not auto-deleted, so a crash or a stop of the lane's last consumer leaves its
+    /// messages where the lane's next consumer (or, for a lane that falls back, the baseline after
+    /// <see cref="LaneQueueOptions.FallbackAfter"/>) takes them.
+    /// </summary>
     internal async Task DeclareLaneAsync(IChannel channel, string lane, CancellationToken cancellationToken)
     {
-        var outlive = LaneQueuesOutliveConsumers(lane);
-        await channel.QueueDeclareAsync(LaneQueue(lane), durable: outlive, exclusive: false, autoDelete: !outlive, arguments: QueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        await BindAsync(channel, lane, cancellationToken).ConfigureAwait(false);
+        var arguments = QueueArguments();
+        if (!LaneWaits(lane))
+        {
+            arguments["x-message-ttl"] = (long)Options.FallbackAfter.TotalMilliseconds;
+            arguments["x-dead-letter-exchange"] = BaselineQueue;
+        }
+
+        await channel.QueueDeclareAsync(LaneQueue(lane), durable: true, exclusive: false, autoDelete: false, arguments: arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(LaneQueue(lane), Exchange, string.Empty, Binding(lane), cancellationToken: cancellationToken).ConfigureAwait(false);
     }
-
-    internal Task BindAsync(IChannel channel, string lane, CancellationToken cancellationToken)
-        => channel.QueueBindAsync(LaneQueue(lane), Exchange, string.Empty, Binding(lane), cancellationToken: cancellationToken);
-
-    internal Task UnbindAsync(IChannel channel, string lane, CancellationToken cancellationToken)
-        => channel.QueueUnbindAsync(LaneQueue(lane), Exchange, string.Empty, Binding(lane), cancellationToken);
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} ({Options.Policy}, header {Header})");

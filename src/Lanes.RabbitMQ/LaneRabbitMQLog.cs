@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lanes.RabbitMQ;
 
-/// <summary>Log events of lane-aware consumers (ids 501–506).</summary>
+/// <summary>Log events of lane-aware consumers (ids 501–508; 505 is retired).</summary>
 internal static partial class LaneRabbitMQLog
 {
     [LoggerMessage(EventId = 501, EventName = "MessageLaneRejected", Level = LogLevel.Warning,
@@ -21,15 +21,15 @@ internal static partial class LaneRabbitMQLog
         Message = "A message on {Queue} has the lane header {Header} as {Type}, not text; it is ignored.")]
     public static partial void HeaderNotText(ILogger logger, string queue, string header, string type);
 
-    [LoggerMessage(EventId = 505, EventName = "LaneConsumerLeaving", Level = LogLevel.Information,
-        Message = "The last consumer of lane '{Lane}' is leaving {Queue}: unbound, draining, then its messages go to the baseline.")]
-    public static partial void Leaving(ILogger logger, string lane, string queue);
-
     [LoggerMessage(EventId = 506, EventName = "LaneConsumerDrainTimedOut", Level = LogLevel.Warning,
-        Message = "Lane '{Lane}' did not drain {Queue} within {Timeout}; leaving anyway (unacknowledged messages are redelivered while the queue exists).")]
-    public static partial void DrainTimedOut(ILogger logger, string lane, string queue, TimeSpan timeout);
+        Message = "{Count} handler(s) on {Queue} did not finish within {Timeout}; cancelled, their messages go back to the queue for the lane's next consumer (or the baseline after FallbackAfter).")]
+    public static partial void DrainTimedOut(ILogger logger, string queue, TimeSpan timeout, int count);
 
-    [LoggerMessage(EventId = 507, EventName = "LaneConsumerLeaveLockTimedOut", Level = LogLevel.Warning,
-        Message = "Could not take the leave lock of {Queue} within {Timeout}; leaving without it (if every consumer of the lane leaves at once, messages still in the queue can be lost).")]
-    public static partial void LeaveLockTimedOut(ILogger logger, string queue, TimeSpan timeout);
+    [LoggerMessage(EventId = 507, EventName = "LaneConsumerDrainCutShort", Level = LogLevel.Warning,
+        Message = "Stopping {Queue} was cut short with {Count} handler(s) running; cancelled, their messages go back to the queue for the lane's next consumer (or the baseline after FallbackAfter).")]
+    public static partial void DrainCutShort(ILogger logger, string queue, int count);
+
+    [LoggerMessage(EventId = 508, EventName = "MessageForwardFailed", Level = LogLevel.Error,
+        Message = "A message on {Queue} could not be forwarded to {Destination} (not confirmed); it goes back to its queue.")]
+    public static partial void ForwardFailed(ILogger logger, Exception exception, string queue, string destination);
 }

@@ -114,18 +114,20 @@ public sealed class ConsumeTests(Broker broker)
         Assert.Equal(LanePolicy.Permissive, topology.Options.Policy);
     }
 
-    [Fact]
-    public async Task Consume_HandlerThatThrows_IsRequeuedOnceInItsLane_ThenDeadLettered()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("yellow")]
+    public async Task Consume_HandlerThatThrows_IsTriedOnceMoreInItsLane_ThenDeadLetteredWithItsLaneAndTheReason(string? consumerLane)
     {
         var propagator = Harness.Nsf();
         var topology = new LaneQueueTopology(Broker.NewName("failing"), propagator);
         await using var channel = await Harness.PublisherAsync(broker.Connection);
         await topology.DeclareAsync(channel);
-        var attempts = new ConcurrentQueue<(string Id, bool Redelivered, string? Current)>();
-        await using var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, lane: null, propagator, (message, _) =>
+        var attempts = new ConcurrentQueue<(string Id, string? Current)>();
+        await using var consumer = await LaneQueueConsumer.StartAsync(broker.Connection, topology, consumerLane, propagator, (message, _) =>
         {
             var id = message.Properties.MessageId!;
-            attempts.Enqueue((id, message.Redelivered, LaneContext.Current));
+            attempts.Enqueue((id, LaneContext.Current));
             return id == "poison" ? throw new InvalidOperationException("handler failed") : Task.CompletedTask;
         });
 
@@ -135,10 +137,12 @@ public sealed class ConsumeTests(Broker broker)
         var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
 
         var poison = attempts.Where(a => a.Id == "poison").ToArray();
-        Assert.Equal([false, true], poison.Select(a => a.Redelivered));          // first delivery, then the one requeue
         Assert.All(poison, static a => Assert.Equal("yellow", a.Current));        // the retry runs in the message's lane too
         Assert.Equal("poison", dead.BasicProperties.MessageId);
-        Assert.Equal("yellow", Harness.Text(dead.BasicProperties.Headers!["x-nsf-mark"]));  // dead-lettered with its lane intact
+        var headers = dead.BasicProperties.Headers!;
+        Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));            // dead-lettered with its lane intact
+        Assert.Equal("handler failed twice: InvalidOperationException", Harness.Text(headers[LaneQueueTopology.DeadLetterReasonHeader]));
+        Assert.Equal(consumerLane is null ? topology.BaselineQueue : topology.LaneQueue("yellow"), Harness.Text(headers[LaneQueueTopology.DeadLetterQueueHeader]));
         Assert.Single(attempts, static a => a.Id == "fine");
     }
 
@@ -159,6 +163,7 @@ public sealed class ConsumeTests(Broker broker)
         var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
 
         Assert.Equal("no-lane", dead.BasicProperties.MessageId);
+        Assert.StartsWith("lane refused: ", Harness.Text(dead.BasicProperties.Headers![LaneQueueTopology.DeadLetterReasonHeader]), StringComparison.Ordinal);
         Assert.Equal("blue", seen.Single().Current);
         Assert.DoesNotContain(seen, static h => h.Id == "no-lane");
     }

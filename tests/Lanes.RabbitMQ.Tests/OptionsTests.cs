@@ -19,8 +19,10 @@ public sealed class OptionsTests(Broker broker)
         { "orders", static o => o.DrainTimeout = TimeSpan.FromHours(2), "at most 1 hour" },
         { "or ders", static _ => { }, "no whitespace" },
         { new string('o', 201), static _ => { }, "1 to 200 characters" },
-        { new string('o', 179), static _ => { }, "at most 178 bytes with lanes of up to 63 characters" },
-        { new string('\u00e9', 90), static _ => { }, "at most 178 bytes" },                   // 90 characters, 180 bytes
+        { "orders", static o => o.FallbackAfter = TimeSpan.Zero, "LaneQueueOptions.FallbackAfter must be at least 1 ms" },
+        { "orders", static o => o.FallbackAfter = TimeSpan.FromDays(2), "LaneQueueOptions.FallbackAfter must be at least 1 ms and at most 24 hours" },
+        { new string('o', 187), static _ => { }, "at most 186 bytes with lanes of up to 63 characters" },
+        { new string('\u00e9', 94), static _ => { }, "at most 186 bytes" },                   // 94 characters, 188 bytes
     };
 
     [Theory]
@@ -40,11 +42,11 @@ public sealed class OptionsTests(Broker broker)
     [Fact]
     public void Topology_LaneMaxLengthThatLeavesNoRoomForAName_IsRefused()
     {
-        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, MaxLength = 245 });
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, MaxLength = 250 });
 
         var error = Assert.Throws<ArgumentException>(() => new LaneQueueTopology("o", propagator));
 
-        Assert.Contains("use a MaxLength of at most 240", error.Message, StringComparison.Ordinal);
+        Assert.Contains("use a MaxLength of at most 248", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -52,7 +54,7 @@ public sealed class OptionsTests(Broker broker)
     {
         var propagator = Harness.Nsf();
         var name = Broker.NewName("longest");
-        name += new string('n', 178 - name.Length);
+        name += new string('n', 186 - name.Length);
         var lane = new string('y', propagator.Settings.MaxLength);
         var topology = new LaneQueueTopology(name, propagator);
         await using var channel = await Harness.PublisherAsync(broker.Connection);
@@ -62,11 +64,13 @@ public sealed class OptionsTests(Broker broker)
 
         await Harness.PublishAsync(channel, propagator, topology.Exchange, "1", lane);
         await Wait.UntilAsync(() => seen.Count == 1, "the lane's message handled");
-        await consumer.StopAsync();                                   // takes "{lane queue}.leaving", 255 bytes, and drains
+        await consumer.StopAsync();
 
-        Assert.Equal(255, Encoding.UTF8.GetByteCount(topology.LaneQueue(lane) + ".leaving"));
+        Assert.Equal(255, Encoding.UTF8.GetByteCount(topology.LaneQueue(lane)));
         Assert.Equal(lane, Assert.Single(seen).Current);
-        Assert.False(await broker.QueueExistsAsync(topology.LaneQueue(lane)));   // it left, and the broker deleted the queue
+        Assert.True(await broker.QueueExistsAsync(topology.LaneQueue(lane)));    // kept for the lane's next consumer
+        await topology.DeleteAsync(channel, [lane]);
+        Assert.False(await broker.QueueExistsAsync(topology.LaneQueue(lane)));
     }
 
     [Theory]

@@ -42,6 +42,52 @@ public sealed class PublishTests(Broker broker)
         Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
     }
 
+    /// <summary>
+    /// With the runtime hook on (<c>AddDiagnosticsPropagation()</c>) and RabbitMQ.Client's publisher Activity sampled
+    /// (what OpenTelemetry's RabbitMQ tracing sets up), RabbitMQ.Client injects trace context through the runtime's
+    /// propagator after Lanes wrote its headers: the lane header and <c>baggage</c> stay the ones Lanes wrote.
+    /// </summary>
+    [Fact]
+    public async Task Publish_WithDiagnosticsPropagationAndATracedPublisher_KeepsTheLaneHeaderAndBaggageLanesWrote()
+    {
+        var queue = Broker.NewName("traced");
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        var publishes = 0;
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == "RabbitMQ.Client.Publisher",
+            Sample = static (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = _ => Interlocked.Increment(ref publishes),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var app = await TestServers.StartAsync(
+            static b => b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf).AddDiagnosticsPropagation(),
+            app =>
+            {
+                app.UseLanes();
+                app.MapPost("/order", async (LanePropagator propagator) =>
+                {
+                    await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, new BasicProperties { MessageId = "o1" }, "order"u8.ToArray());
+                    return Results.Accepted();
+                });
+            });
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
+        request.Headers.Add("x-nsf-mark", "yellow");
+        request.Headers.Add("baggage", "tenant=acme");
+
+        using var response = await client.SendAsync(request);
+        var got = await channel.BasicGetAsync(queue, autoAck: true);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.True(publishes > 0, "RabbitMQ.Client started no publisher Activity: the hook was not exercised");
+        var headers = got!.BasicProperties.Headers!;
+        Assert.True(headers.ContainsKey("traceparent"), "RabbitMQ.Client injected no trace context");
+        Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));
+        Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
+    }
+
     [Fact]
     public async Task Publish_InAScope_CarriesTheScopesLane_AndOutsideAnyCarriesNothing()
     {

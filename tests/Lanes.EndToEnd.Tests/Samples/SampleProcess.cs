@@ -14,6 +14,7 @@ namespace Lanes.EndToEnd.Tests.Samples;
 internal sealed partial class SampleProcess : IDisposable
 {
     public const int SigInt = 2;
+    public const int SigKill = 9;
     public const int SigTerm = 15;
 
     private readonly Process _process;
@@ -53,6 +54,12 @@ internal sealed partial class SampleProcess : IDisposable
     {
         var dll = typeof(SampleProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .Single(a => a.Key == "Sample:" + sample).Value!;
+        return StartDll(dll, environment, args);
+    }
+
+    /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> in the dll's folder: a sample, or a test assembly's own entry point.</summary>
+    public static SampleProcess StartDll(string dll, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
         Assert.True(File.Exists(dll), $"{dll} is not built");
         var start = new ProcessStartInfo("dotnet")
         {
