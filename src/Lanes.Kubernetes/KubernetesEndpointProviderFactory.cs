@@ -160,7 +160,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
 /// <summary>
 /// The <c>Microsoft.Extensions.ServiceDiscovery</c> provider: a name that is a valid Service name (or listed in
 /// <see cref="KubernetesLaneOptions.Services"/>) resolves to the Service's ready endpoints, each with its lane, and the
-/// service's settings from its annotations; while the Service does not exist, to nothing (other providers answer).
+/// service's settings from its annotations; while the Service does not exist, to nothing (other providers answer);
+/// until the lists have been read, to no instance with the service's settings (not ready: no other provider answers).
 /// </summary>
 internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches watches)
     : IServiceEndpointProviderFactory
@@ -206,6 +207,15 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
             // The token before the state, so a change between the two reads is not missed.
             endpoints.AddLaneChangeToken(view.ChangeToken);
             var state = view.State;
+            if (!state.Synced)
+            {
+                // Not ready (fail closed): the service's settings with no instance, so calls answer as for a lane with
+                // no instances and no later provider's address (pass-through's Service name, a virtual IP that
+                // balances every lane over every pod) becomes the baseline. The first list fires the token.
+                endpoints.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(state.Settings));
+                return;
+            }
+
             if (!state.Exists)
             {
                 return;                                             // no such Service (yet): the next providers answer

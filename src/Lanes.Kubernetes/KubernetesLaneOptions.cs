@@ -64,7 +64,11 @@ public sealed class KubernetesLaneOptions
     /// </summary>
     public IList<string> Services { get; } = [];
 
-    /// <summary>How long an endpoint whose Pod has not arrived yet is held out of routing before it counts as unlabelled. Default 5 s.</summary>
+    /// <summary>
+    /// How long an endpoint whose Pod has not arrived yet is held out of routing before it is reported (warning 404,
+    /// naming the RBAC permission to check). It stays held until its Pod arrives: its lane is unknown, and serving it
+    /// as unlabelled would send other lanes' traffic to it. Default 5 s.
+    /// </summary>
     public TimeSpan PodWaitTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A watch that delivers nothing (no event, no bookmark) for this long is dropped and resumed. Default 5 minutes.</summary>

@@ -19,7 +19,7 @@ internal static partial class KubernetesLog
     public static partial void Idle(ILogger logger, string resource, TimeSpan timeout);
 
     [LoggerMessage(EventId = 404, EventName = "KubernetesPodNotSeen", Level = LogLevel.Warning,
-        Message = "Endpoint {Address} of service '{Service}' names pod '{Pod}', not seen within {Timeout}; it serves as unlabelled.")]
+        Message = "Endpoint {Address} of service '{Service}' names pod '{Pod}', not seen within {Timeout}; its lane is unknown, so it stays out of routing until the pod arrives. Check that the provider may get, list and watch pods in the namespace (RBAC).")]
     public static partial void PodNotSeen(ILogger logger, string service, string address, string pod, TimeSpan timeout);
 
     [LoggerMessage(EventId = 405, EventName = "KubernetesInvalidAnnotation", Level = LogLevel.Warning,
@@ -27,15 +27,19 @@ internal static partial class KubernetesLog
     public static partial void InvalidAnnotation(ILogger logger, string service, string annotation, string value, string consequence);
 
     [LoggerMessage(EventId = 406, EventName = "KubernetesNotSynced", Level = LogLevel.Warning,
-        Message = "Service '{Service}' was not listed within {Timeout}; it resolves to no instance until the API server answers.")]
+        Message = "Service '{Service}' was not listed within {Timeout}; it is not ready (no instance, no fallback to its name) until the API server answers.")]
     public static partial void NotSynced(ILogger logger, string service, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 407, EventName = "KubernetesWatchBroken", Level = LogLevel.Warning,
+        Message = "The watch of {Resource} delivered an event that could not be read; listing again so that no change is missed.")]
+    public static partial void Broken(ILogger logger, Exception exception, string resource);
 }
 
 /// <summary>
 /// <c>lanes.kubernetes.watch.restarts</c> on the <c>Lanes</c> meter (so <c>WithLanes()</c> and
 /// <c>AddMeter(LanesDiagnostics.MeterName)</c> collect it): attributes <c>lane.kubernetes.resource</c> (<c>pods</c>,
 /// <c>services</c>, <c>endpointslices</c>) and <c>lane.kubernetes.restart.reason</c> (<c>expired</c>, <c>dropped</c>,
-/// <c>idle</c>, <c>list_failed</c>).
+/// <c>idle</c>, <c>list_failed</c>, <c>broken</c>).
 /// </summary>
 internal sealed class KubernetesWatchTelemetry : IDisposable
 {

@@ -28,10 +28,12 @@ internal readonly record struct PodInfo(string? Lane);
 internal readonly record struct KubernetesInstance(string Id, EndPoint EndPoint, string? Lane);
 
 /// <summary>A service's current instances and settings; <see cref="Exists"/> is false while the Service is absent.</summary>
-internal sealed record KubernetesServiceState(bool Exists, LaneSubsetSettings Settings, KubernetesInstance[] Instances)
+// Synced: every list this view reads has been read once; until then the service is not ready.
+internal sealed record KubernetesServiceState(bool Exists, LaneSubsetSettings Settings, KubernetesInstance[] Instances, bool Synced = true)
 {
     public bool SameAs(KubernetesServiceState other)
         => Exists == other.Exists
+           && Synced == other.Synced
            && Settings.Policy == other.Settings.Policy
            && Settings.BaselineLane == other.Settings.BaselineLane
            && Settings.PanicToAny == other.Settings.PanicToAny
@@ -77,7 +79,7 @@ internal sealed class KubernetesServiceView : IDisposable
         _propagator = propagator;
         _time = time;
         _logger = logger;
-        _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
+        _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, [], Synced: false);
         _services = services;
         _slices = slices;
         _pods = pods;
@@ -162,6 +164,12 @@ internal sealed class KubernetesServiceView : IDisposable
     private KubernetesServiceState Compute()
     {
         var lanes = _propagator.Settings;
+        if (!_slices.Synced.IsCompleted || _services?.Synced.IsCompleted == false || _pods?.Synced.IsCompleted == false)
+        {
+            // Not listed yet: "no such Service" cannot be told from "not read yet", so the service is not ready.
+            return new KubernetesServiceState(false, new LaneSubsetSettings(_options.DefaultPolicy, declaredLanes: null, baselineLane: lanes.DefaultLane, panicToAny: false), [], Synced: false);
+        }
+
         ServiceInfo? service = null;
         if (_services is not null)
         {
@@ -220,7 +228,9 @@ internal sealed class KubernetesServiceView : IDisposable
                 }
                 else
                 {
-                    // The slice arrived before its pod: hold the endpoint until the pod does, or the wait ends.
+                    // The slice arrived before its pod (the pod list lags, or RBAC forbids it): its lane is unknown, so
+                    // the endpoint is held out of every subset until the pod arrives, however long that takes. Serving
+                    // it as unlabelled would send other lanes' traffic to it. Past PodWaitTimeout it is reported once.
                     stillWaiting.Add(endpoint.Pod);
                     if (!_waiting.TryGetValue(endpoint.Pod, out var since))
                     {
@@ -231,15 +241,13 @@ internal sealed class KubernetesServiceView : IDisposable
                     if (deadline > now)
                     {
                         nextDeadline = nextDeadline is null || deadline < nextDeadline ? deadline : nextDeadline;
-                        continue;
                     }
-
-                    if (_reported.Add(endpoint.Pod))
+                    else if (_reported.Add(endpoint.Pod))
                     {
                         KubernetesLog.PodNotSeen(_logger, _service, endpoint.Address, endpoint.Pod, _options.PodWaitTimeout);
                     }
 
-                    lane = null;
+                    continue;
                 }
 
                 // A label that is not a valid lane is handed on as it is: the discovery layer leaves that instance out

@@ -135,6 +135,13 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
                 KubernetesLog.Idle(_logger, _resource, _options.IdleTimeout);
                 _telemetry.Restarted(_resource, "idle");
             }
+            catch (BrokenEventException ex)
+            {
+                // An event that could not be read is lost if the watch goes on past it: start over from a fresh list.
+                KubernetesLog.Broken(_logger, ex.InnerException!, _resource);
+                _telemetry.Restarted(_resource, "broken");
+                ResourceVersion = null;
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 failures++;
@@ -197,8 +204,8 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
             }
         }
 
+        _synced.TrySetResult();                                  // before Changed: views recompute as synced
         Changed?.Invoke();
-        _synced.TrySetResult();
     }
 
     private async Task WatchAsync(string version, CancellationToken stopping)
@@ -212,14 +219,22 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
             // The extension over the list call keeps list and watch on one generated method per resource; its
             // replacement (per-resource WatchListAsync) has no common shape to write this loop once against.
 #pragma warning disable CS0618
-            var events = response.WatchAsync<T, TList>(e => error ??= e, idle.Token);
+            // An error in the stream (a line that does not decode, an ERROR event) ends this watch at once, before any
+            // later event moves the version past what was missed.
+            var events = response.WatchAsync<T, TList>(
+                e =>
+                {
+                    error ??= e;
+                    idle.Cancel();
+                },
+                idle.Token);
 #pragma warning restore CS0618
             await foreach (var (type, item) in events.ConfigureAwait(false))
             {
                 idle.CancelAfter(_options.IdleTimeout);
                 if (item?.Metadata is not { } metadata)
                 {
-                    continue;
+                    throw new BrokenEventException(new InvalidDataException($"A {type} event of {_resource} carries no object metadata."));
                 }
 
                 switch (type)
@@ -250,11 +265,19 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
-            throw new IdleException();
+            if (error is null)
+            {
+                throw new IdleException();
+            }
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.Gone)
         {
             throw new GoneException();
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            // A line that does not decode: resuming from the last version would read it again; list afresh instead.
+            throw new BrokenEventException(ex);
         }
 
         if (error is KubernetesException { Status.Code: 410 })
@@ -264,7 +287,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
 
         if (error is not null)
         {
-            throw new InvalidOperationException($"The watch of {_resource} reported an error.", error);
+            throw new BrokenEventException(error);
         }
     }
 
@@ -293,6 +316,10 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     }
 
     private sealed class IdleException : Exception
+    {
+    }
+
+    private sealed class BrokenEventException(Exception inner) : Exception("A watch event could not be read.", inner)
     {
     }
 }

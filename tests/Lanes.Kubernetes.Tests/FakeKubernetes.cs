@@ -35,6 +35,9 @@ internal sealed class FakeKubernetes : IAsyncDisposable
     /// <summary>When set, open watches receive nothing (a connection that went quiet) until it is cleared.</summary>
     public bool Silent { get; set; }
 
+    /// <summary>When set, open watches receive a line that does not decode instead of each event (a list still tells the truth).</summary>
+    public bool Garbling { get; set; }
+
     /// <summary>When set, new list and watch requests get 503.</summary>
     public bool Refusing { get; set; }
 
@@ -294,7 +297,7 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         {
             if (!Silent)
             {
-                watch.Lines.Writer.TryWrite(Line(e.Type, e.Object));
+                watch.Lines.Writer.TryWrite(Garbling ? "{\"type\":\"MODIFIED\",\"object\":{\"metadata\": [not json\n" : Line(e.Type, e.Object));
             }
         }
     }

@@ -180,6 +180,22 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task UndecodableWatchLine_ForcesARelist_AndTheChangeItCarriedArrives()
+    {
+        await SnapshotAsync();
+        await AllWatchesOpenAsync();
+        var podLists = _api.Requests.Count(static r => r.Kind == "Pod" && !r.Watch);
+        _api.Garbling = true;                                         // pod2's change reaches the watch as garbage
+        _api.Apply(Objects.Pod("pod2", "dev2"));
+        _api.Garbling = false;
+        _api.Apply(Objects.Pod("pod1", "dev1"));                      // a later event moves the version on
+
+        await UntilSnapshotAsync(static s => Describe(s).Contains("pod2=dev2"), "pod2's change, read by a relist");
+        Assert.True(_api.Requests.Count(static r => r.Kind == "Pod" && !r.Watch) > podLists, "no relist after the undecodable line: " + string.Join("; ", _logs.Records.Where(static r => r.Level >= LogLevel.Information).Select(static r => $"{r.EventId.Name}: {r.Message} {r.Exception?.GetType().Name} {r.Exception?.Message}")) + " | " + string.Join(", ", _api.Requests.Where(static r => r.Kind == "Pod").Select(static r => $"{(r.Watch ? "watch" : "list")}@{r.ResourceVersion}")));
+        Assert.Contains(_logs.Records, static r => r.EventId.Name == "KubernetesWatchBroken");
+    }
+
+    [Fact]
     public async Task SilentWatch_IsResumedAfterTheIdleTimeout_AndTheMissedChangeArrives()
     {
         await SnapshotAsync();
@@ -215,7 +231,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task SliceBeforeItsPod_IsHeld_ThenServesUnlabelledWhenThePodNeverArrives()
+    public async Task SliceBeforeItsPod_IsHeldUntilThePodArrives_NeverServedUnlabelled_AndReportedAfterTheWait()
     {
         var api = await FakeKubernetes.StartAsync();
         await using var _ = api;
@@ -229,21 +245,78 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         try
         {
             var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
-            var first = await endpoints.GetAsync("http", "svc1", CancellationToken.None);
-            Assert.Equal(["pod1=dev1"], Describe(first!));                    // pod2's endpoint is held
+            async Task<string[]> InstancesAsync() => Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!);
+            Assert.Equal(["pod1=dev1"], await InstancesAsync());                // pod2's endpoint is held
 
-            // The wait runs on the injected clock: a tick short of it nothing is due and the endpoint is still held;
-            // once it has passed, the endpoint is released.
+            // A tick short of the wait nothing is reported; past it the endpoint is reported once (naming RBAC), and
+            // still held: its lane is unknown, so it never serves as the unlabelled baseline.
             time.Advance(wait - TimeSpan.FromTicks(1));
-            Assert.Equal(["pod1=dev1"], Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!));
+            Assert.DoesNotContain(logs.Records, static r => r.EventId.Name == "KubernetesPodNotSeen");
             time.Advance(wait);
-            await Wait.ForAsync(
-                async () => await endpoints.GetAsync("http", "svc1", CancellationToken.None),
-                static s => Describe(s!) is ["pod1=dev1", "pod2=(none)"],
-                "the held endpoint to be released once the pod wait ran out",
-                describe: static s => string.Join(", ", Describe(s!)));
+            await Wait.UntilAsync(() => logs.Records.Any(static r => r.EventId.Name == "KubernetesPodNotSeen"), "the held endpoint to be reported");
+            var report = logs.Records.Single(static r => r.EventId.Name == "KubernetesPodNotSeen");
+            Assert.Contains("'pod2'", report.Message, StringComparison.Ordinal);
+            Assert.Contains("RBAC", report.Message, StringComparison.Ordinal);
+            Assert.Equal(["pod1=dev1"], await InstancesAsync());
 
-            Assert.Contains(logs.Records, static r => r.EventId.Name == "KubernetesPodNotSeen" && r.Message.Contains("'pod2'", StringComparison.Ordinal));
+            // The pod arrives (unlabelled): now the endpoint serves, as the unlabelled instance it is.
+            api.Apply(Objects.Pod("pod2", null));
+            await Wait.ForAsync(InstancesAsync, static s => s is ["pod1=dev1", "pod2=(none)"], "pod2 to serve once its pod arrived", describe: static s => string.Join(", ", s));
+        }
+        finally
+        {
+            await host.StopAsync();
+            if (host is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task NotListedYet_IsNotReady_NeverFallsBackToTheServiceName_ThenServesOnceListed()
+    {
+        var api = await FakeKubernetes.StartAsync();
+        await using var _ = api;
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1" }));
+        api.Apply(Objects.Pod("pod1", "dev1"));
+        api.Apply(Objects.Pod("pod2", null));
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", _pods.Port, [_pods.Endpoint("pod1"), _pods.Endpoint("pod2")]));
+        api.Refusing = true;                                              // the API server does not answer the lists yet
+        using var logs = new InMemoryLoggerProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var host = await StartHostAsync(api, logs, time: time);
+        try
+        {
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            var resolving = endpoints.GetAsync("http", "svc1", CancellationToken.None).AsTask();
+            var syncTimeout = new KubernetesLaneOptions().SyncTimeout;
+            await Wait.UntilAsync(
+                () =>
+                {
+                    time.Advance(syncTimeout);                              // until the wait's timer exists and ran out
+                    return resolving.IsCompleted;
+                },
+                "the first resolution to stop waiting for the lists");
+
+            // Not ready: no instance at all, not pass-through's "svc1" (a virtual IP that would balance every lane over
+            // every pod as the baseline). A routed call answers as for a lane with no instance.
+            var notReady = (await resolving)!;
+            Assert.Empty(notReady.Definition.Instances);
+            Assert.True(notReady.HasServiceSettings);
+            Assert.Contains(logs.Records, static r => r.EventId.Name == "KubernetesNotSynced");
+            var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("svc1");
+            using (var response = await client.GetAsync(new Uri("http://svc1/")))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            }
+
+            api.Refusing = false;                                             // the lists arrive: the service is ready
+            await Wait.ForAsync(
+                async () => Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!),
+                static s => s is ["pod1=dev1", "pod2=(none)"],
+                "svc1's instances once listed",
+                describe: static s => string.Join(", ", s));
         }
         finally
         {
