@@ -15,7 +15,8 @@ namespace Lanes.ServiceDiscovery;
 /// Kubernetes) with their lanes and the service's settings, as a <see cref="LaneServiceSnapshot"/>. A service is
 /// resolved on first use; after that, discovery's change tokens (or, for providers without one, discovery's refresh
 /// period) bring a new snapshot, built off the request path, and <see cref="Changed"/> is raised so a router
-/// rebuilds that one service's subsets. A refresh that fails keeps the last good snapshot and is logged.
+/// rebuilds that one service's subsets. A refresh that fails, or that has not answered within discovery's refresh
+/// period (a hung provider), keeps the last good snapshot, is logged and is tried again a refresh period later.
 /// </summary>
 /// <remarks>Registered by <c>services.AddLaneServiceEndpoints()</c> (which the routing extensions call).</remarks>
 public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
@@ -182,7 +183,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             ServiceEndpointSource source;
             try
             {
-                source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
+                source = await ResolveAsync().ConfigureAwait(false);
             }
             catch (InvalidOperationException)
             {
@@ -290,7 +291,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             var previous = _current;
             try
             {
-                var source = await owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).ConfigureAwait(false);
+                var source = await ResolveAsync().ConfigureAwait(false);
                 var snapshot = owner.Build(scheme, service, source);
                 _current = snapshot;
                 Watch(source);
@@ -316,6 +317,12 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             catch (OperationCanceledException) when (owner._disposed.IsCancellationRequested)
             {
             }
+            catch (TimeoutException)
+            {
+                // A provider that does not answer: keep serving the last good snapshot; try again after the period.
+                LaneServiceEndpointsLog.RefreshTimedOut(owner._logger, service, owner._refreshPeriod);
+                Watch(NeverChanges.Instance, deferred: false);
+            }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Keep serving the last good snapshot; try again after the refresh period.
@@ -323,6 +330,13 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 Watch(NeverChanges.Instance, deferred: false);
             }
         }
+
+        /// <summary>
+        /// Resolves through discovery, waiting at most one refresh period (on the injected clock): a provider that hangs
+        /// must not freeze the service's instances silently, and the next refresh is due then anyway.
+        /// </summary>
+        private Task<ServiceEndpointSource> ResolveAsync()
+            => owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).AsTask().WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token);
 
         private static bool SameInstances(LaneServiceSnapshot? a, LaneServiceSnapshot b)
         {
@@ -377,6 +391,10 @@ internal static partial class LaneServiceEndpointsLog
     [LoggerMessage(EventId = 302, EventName = "ServiceEndpointsRefreshFailed", Level = LogLevel.Warning,
         Message = "Service '{Service}' could not be resolved again; the last good instances keep serving.")]
     public static partial void RefreshFailed(ILogger logger, Exception exception, string service);
+
+    [LoggerMessage(EventId = 304, EventName = "ServiceEndpointsRefreshTimedOut", Level = LogLevel.Warning,
+        Message = "Service '{Service}' did not resolve again within {Timeout}; the last good instances keep serving, and it is tried again after that long.")]
+    public static partial void RefreshTimedOut(ILogger logger, string service, TimeSpan timeout);
 
     [LoggerMessage(EventId = 303, EventName = "InvalidEndpointLane", Level = LogLevel.Warning,
         Message = "Instance '{Instance}' of service '{Service}' is labelled with '{Lane}', which is not a valid lane; it is left out of routing.")]
