@@ -9,7 +9,7 @@ builder.Services.AddReverseProxy()
 var app = builder.Build();
 if (app.Configuration.GetValue<bool>("LanesAdmin:Enabled"))
 {
-    app.MapLanesAdmin();
+    app.MapLanesAdmin().AllowAnonymousOnLoopback();
 }
 
 app.MapReverseProxy(proxy =>

@@ -9,7 +9,6 @@
 // header x-mspider-lane (alias x-mspider-laneid), GET /productpage to Service productpage, pod label lane, default
 // lane green. Stops on Ctrl+C or SIGTERM. Bad arguments and a busy port exit 2 with one line.
 using System.Globalization;
-using System.Net;
 using Microsoft.AspNetCore.Connections;
 
 const string Usage = """
@@ -61,10 +60,7 @@ builder.Services.AddReverseProxy()
 var app = builder.Build();
 
 // The lanes admin report, page (/lanes/ui) and tracer, for loopback callers only.
-app.MapLanesAdmin().AddEndpointFilter(static async (context, next) =>
-    context.HttpContext.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
-        ? await next(context)
-        : Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The lanes admin endpoints answer loopback callers only."));
+app.MapLanesAdmin().AllowAnonymousOnLoopback();
 app.MapReverseProxy(proxy =>
 {
     proxy.UseLaneSubsets();

@@ -1,5 +1,7 @@
+using System.Net;
 using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Routing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,9 +17,11 @@ public static class LanesAdminEndpointRouteBuilderExtensions
     /// health, routing counters and the cluster x lane decisions of the engine); <c>GET {pattern}/ui</c>, a page that
     /// draws it, refreshing every 2 s (embedded assets, strict Content-Security-Policy); and <c>POST {pattern}/trace</c>,
     /// which answers where a described request would go and why, with the gateway's own entry, routing and engine,
-    /// without sending it. Nothing is mapped unless you call this; it shows the topology, so protect it like any admin
-    /// page: the returned builder is the group's, so <c>.RequireAuthorization(...)</c>, <c>.RequireHost(...)</c> and the
-    /// like cover the report, the page, its assets and the tracer alike.
+    /// without sending it. Nothing is mapped unless you call this. It shows the topology, destination addresses and the
+    /// values that colour a request into a lane, so it needs an explicit decision, or the host does not start: chain
+    /// <c>.RequireAuthorization("policy")</c> (the returned builder is the group's: it covers the report, the page, its
+    /// assets and the tracer alike), or <see cref="AllowAnonymousOnLoopback{TBuilder}"/> for a local page without
+    /// authorization. <c>.RequireHost(...)</c> is no protection: the client sets the Host header.
     /// </summary>
     public static IEndpointConventionBuilder MapLanesAdmin(this IEndpointRouteBuilder endpoints, string pattern = "/lanes")
     {
@@ -29,5 +33,23 @@ public static class LanesAdminEndpointRouteBuilderExtensions
         }
 
         return LanesAdminEndpoints.Map(endpoints, pattern);
+    }
+
+    /// <summary>
+    /// The explicit anonymous decision for <see cref="MapLanesAdmin"/>: the admin endpoints answer without
+    /// authorization, to callers on a loopback address only; any other caller (or one with no address, such as an
+    /// in-memory test server or a Unix socket) gets 404, as if nothing were mapped. For a gateway's operators on
+    /// the same machine or through <c>kubectl port-forward</c>.
+    /// </summary>
+    public static TBuilder AllowAnonymousOnLoopback<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.WithMetadata(LanesAdminLoopbackOnlyMetadata.Instance);
+        builder.AddEndpointFilter(static async (context, next) =>
+            context.HttpContext.Connection.RemoteIpAddress is { } remote && IPAddress.IsLoopback(remote)
+                ? await next(context).ConfigureAwait(false)
+                : Results.NotFound());
+        return builder;
     }
 }

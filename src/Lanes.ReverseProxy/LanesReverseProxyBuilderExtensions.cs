@@ -73,6 +73,7 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<ILogger<LaneRequestTracer>>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, Lanes.ReverseProxy.Admin.LanesAdminDecisionStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();
         builder.AddTransforms<LaneTransformProvider>();
 

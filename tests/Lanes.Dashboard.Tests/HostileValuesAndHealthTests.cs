@@ -104,7 +104,7 @@ public sealed class HostileValuesAndHealthTests(BrowserFixture browser) : IClass
             builder => builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes(),
             static app =>
             {
-                app.MapLanesAdmin();
+                app.MapLanesAdmin().AllowAnonymousOnLoopback();
                 app.MapReverseProxy(static proxy =>
                 {
                     proxy.UseLaneSubsets();

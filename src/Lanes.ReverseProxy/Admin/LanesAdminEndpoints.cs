@@ -41,6 +41,7 @@ internal static class LanesAdminEndpoints
         services.GetRequiredService<LaneRequestTracer>().UseEndpoints(endpoints.DataSources);
 
         var group = endpoints.MapGroup(pattern);
+        group.WithMetadata(new LanesAdminEndpointMetadata(pattern));
         group.MapGet(string.Empty, static (HttpContext context, LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing, LaneAdminSources sources) =>
         {
             NoStore(context.Response);

@@ -44,7 +44,7 @@ internal static class LaneServers
             {
                 if (admin)
                 {
-                    app.MapLanesAdmin();
+                    app.MapLanesAdmin().AllowAnonymousOnLoopback();
                 }
 
                 app.MapReverseProxy(static proxy =>

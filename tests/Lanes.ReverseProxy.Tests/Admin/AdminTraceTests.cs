@@ -29,7 +29,7 @@ public sealed class AdminTraceTests
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
         await using var gateway = await Gateway.StartAsync(
-            SeedScenarioTests.HangoConfig(pod1, pod2).Lanes("DebugHeaders", "true"), configureApp: static app => app.MapLanesAdmin());
+            SeedScenarioTests.HangoConfig(pod1, pod2).Lanes("DebugHeaders", "true"), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         (string, string)[] headers = mark is null ? [] : [("x-nsf-mark", mark)];
 
         var trace = await TraceAsync(gateway, new { method = "GET", path = "/svc1", headers = mark is null ? new Dictionary<string, string>() : new() { ["x-nsf-mark"] = mark } });
@@ -57,7 +57,7 @@ public sealed class AdminTraceTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow).Lanes("DebugHeaders", "true"), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow).Lanes("DebugHeaders", "true"), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
 
         var trace = await TraceAsync(gateway, new { path = "/productpage", headers = new Dictionary<string, string> { ["x-mspider-laneid"] = "yellow" } });
         var (real, echo) = await gateway.SendAsync("/productpage", ("x-mspider-laneid", "yellow"));
@@ -74,7 +74,7 @@ public sealed class AdminTraceTests
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
-        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         const string Traced = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         const string Served = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -101,7 +101,7 @@ public sealed class AdminTraceTests
         await using var pod2 = await Upstream.StartAsync("pod2");
         var config = SeedScenarioTests.HangoConfig(pod1, pod2)
             .Lanes("Colouring:0:Lane", "dev1").Lanes("Colouring:0:Cookie", "user").Lanes("Colouring:0:Match", "Prefix").Lanes("Colouring:0:Value", "qa-");
-        await using var gateway = await Gateway.StartAsync(config, configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(config, configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
 
         var trace = await TraceAsync(gateway, new { path = "/svc1", cookies = new Dictionary<string, string> { ["user"] = "qa-7" } });
         var before = await ReportAsync(gateway);
@@ -128,7 +128,7 @@ public sealed class AdminTraceTests
             SeedScenarioTests.HangoConfig(pod1, pod2).Set("ReverseProxy:Routes:svc1:Match:Methods:0", "GET"),
             configureApp: app =>
             {
-                app.MapLanesAdmin();
+                app.MapLanesAdmin().AllowAnonymousOnLoopback();
                 app.MapGet("/local", () => Interlocked.Increment(ref ran));
             });
         var endpointsBefore = gateway.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.Count;
@@ -159,7 +159,7 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         using var client = gateway.CreateClient();
 
         using var response = await client.PostAsync("/lanes/trace", new StringContent(body, Encoding.UTF8, "application/json"));
@@ -176,7 +176,7 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         using var client = gateway.CreateClient();
         var huge = JsonSerializer.Serialize(new { path = "/svc1", headers = new Dictionary<string, string> { ["x"] = new string('a', LanesAdminEndpoints.MaxTraceBodyBytes) } });
         var many = JsonSerializer.Serialize(new { headers = Enumerable.Range(0, LaneTraceValidation.MaxEntries + 1).ToDictionary(static i => "h" + i, static _ => "v") });
@@ -200,7 +200,7 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         var before = await ReportAsync(gateway);
         await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev3"));
         await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
@@ -237,8 +237,8 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var first = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
-        await using var second = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var first = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
+        await using var second = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         await ReportAsync(first);
         await ReportAsync(second);
 
@@ -261,7 +261,7 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin());
+        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         await pod1.DisposeAsync();
 
         var (response, _) = await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
@@ -326,7 +326,7 @@ public sealed class AdminTraceTests
     {
         await using var pod1 = await Upstream.StartAsync("pod1");
         await using var pod2 = await Upstream.StartAsync("pod2");
-        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin("/ops/lanes"));
+        await using var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin("/ops/lanes").AllowAnonymousOnLoopback());
         using var client = gateway.CreateClient();
 
         using var page = await client.GetAsync("/ops/lanes/ui");

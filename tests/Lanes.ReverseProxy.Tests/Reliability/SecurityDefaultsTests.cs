@@ -55,6 +55,67 @@ public sealed class SecurityDefaultsTests
     }
 
     [Fact]
+    public async Task MapLanesAdmin_WithNoAuthorizationDecision_RefusesToStart_NamingBothWays()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Gateway.StartAsync(
+            GatewayConfig.Mspider(green, yellow),
+            configureApp: static app => app.MapLanesAdmin("/ops/lanes").RequireHost("localhost")));   // RequireHost is no decision
+
+        Assert.Contains("'/ops/lanes'", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".RequireAuthorization(", error.Message, StringComparison.Ordinal);
+        Assert.Contains(".AllowAnonymousOnLoopback()", error.Message, StringComparison.Ordinal);
+        Assert.Contains("RequireHost(...) is no protection", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MapLanesAdmin_AllowAnonymousOnLoopback_LoopbackCallerGetsTheReport_AnyOtherCallerGets404()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        await using var gateway = await Gateway.StartAsync(
+            GatewayConfig.Mspider(green, yellow),
+            configureApp: static app =>
+            {
+                // Stands in for a caller from elsewhere (the test client is on loopback): the address the connection reports.
+                app.Use(static (context, next) =>
+                {
+                    if (context.Request.Headers.TryGetValue("x-test-remote", out var remote))
+                    {
+                        context.Connection.RemoteIpAddress = IPAddress.Parse(remote.ToString());
+                    }
+
+                    return next(context);
+                });
+                app.MapLanesAdmin().AllowAnonymousOnLoopback();
+            });
+        using var client = gateway.CreateClient();
+
+        using var local = await client.GetAsync("/lanes");
+        using var remoteReport = await SendFromAsync(client, HttpMethod.Get, "/lanes/ui", "203.0.113.7");
+        using var remoteTrace = await SendFromAsync(client, HttpMethod.Post, "/lanes/trace", "2001:db8::7");
+
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, remoteReport.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, remoteTrace.StatusCode);
+        Assert.DoesNotContain("clusters", await remoteReport.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpResponseMessage> SendFromAsync(HttpClient client, HttpMethod method, string path, string remote)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("x-test-remote", remote);
+        if (method == HttpMethod.Post)
+        {
+            request.Content = new StringContent("{\"path\":\"/\"}", System.Text.Encoding.UTF8, "application/json");
+        }
+
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
     public async Task AdminEndpoint_NotMapped_IsProxiedLikeAnyPath_NeverAnswersItself()
     {
         // Without MapLanesAdmin, /lanes is an ordinary path: the catch-all route proxies it to the baseline.
