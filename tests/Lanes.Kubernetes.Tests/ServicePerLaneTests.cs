@@ -35,11 +35,7 @@ public sealed class ServicePerLaneTests
         }
         finally
         {
-            await host.StopAsync();
-            if (host is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
+            await WatchTests.StopAsync(host);
         }
     }
 }

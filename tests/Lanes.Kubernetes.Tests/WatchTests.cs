@@ -35,14 +35,19 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
 
     public async Task DisposeAsync()
     {
-        await _host.StopAsync();
-        if (_host is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
+        await StopAsync(_host);
 
         await _pods.DisposeAsync();
         await _api.DisposeAsync();
+    }
+
+    internal static async Task StopAsync(IHost host)
+    {
+        await host.StopAsync();
+        if (host is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
     }
 
     /// <summary>A client host: Lanes (nsf), the Kubernetes provider on the fake server (Hango's keys, Declared), one routed client.</summary>
@@ -265,11 +270,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         }
         finally
         {
-            await host.StopAsync();
-            if (host is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
+            await StopAsync(host);
         }
     }
 
@@ -320,11 +321,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         }
         finally
         {
-            await host.StopAsync();
-            if (host is IAsyncDisposable disposable)
-            {
-                await disposable.DisposeAsync();
-            }
+            await StopAsync(host);
         }
     }
 

@@ -13,31 +13,8 @@ public sealed class PublishTests(Broker broker)
     [Fact]
     public async Task Publish_InsideARequest_CarriesTheRequestsLaneAndBaggage()
     {
-        var queue = Broker.NewName("req");
-        await using var channel = await Harness.PublisherAsync(broker.Connection);
-        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
-        await using var app = await TestServers.StartAsync(
-            static b => b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf),
-            app =>
-            {
-                app.UseLanes();
-                app.MapPost("/order", async (LanePropagator propagator) =>
-                {
-                    await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, new BasicProperties { MessageId = "o1" }, "order"u8.ToArray());
-                    return Results.Accepted();
-                });
-            });
-        using var client = app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
-        request.Headers.Add("x-nsf-mark", "yellow");
-        request.Headers.Add("baggage", "tenant=acme");
+        var headers = await PublishFromARequestAsync(static lanes => { });
 
-        using var response = await client.SendAsync(request);
-        var got = await channel.BasicGetAsync(queue, autoAck: true);
-
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.NotNull(got);
-        var headers = got!.BasicProperties.Headers!;
         Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));
         Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
     }
@@ -50,9 +27,6 @@ public sealed class PublishTests(Broker broker)
     [Fact]
     public async Task Publish_WithDiagnosticsPropagationAndATracedPublisher_KeepsTheLaneHeaderAndBaggageLanesWrote()
     {
-        var queue = Broker.NewName("traced");
-        await using var channel = await Harness.PublisherAsync(broker.Connection);
-        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
         var publishes = 0;
         using var listener = new System.Diagnostics.ActivityListener
         {
@@ -61,28 +35,10 @@ public sealed class PublishTests(Broker broker)
             ActivityStarted = _ => Interlocked.Increment(ref publishes),
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
-        await using var app = await TestServers.StartAsync(
-            static b => b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf).AddDiagnosticsPropagation(),
-            app =>
-            {
-                app.UseLanes();
-                app.MapPost("/order", async (LanePropagator propagator) =>
-                {
-                    await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, new BasicProperties { MessageId = "o1" }, "order"u8.ToArray());
-                    return Results.Accepted();
-                });
-            });
-        using var client = app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
-        request.Headers.Add("x-nsf-mark", "yellow");
-        request.Headers.Add("baggage", "tenant=acme");
 
-        using var response = await client.SendAsync(request);
-        var got = await channel.BasicGetAsync(queue, autoAck: true);
+        var headers = await PublishFromARequestAsync(static lanes => lanes.AddDiagnosticsPropagation());
 
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.True(publishes > 0, "RabbitMQ.Client started no publisher Activity: the hook was not exercised");
-        var headers = got!.BasicProperties.Headers!;
         Assert.True(headers.ContainsKey("traceparent"), "RabbitMQ.Client injected no trace context");
         Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));
         Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
@@ -113,5 +69,38 @@ public sealed class PublishTests(Broker broker)
         Assert.True(outside is null || (!outside.ContainsKey("x-nsf-mark") && !outside.ContainsKey("baggage")));
         Assert.Equal("red", Harness.Text(appSet["x-nsf-mark"]));
         Assert.Equal("x-nsf-mark=red", Harness.Text(appSet["baggage"]));
+    }
+
+    /// <summary>
+    /// A service (nsf preset, plus <paramref name="lanes"/>) whose endpoint publishes one message; a request in lane
+    /// yellow with the baggage member <c>tenant=acme</c> calls it. Returns the headers the message arrived with.
+    /// </summary>
+    private async Task<IDictionary<string, object?>> PublishFromARequestAsync(Action<ILanesBuilder> lanes)
+    {
+        var queue = Broker.NewName("req");
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        await using var app = await TestServers.StartAsync(
+            b => lanes(b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf)),
+            app =>
+            {
+                app.UseLanes();
+                app.MapPost("/order", async (LanePropagator propagator) =>
+                {
+                    await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, new BasicProperties { MessageId = "o1" }, "order"u8.ToArray());
+                    return Results.Accepted();
+                });
+            });
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
+        request.Headers.Add("x-nsf-mark", "yellow");
+        request.Headers.Add("baggage", "tenant=acme");
+
+        using var response = await client.SendAsync(request);
+        var got = await channel.BasicGetAsync(queue, autoAck: true);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotNull(got);
+        return got!.BasicProperties.Headers!;
     }
 }
