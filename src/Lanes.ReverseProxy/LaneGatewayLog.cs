@@ -16,4 +16,7 @@ internal static partial class LaneGatewayLog
 
     [LoggerMessage(106, LogLevel.Error, "Cluster '{Cluster}' uses lanes but the proxy pipeline skipped lane subset selection: add proxy.UseLaneSubsets() before UseLoadBalancing() in MapReverseProxy(...). The request was refused rather than routed across lanes.")]
     public static partial void SubsetStepMissing(ILogger logger, string cluster);
+
+    [LoggerMessage(107, LogLevel.Warning, "This gateway accepts the lane any client sends (Lanes:Trust Accept) and listens beyond loopback ({Addresses}): any client can put itself in any lane, and that lane reaches every hop and queue. Set Lanes:Trust to AcceptDeclared (only lanes some cluster declares) or Ignore (only the gateway's colouring rules assign lanes), and let chosen clients in with Lanes:Colouring rules.")]
+    public static partial void AcceptOnPublicListener(ILogger logger, string addresses);
 }

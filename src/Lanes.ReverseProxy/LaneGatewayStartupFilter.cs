@@ -1,7 +1,14 @@
 using Lanes.ReverseProxy.Routing;
 using Lanes.Routing;
+using System.Net;
+using Lanes.ReverseProxy.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy;
 
@@ -23,7 +30,45 @@ internal sealed class LaneGatewayStartupFilter : IStartupFilter
             app.UseMiddleware<LaneGatewayMiddleware>();
             next(app);
             RequireSubsetStep(app.ApplicationServices);
+            var services = app.ApplicationServices;
+            services.GetService<IHostApplicationLifetime>()?.ApplicationStarted.Register(() => WarnIfClientsPickLanesBeyondLoopback(services));
         };
+    }
+
+    /// <summary>
+    /// Once the server listens: a gateway that accepts client lanes (<see cref="LaneTrust.Accept"/>, the default) on an
+    /// address beyond loopback lets anyone on the network pick a lane; say so, naming the safe settings.
+    /// </summary>
+    internal static void WarnIfClientsPickLanesBeyondLoopback(IServiceProvider services)
+    {
+        if (services.GetService<LaneGatewayConfigSource>()?.Current.Trust != LaneTrust.Accept
+            || services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses is not { Count: > 0 } addresses)
+        {
+            return;
+        }
+
+        var beyond = addresses.Where(static a => !IsLoopback(a)).ToArray();
+        if (beyond.Length > 0)
+        {
+            LaneGatewayLog.AcceptOnPublicListener(services.GetRequiredService<ILogger<LaneGatewayStartupFilter>>(), string.Join(", ", beyond));
+        }
+    }
+
+    /// <summary>Whether a listening address takes only loopback callers (<c>localhost</c>, 127.0.0.0/8, ::1); wildcards (<c>*</c>, <c>+</c>, 0.0.0.0, ::) and host names do not.</summary>
+    internal static bool IsLoopback(string address)
+    {
+        string host;
+        try
+        {
+            host = BindingAddress.Parse(address).Host;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
     }
 
     internal static void RequireSubsetStep(IServiceProvider services)
