@@ -90,9 +90,11 @@ public static class LanesServiceCollectionExtensions
             sp.GetRequiredService<LaneResolver>(),
             sp.GetRequiredService<ILogger<LanePropagator>>()));
         services.TryAddSingleton(static sp => new LaneTextMapPropagator(sp.GetRequiredService<LanePropagator>()));
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static sp => new LaneTelemetry(
             sp.GetRequiredService<LanesMetrics>(),
-            sp.GetRequiredService<ILogger<LaneTelemetry>>()));
+            sp.GetRequiredService<ILogger<LaneTelemetry>>(),
+            sp.GetRequiredService<TimeProvider>()));
     }
 }
 

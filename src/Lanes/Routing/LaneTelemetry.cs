@@ -17,13 +17,21 @@ public sealed class LaneTelemetry
     /// <summary>The name of the Activity event a routing decision adds.</summary>
     public const string RoutedEventName = "lane.routed";
 
+    /// <summary>
+    /// One "no healthy upstream" line per service and lane per minute: enough to see the problem and, through the
+    /// count of lines held back, its rate, without a line per request when a client sends an unserved lane.
+    /// </summary>
+    internal static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
+
     private readonly LanesMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly LogThrottle _noUpstreamWarnings;
 
-    internal LaneTelemetry(LanesMetrics metrics, ILogger logger)
+    internal LaneTelemetry(LanesMetrics metrics, ILogger logger, TimeProvider time)
     {
         _metrics = metrics;
         _logger = logger;
+        _noUpstreamWarnings = new LogThrottle(time, WarningInterval);
     }
 
     /// <summary>
@@ -84,8 +92,12 @@ public sealed class LaneTelemetry
                 LaneRoutingLog.FellBack(_logger, service, lane ?? "(none)", choice.Served ?? "-", LaneRoutingNames.Get(choice.Reason) ?? "-");
 #pragma warning restore CA1873
                 break;
-            case LaneRoutingOutcome.NoUpstream:
-                LaneRoutingLog.NoHealthyUpstream(_logger, service, lane ?? "(none)", choice.Policy.ToString());
+            case LaneRoutingOutcome.NoUpstream when _logger.IsEnabled(LogLevel.Warning):
+                if (_noUpstreamWarnings.TryEnter(string.Concat(service, "\n", lane), out var heldBack))
+                {
+                    LaneRoutingLog.NoHealthyUpstream(_logger, service, lane ?? "(none)", choice.Policy.ToString(), heldBack);
+                }
+
                 break;
         }
     }
@@ -100,6 +112,6 @@ internal static partial class LaneRoutingLog
     public static partial void FellBack(ILogger logger, string service, string lane, string served, string reason);
 
     [LoggerMessage(EventId = 31, EventName = "NoHealthyUpstream", Level = LogLevel.Warning,
-        Message = "No healthy upstream for '{Service}' and lane '{Lane}' (policy {Policy}): answered locally.")]
-    public static partial void NoHealthyUpstream(ILogger logger, string service, string lane, string policy);
+        Message = "No healthy upstream for '{Service}' and lane '{Lane}' (policy {Policy}): answered locally; {HeldBack} more like it since the last such line (one a minute per service and lane).")]
+    public static partial void NoHealthyUpstream(ILogger logger, string service, string lane, string policy, int heldBack);
 }
