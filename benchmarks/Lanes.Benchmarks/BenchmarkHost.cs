@@ -20,7 +20,7 @@ internal static class BenchmarkHost
     }
 
     /// <summary>The routing and metric-attribute reporter over <paramref name="propagator"/>'s metrics.</summary>
-    public static LaneTelemetry Telemetry(LanePropagator propagator) => new(propagator.Resolver.Metrics, NullLogger<LaneTelemetry>.Instance);
+    public static LaneTelemetry Telemetry(LanePropagator propagator) => new(propagator.Resolver.Metrics, NullLogger<LaneTelemetry>.Instance, TimeProvider.System);
 
     /// <summary>The innermost handler of every outbound benchmark: answers at once, sends nothing.</summary>
     public sealed class Terminal : HttpMessageHandler
