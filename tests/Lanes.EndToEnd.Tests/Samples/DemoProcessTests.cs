@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Bookinfo;
 
+using Lanes.Testing;
+
 namespace Lanes.EndToEnd.Tests.Samples;
 
 /// <summary>
@@ -54,7 +56,12 @@ public sealed class DemoProcessTests
         Assert.Equal(0, exit.Value.ExitCode);
         Assert.EndsWith("Stopped.\n", demo.Stdout, StringComparison.Ordinal);
         Assert.Equal(string.Empty, demo.Stderr);
-        Assert.All(ports, static port => Assert.True(IsFree(port), $"port {port} is still bound"));
+        // The process is gone, so its listeners are; another test's client may briefly reuse a freed ephemeral port,
+        // so each port is waited for rather than looked at once.
+        foreach (var port in ports)
+        {
+            await Wait.UntilAsync(() => IsFree(port), $"port {port} to be free after the demo exited", static () => "still bound");
+        }
     }
 
     [Fact]
