@@ -19,4 +19,7 @@ internal static partial class LaneGatewayLog
 
     [LoggerMessage(107, LogLevel.Warning, "This gateway accepts the lane any client sends (Lanes:Trust Accept) and listens beyond loopback ({Addresses}): any client can put itself in any lane, and that lane reaches every hop and queue. Set Lanes:Trust to AcceptDeclared (only lanes some cluster declares) or Ignore (only the gateway's colouring rules assign lanes), and let chosen clients in with Lanes:Colouring rules.")]
     public static partial void AcceptOnPublicListener(ILogger logger, string addresses);
+
+    [LoggerMessage(108, LogLevel.Debug, "Request sent on without a lane under Lanes:Trust AcceptDeclared or Ignore: it continues in a new trace, linked to the client's, so a replayed traceparent cannot restore a lane behind the gateway.")]
+    public static partial void NewTrace(ILogger logger);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Lanes.AspNetCore;
 using Lanes.Resolution;
 using Lanes.ReverseProxy.Admin;
@@ -6,6 +7,7 @@ using Lanes.ReverseProxy.Routing;
 using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace Lanes.ReverseProxy;
 
@@ -18,6 +20,11 @@ namespace Lanes.ReverseProxy;
 /// </summary>
 internal sealed class LaneGatewayMiddleware
 {
+    /// <summary>The name of the Activity that starts a new trace for a request the gateway sends on without a lane under <see cref="LaneTrust.Ignore"/> or <see cref="LaneTrust.AcceptDeclared"/>.</summary>
+    internal const string NewTraceActivityName = "Lanes.Gateway.NewTrace";
+
+    private static readonly ActivitySource s_activitySource = new(typeof(LaneGatewayMiddleware).Assembly.GetName().Name!);
+
     private readonly RequestDelegate _next;
     private readonly LaneResolver _resolver;
     private readonly LaneTelemetry _telemetry;
@@ -54,7 +61,8 @@ internal sealed class LaneGatewayMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var settings = _resolver.Settings;
-        var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger);
+        var config = _config.Current;
+        var decision = LaneGatewayEntry.Decide(context, config, _resolver, _routing, _logger);
         var resolution = decision.Resolution;
         _resolver.Record(resolution);
         if (resolution.IsRejected)
@@ -71,8 +79,55 @@ internal sealed class LaneGatewayMiddleware
         // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
         LaneGatewayEntry.Normalise(context.Request.Headers, settings, resolution.Lane);
 
+        if (resolution.Lane is null && config.Trust != LaneTrust.Accept && context.Request.Headers.ContainsKey(HeaderNames.TraceParent))
+        {
+            return RunInNewTraceAsync(context, resolution);
+        }
+
         // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
         // there), so the frame does not hold it again.
         return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
+    }
+
+    /// <summary>
+    /// The gateway sends this request on without a lane, and clients do not choose lanes here: the client's trace id must
+    /// not reach the services behind the gateway, whose trace caches would otherwise restore a lane from a replayed
+    /// <c>traceparent</c> (docs/reliability.md). The rest of the pipeline runs under a new root Activity linked to the
+    /// client's span context, as OpenTelemetry's public-endpoint instrumentations do; the sampled flag is kept.
+    /// </summary>
+    private async Task RunInNewTraceAsync(HttpContext context, LaneResolution resolution)
+    {
+        var headers = context.Request.Headers;
+        var hasClientContext = ActivityContext.TryParse(headers.TraceParent.ToString(), headers.TraceState.ToString(), isRemote: true, out var clientContext);
+        ActivityLink[]? links = hasClientContext ? [new ActivityLink(clientContext)] : null;
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var root = s_activitySource.CreateActivity(NewTraceActivityName, ActivityKind.Internal, default(ActivityContext), links: links, idFormat: ActivityIdFormat.W3C);
+        if (root is null)
+        {
+            root = new Activity(NewTraceActivityName);
+            root.SetIdFormat(ActivityIdFormat.W3C);
+            if (hasClientContext)
+            {
+                root.AddLink(links![0]);
+            }
+        }
+
+        if (hasClientContext)
+        {
+            root.ActivityTraceFlags = clientContext.TraceFlags;
+        }
+
+        LaneGatewayLog.NewTrace(_logger);
+        try
+        {
+            root.Start();
+            await LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
+        }
+        finally
+        {
+            root.Stop();
+            Activity.Current = previous;
+        }
     }
 }
