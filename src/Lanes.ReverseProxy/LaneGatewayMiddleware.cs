@@ -32,6 +32,7 @@ internal sealed class LaneGatewayMiddleware
     private readonly LaneClusterRouting _routing;
     private readonly LaneObservedLanes _observed;
     private readonly ILogger _logger;
+    private LaneGatewayConfig? _metricLanesOf;
 
     public LaneGatewayMiddleware(
         RequestDelegate next,
@@ -62,6 +63,11 @@ internal sealed class LaneGatewayMiddleware
     {
         var settings = _resolver.Settings;
         var config = _config.Current;
+        if (!ReferenceEquals(config, Volatile.Read(ref _metricLanesOf)))
+        {
+            KeepColouringLanes(config);
+        }
+
         var decision = LaneGatewayEntry.Decide(context, config, _resolver, _routing, _logger);
         var resolution = decision.Resolution;
         _resolver.Record(resolution);
@@ -73,7 +79,7 @@ internal sealed class LaneGatewayMiddleware
         decision.Rule?.Hit();
         if (resolution.Lane is { } lane)
         {
-            _observed.Observe(lane);
+            _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane));
         }
 
         // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
@@ -87,6 +93,19 @@ internal sealed class LaneGatewayMiddleware
         // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
         // there), so the frame does not hold it again.
         return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
+    }
+
+    /// <summary>The lanes colouring rules assign keep their own metric tag (checked once per configuration).</summary>
+    private void KeepColouringLanes(LaneGatewayConfig config)
+    {
+        var lanes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in config.Rules)
+        {
+            lanes.Add(rule.Lane);
+        }
+
+        _telemetry.KeepMetricLanes("colouring", lanes);
+        Volatile.Write(ref _metricLanesOf, config);
     }
 
     /// <summary>

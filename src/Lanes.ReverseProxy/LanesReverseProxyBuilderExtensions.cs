@@ -61,7 +61,7 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetServices<IOptionsChangeTokenSource<LaneGatewayOptions>>(),
             sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<ILogger<LaneGatewayConfigSource>>()));
-        services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>()));
+        services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static sp => new LaneObservedLanes(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(static sp => new LaneDestinationFailures(sp.GetRequiredService<TimeProvider>()));

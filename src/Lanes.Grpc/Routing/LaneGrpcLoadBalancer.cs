@@ -175,6 +175,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             }
 
             var subsets = LaneSubsets.Build(instances, _settings);
+            _telemetry.KeepMetricLanes("grpc:" + _service, subsets.Lanes);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
             balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry));
         }

@@ -58,17 +58,17 @@ internal sealed class LaneHttpRouter
     /// <summary>The state of <paramref name="service"/>; a new one when its definition changed (a reload).</summary>
     private ServiceState State(LaneServiceDefinition service)
     {
-        var state = _states.GetOrAdd(service.Name, static (_, a) => new ServiceState(a.Service, a.Logger), (Service: service, Logger: _logger));
+        var state = _states.GetOrAdd(service.Name, static (_, a) => new ServiceState(a.Service, a.Logger, a.Telemetry), (Service: service, Logger: _logger, Telemetry: _telemetry));
         if (!ReferenceEquals(state.Service, service))
         {
-            var fresh = new ServiceState(service, _logger);
+            var fresh = new ServiceState(service, _logger, _telemetry);
             state = _states.TryUpdate(service.Name, fresh, state) ? fresh : _states[service.Name];
         }
 
         return state;
     }
 
-    private sealed class ServiceState(LaneServiceDefinition service, ILogger logger)
+    private sealed class ServiceState(LaneServiceDefinition service, ILogger logger, LaneTelemetry telemetry)
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<LaneServiceInstance, DateTimeOffset> _ejected = [];
@@ -129,6 +129,7 @@ internal sealed class LaneHttpRouter
             }
 
             var snapshot = new Snapshot(LaneSubsets.Build(instances, service.Settings), validUntil);
+            telemetry.KeepMetricLanes("service:" + service.Name, snapshot.Subsets.Lanes);
             Volatile.Write(ref _snapshot, snapshot);
             return snapshot;
         }

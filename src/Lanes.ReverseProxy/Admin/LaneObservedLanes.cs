@@ -5,34 +5,42 @@ namespace Lanes.ReverseProxy.Admin;
 /// <summary>
 /// The lanes the gateway's entry has seen on requests (validated values only), with a count and when each was last
 /// seen, so the admin page can set observed traffic against what clusters declare and flag a lane no cluster declares
-/// (Hango's <c>dev3</c>). Bounded: after <see cref="Capacity"/> distinct lanes, new ones are only counted in
-/// <see cref="Overflow"/>, so a client sending random lanes cannot grow it. A request costs one dictionary lookup.
+/// (Hango's <c>dev3</c>). Clients cannot fill it: a lane some cluster declares (or labels a destination with) always
+/// has its place; other lanes share <see cref="Capacity"/> places, and a place whose lane has not been seen for
+/// <see cref="IdleTimeout"/> goes to the next new lane, least recently seen first. While every place is in use, new lanes
+/// are only counted in <see cref="Overflow"/>. A request costs one dictionary lookup.
 /// </summary>
 internal sealed class LaneObservedLanes(TimeProvider time)
 {
+    /// <summary>Places for lanes no cluster declares.</summary>
     public const int Capacity = 256;
 
+    /// <summary>How long an undeclared lane keeps its place after it was last seen: as long as the metric tag of such a lane (10 minutes).</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, Seen> _lanes = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private int _undeclared;
     private long _overflow;
 
-    /// <summary>Requests whose lane arrived after the set was full.</summary>
+    // No place frees before this time (UTC ticks): a flood of new lanes is counted without scanning.
+    private long _noFreePlaceBefore;
+
+    /// <summary>Requests whose lane found no place.</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
 
-    public void Observe(string lane)
+    /// <summary>Counts a request of <paramref name="lane"/>; <paramref name="declared"/>: some cluster declares it or labels a destination with it.</summary>
+    public void Observe(string lane, bool declared)
     {
-        if (!_lanes.TryGetValue(lane, out var seen))
+        var now = time.GetUtcNow().UtcTicks;
+        if (!_lanes.TryGetValue(lane, out var seen) && (seen = Place(lane, declared, now)) is null)
         {
-            if (_lanes.Count >= Capacity)
-            {
-                Interlocked.Increment(ref _overflow);
-                return;
-            }
-
-            seen = _lanes.GetOrAdd(lane, static _ => new Seen());
+            Interlocked.Increment(ref _overflow);
+            return;
         }
 
         Interlocked.Increment(ref seen.Count);
-        Volatile.Write(ref seen.LastTicks, time.GetUtcNow().UtcTicks);
+        Volatile.Write(ref seen.LastTicks, now);
     }
 
     public IEnumerable<(string Lane, long Count, DateTimeOffset LastSeen)> Snapshot()
@@ -43,9 +51,66 @@ internal sealed class LaneObservedLanes(TimeProvider time)
         }
     }
 
-    private sealed class Seen
+    private Seen? Place(string lane, bool declared, long now)
     {
+        if (!declared && Volatile.Read(ref _undeclared) >= Capacity && now < Volatile.Read(ref _noFreePlaceBefore))
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (_lanes.TryGetValue(lane, out var existing))
+            {
+                return existing;
+            }
+
+            if (!declared)
+            {
+                if (_undeclared >= Capacity && !FreeOldest(now))
+                {
+                    return null;
+                }
+
+                _undeclared++;
+            }
+
+            var seen = new Seen(declared, now);
+            _lanes[lane] = seen;
+            return seen;
+        }
+    }
+
+    /// <summary>Frees the least recently seen undeclared lane's place when it has been idle for <see cref="IdleTimeout"/>.</summary>
+    private bool FreeOldest(long now)
+    {
+        string? oldest = null;
+        var oldestTicks = long.MaxValue;
+        foreach (var (lane, seen) in _lanes)
+        {
+            var ticks = Volatile.Read(ref seen.LastTicks);
+            if (!seen.Declared && ticks < oldestTicks)
+            {
+                oldest = lane;
+                oldestTicks = ticks;
+            }
+        }
+
+        if (oldest is null || now - oldestTicks < IdleTimeout.Ticks)
+        {
+            Volatile.Write(ref _noFreePlaceBefore, oldestTicks + IdleTimeout.Ticks);
+            return false;
+        }
+
+        _lanes.TryRemove(oldest, out _);
+        _undeclared--;
+        return true;
+    }
+
+    private sealed class Seen(bool declared, long lastTicks)
+    {
+        public readonly bool Declared = declared;
         public long Count;
-        public long LastTicks;
+        public long LastTicks = lastTicks;
     }
 }

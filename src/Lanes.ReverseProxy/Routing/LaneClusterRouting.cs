@@ -16,16 +16,19 @@ namespace Lanes.ReverseProxy.Routing;
 internal sealed class LaneClusterRouting : IClusterChangeListener
 {
     private readonly LanePropagator _propagator;
+    private readonly LaneTelemetry _telemetry;
     private readonly ConcurrentDictionary<string, ClusterState> _clusters = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<CounterKey, StrongBox<long>> _counters = new();
     private int _version;
     private DeclaredSet? _declared;
 
-    public LaneClusterRouting(LanePropagator propagator)
+    public LaneClusterRouting(LanePropagator propagator, LaneTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _propagator = propagator;
+        _telemetry = telemetry;
     }
 
     /// <summary>Set by <c>proxy.UseLaneSubsets()</c>: the proxy pipeline selects lane subsets.</summary>
@@ -111,6 +114,9 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         }
     }
 
+    // The cluster's declared and labelled lanes keep their own metric tag whatever clients send.
+    private static string MetricOwner(string clusterId) => "cluster:" + clusterId;
+
     internal string? ReadLane(DestinationState destination)
         => LaneRoutingMetadata.TryReadInstanceLane(destination.Model?.Config.Metadata, _propagator.Settings.MaxLength, out var lane, out _) ? lane : null;
 
@@ -120,6 +126,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         {
             _clusters.TryRemove(cluster.ClusterId, out _);
             _entries.TryRemove(cluster.ClusterId, out _);
+            _telemetry.KeepMetricLanes(MetricOwner(cluster.ClusterId), []);
         }
         else
         {
@@ -138,6 +145,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         var lanes = _propagator.Settings;
         var entry = new Entry(state, model, lanes, Build(model, state, lanes));
         _entries[cluster.ClusterId] = entry;
+        _telemetry.KeepMetricLanes(MetricOwner(cluster.ClusterId), entry.Subsets?.Lanes ?? []);
         return entry;
     }
 

@@ -79,7 +79,7 @@ public static class LanesServiceCollectionExtensions
             LaneOptions.SectionName));
         services.TryAddSingleton(static sp => new LaneSettingsHolder(sp.GetRequiredService<ReloadingSnapshot<LaneOptions, LaneSettings>>()));
         services.TryAddSingleton(static sp => new LaneTraceCache(sp.GetRequiredService<LaneSettingsHolder>().Current.TraceCacheSize));
-        services.TryAddSingleton(static sp => new LanesMetrics(sp.GetRequiredService<LaneSettingsHolder>(), sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new LanesMetrics(sp.GetRequiredService<LaneSettingsHolder>(), sp.GetService<IMeterFactory>(), sp.GetService<TimeProvider>()));
         services.TryAddSingleton(static sp => new LaneResolver(
             sp.GetRequiredService<LaneSettingsHolder>(),
             sp.GetRequiredService<LaneTraceCache>(),

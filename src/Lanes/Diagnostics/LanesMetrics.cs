@@ -17,12 +17,12 @@ internal sealed class LanesMetrics : IDisposable
     private readonly Counter<long> _routed;
     private readonly LaneTagValues _lanes;
 
-    public LanesMetrics(LaneSettingsHolder settings, IMeterFactory? meterFactory = null)
+    public LanesMetrics(LaneSettingsHolder settings, IMeterFactory? meterFactory = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(new MeterOptions(LanesDiagnostics.MeterName)) ?? new Meter(LanesDiagnostics.MeterName);
-        _lanes = new LaneTagValues(settings);
+        _lanes = new LaneTagValues(settings, time ?? TimeProvider.System);
         _inbound = _meter.CreateCounter<long>(LanesDiagnostics.InboundInstrument, "{request}", "Inbound requests and messages by resolved lane and where it came from.");
         _invalid = _meter.CreateCounter<long>(LanesDiagnostics.InvalidInstrument, "{value}", "Invalid lane values, treated as absent or rejected.");
         _rejected = _meter.CreateCounter<long>(LanesDiagnostics.RejectedInstrument, "{request}", "Requests answered 400 by a lane policy.");

@@ -40,6 +40,9 @@ public sealed class LaneSubsets<T>
     /// <summary>The effective declared lanes, sorted: configured, or derived from the instances' labels.</summary>
     public IReadOnlyList<string> DeclaredLanes { get; }
 
+    /// <summary>Every lane these subsets have a choice of their own for: the declared lanes and the lanes instances carry.</summary>
+    public IReadOnlyCollection<string> Lanes => _byLane.Keys;
+
     /// <summary>The choice for <paramref name="lane"/> (<see langword="null"/>: no lane). Never allocates.</summary>
     public LaneChoice<T> Select(string? lane)
     {

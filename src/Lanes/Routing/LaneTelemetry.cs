@@ -42,14 +42,28 @@ public sealed class LaneTelemetry
     public Meter Meter => _metrics.Meter;
 
     /// <summary>
-    /// The value to report <paramref name="lane"/> under in a metric attribute: the lane itself when it is known (in
-    /// <c>KnownLanes</c>, the default lane, or, without <c>KnownLanes</c>, among the first 100 this process reports), else
-    /// <see cref="LanesDiagnostics.OtherLane"/>, so client input cannot grow the number of series.
+    /// The value to report <paramref name="lane"/> under in a metric attribute: the lane itself when the configuration names
+    /// it (<c>KnownLanes</c>, the default lane, lanes kept by <see cref="KeepMetricLanes"/>) or, without <c>KnownLanes</c>, when it
+    /// holds one of 100 shared slots (a slot idle for 10 minutes goes to the next new lane); else
+    /// <see cref="LanesDiagnostics.OtherLane"/>, so client input can neither grow the number of series nor take a configured lane's.
     /// </summary>
     public string MetricLane(string lane)
     {
         ArgumentNullException.ThrowIfNull(lane);
         return _metrics.LaneTags.Get(lane);
+    }
+
+    /// <summary>
+    /// Keeps the lanes <paramref name="owner"/> names (a routed service: the lanes it declares or has instances of; the
+    /// gateway: its colouring lanes) in their own metric tag, however many other lanes clients send. Each call replaces
+    /// what <paramref name="owner"/> kept before; an empty set releases it. Routing calls this whenever it rebuilds a
+    /// service's subsets (<see cref="LaneSubsets{T}.Lanes"/>).
+    /// </summary>
+    public void KeepMetricLanes(string owner, IEnumerable<string> lanes)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(lanes);
+        _metrics.LaneTags.Reserve(owner, lanes);
     }
 
     /// <summary>Records one routing decision for <paramref name="service"/> (a cluster or a client-routed service) and a call of <paramref name="lane"/>.</summary>

@@ -73,6 +73,39 @@ public sealed class BoundedStateTests(ITestOutputHelper output)
             c => c.GetProperty("lane").GetString() == LanesDiagnostics.OtherLane && c.GetProperty("count").GetInt64() == total);
     }
 
+    [Fact]
+    public async Task ThousandJunkLanes_ThenADeclaredLane_KeepsItsMetricTagAndItsPlaceOnTheAdminPage()
+    {
+        // Arrange: the gateway's clusters declare green and yellow (destination labels).
+        await using var green = await LaneServers.StartServiceAsync();
+        await using var yellow = await LaneServers.StartServiceAsync();
+        await using var gateway = await LaneServers.StartGatewayAsync(green.Address, yellow.Address, "/app/{**rest}", admin: true);
+        using var gatewaySeries = new MeasurementRecorder(gateway.App.Services.GetRequiredService<LanesMetrics>().Meter);
+        using var client = gateway.CreateClient();
+        for (var i = 0; i < 1_000; i++)
+        {
+            using var junk = new HttpRequestMessage(HttpMethod.Get, "/app/x");
+            junk.Headers.Add("x-mspider-lane", "junk-" + i);
+            using var response = await client.SendAsync(junk);
+            response.EnsureSuccessStatusCode();
+        }
+
+        // Act
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/app/x");
+        request.Headers.Add("x-mspider-lane", "yellow");
+        using var served = await client.SendAsync(request);
+
+        // Assert: the yellow request is counted under "yellow", not "other", and the page lists it as observed.
+        served.EnsureSuccessStatusCode();
+        var inbound = gatewaySeries.Of(LanesDiagnostics.InboundInstrument).ToList();
+        Assert.Equal("yellow", inbound[^1].Tag("lane.name"));
+        Assert.Contains(inbound, static m => m.Tag("lane.name") == LanesDiagnostics.OtherLane);
+        using var admin = await client.GetFromJsonAsync<JsonDocument>("/lanes");
+        var lanes = admin!.RootElement.GetProperty("lanes").EnumerateArray().ToList();
+        Assert.Contains(lanes, static l => l.GetProperty("lane").GetString() == "yellow" && l.GetProperty("observed").GetInt64() == 1);
+        Assert.True(lanes.Count(static l => l.GetProperty("lane").GetString()!.StartsWith("junk-", StringComparison.Ordinal)) <= 256);
+    }
+
     private static int DistinctLaneTags(MeasurementRecorder recorder)
         => recorder.Measurements.Select(static m => m.Tag("lane.name")).Where(static t => t is not null).Distinct(StringComparer.Ordinal).Count();
 }
