@@ -45,7 +45,7 @@ internal static class LanesAdminEndpoints
         group.MapGet(string.Empty, static (HttpContext context, LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing, LaneAdminSources sources) =>
         {
             NoStore(context.Response);
-            return Results.Json(LanesAdminReport.Build(propagator.Settings, config.Current, routing, sources));
+            return Results.Json(LanesAdminReport.Build(propagator.Settings, config.Current, routing, sources), Json);
         }).WithDisplayName("Lanes admin report");
         group.MapGet("/ui", static (HttpContext context) => WriteAsync(context, "text/html; charset=utf-8", RenderPage(context))).WithDisplayName("Lanes admin page");
         group.MapGet("/ui/{asset}", static (HttpContext context, string asset) =>

@@ -15,7 +15,7 @@ internal static class LanesAdminReport
 {
     private const string NoLane = "(no lane)";
 
-    public static object Build(LaneSettings settings, LaneGatewayConfig config, LaneClusterRouting routing, LaneAdminSources sources)
+    public static AdminReport Build(LaneSettings settings, LaneGatewayConfig config, LaneClusterRouting routing, LaneAdminSources sources)
     {
         var observed = sources.Observed.Snapshot().ToDictionary(static o => o.Lane, StringComparer.Ordinal);
         var ordered = routing.Clusters.OrderBy(static c => c.ClusterId, StringComparer.Ordinal).ToList();
@@ -37,95 +37,75 @@ internal static class LanesAdminReport
             }
         }
 
-        var clusters = new List<object>();
-        var declaredBy = new SortedDictionary<string, List<object>>(StringComparer.Ordinal);
+        var clusters = new List<AdminCluster>();
+        var declaredBy = new SortedDictionary<string, List<AdminDeclaration>>(StringComparer.Ordinal);
         foreach (var cluster in ordered)
         {
             clusters.Add(Cluster(cluster, routing, sources, columns, declaredBy));
         }
 
-        var lanes = new List<object>();
+        var lanes = new List<AdminLane>();
         foreach (var lane in declaredBy.Keys.Union(observed.Keys).Order(StringComparer.Ordinal))
         {
             var seen = observed.TryGetValue(lane, out var o);
             var declarations = declaredBy.TryGetValue(lane, out var list) ? list : [];
-            lanes.Add(new
-            {
-                lane,
-                declaredBy = declarations,
-                observed = seen ? o.Count : 0,
-                lastSeen = seen ? o.LastSeen : (DateTimeOffset?)null,
-                undeclared = seen && declarations.Count == 0,
-            });
+            lanes.Add(new AdminLane(lane, declarations, seen ? o.Count : 0, seen ? o.LastSeen : null, seen && declarations.Count == 0));
         }
 
-        return new
-        {
-            header = settings.Header,
-            aliases = settings.Aliases,
-            defaultLane = settings.DefaultLane,
-            trust = config.Trust.ToString(),
-            colouringRules = config.Rules.Length,
-            debugHeaders = config.DebugHeaders,
-            generatedAt = sources.Time.GetUtcNow(),
-            entry = new
-            {
-                trust = config.Trust.ToString(),
-                defaultLane = settings.DefaultLane,
-                header = settings.Header,
-                aliases = settings.Aliases,
-                rules = config.Rules.Select(static r => new { index = r.Index, lane = r.Lane, when = r.Describe(), @override = r.Override, hits = r.Hits }).ToList(),
-            },
+        var trust = config.Trust.ToString();
+        return new AdminReport(
+            settings.Header,
+            settings.Aliases,
+            settings.DefaultLane,
+            trust,
+            config.Rules.Length,
+            config.DebugHeaders,
+            sources.Time.GetUtcNow(),
+            new AdminEntry(
+                trust,
+                settings.DefaultLane,
+                settings.Header,
+                settings.Aliases,
+                config.Rules.Select(static r => new AdminRule(r.Index, r.Lane, r.Describe(), r.Override, r.Hits)).ToList()),
             lanes,
-            matrixLanes = columns,
-            observedOverflow = sources.Observed.Overflow,
-            traffic = new
-            {
-                bucketSeconds = (int)LaneTrafficWindow.BucketLength.TotalSeconds,
-                series = sources.Traffic.Snapshot()
+            columns,
+            sources.Observed.Overflow,
+            new AdminTraffic(
+                (int)LaneTrafficWindow.BucketLength.TotalSeconds,
+                sources.Traffic.Snapshot()
                     .OrderBy(static t => t.Service, StringComparer.Ordinal).ThenBy(static t => t.Lane, StringComparer.Ordinal).ThenBy(static t => t.Outcome, StringComparer.Ordinal)
-                    .Select(static t => new { service = t.Service, lane = t.Lane.Length == 0 ? null : t.Lane, outcome = t.Outcome, lastMinute = t.LastMinute, lastFiveMinutes = t.LastFiveMinutes, buckets = t.Series })
-                    .ToList(),
-            },
-            clusters,
-        };
+                    .Select(static t => new AdminTrafficSeries(t.Service, t.Lane.Length == 0 ? null : t.Lane, t.Outcome, t.LastMinute, t.LastFiveMinutes, t.Series))
+                    .ToList()),
+            clusters);
     }
 
-    private static object Cluster(ClusterState cluster, LaneClusterRouting routing, LaneAdminSources sources, SortedSet<string> columns, SortedDictionary<string, List<object>> declaredBy)
+    private static AdminCluster Cluster(ClusterState cluster, LaneClusterRouting routing, LaneAdminSources sources, SortedSet<string> columns, SortedDictionary<string, List<AdminDeclaration>> declaredBy)
     {
         var subsets = routing.GetSubsets(cluster);
         var available = new HashSet<DestinationState>(cluster.DestinationsState.AvailableDestinations, ReferenceEqualityComparer.Instance);
         var all = cluster.Destinations.Values.OrderBy(static d => d.DestinationId, StringComparer.Ordinal).ToList();
         var destinations = all
-            .Select(d => new
-            {
-                id = d.DestinationId,
-                address = d.Model?.Config.Address,
-                lane = routing.ReadLane(d),
-                origin = Origin(d),
-                health = new { active = d.Health.Active.ToString(), passive = d.Health.Passive.ToString() },
-                available = available.Contains(d),
-                inFlight = d.ConcurrentRequestCount,
-                recentFailures = sources.Failures.Recent(d),
-            })
+            .Select(d => new AdminDestination(
+                d.DestinationId,
+                d.Model?.Config.Address,
+                routing.ReadLane(d),
+                Origin(d),
+                new AdminHealth(d.Health.Active.ToString(), d.Health.Passive.ToString()),
+                available.Contains(d),
+                d.ConcurrentRequestCount,
+                sources.Failures.Recent(d)))
             .ToList();
         var lanes = destinations
-            .GroupBy(static d => d.lane ?? LaneChoice<DestinationState>.UnlabelledSubset, StringComparer.Ordinal)
+            .GroupBy(static d => d.Lane ?? LaneChoice<DestinationState>.UnlabelledSubset, StringComparer.Ordinal)
             .OrderBy(static g => g.Key, StringComparer.Ordinal)
-            .ToDictionary(static g => g.Key, static g => g.Select(static d => d.id).ToArray(), StringComparer.Ordinal);
+            .ToDictionary(static g => g.Key, static g => g.Select(static d => d.Id).ToArray(), StringComparer.Ordinal);
         var counters = routing.Counters(cluster.ClusterId)
             .OrderBy(static c => c.Key.Lane, StringComparer.Ordinal).ThenBy(static c => c.Key.Outcome).ThenBy(static c => c.Key.Reason)
-            .Select(static c => new
-            {
-                lane = c.Key.Lane,
-                outcome = LaneRoutingNames.Get(c.Key.Outcome),
-                reason = LaneRoutingNames.Get(c.Key.Reason),
-                count = c.Value,
-            })
+            .Select(static c => new AdminCounter(c.Key.Lane, LaneRoutingNames.Get(c.Key.Outcome), LaneRoutingNames.Get(c.Key.Reason), c.Value))
             .ToList();
 
         string? declarationSource = null;
-        List<object>? matrix = null;
+        List<AdminCell>? matrix = null;
         if (subsets is not null)
         {
             declarationSource = DeclarationSource(cluster, subsets);
@@ -136,7 +116,7 @@ internal static class LanesAdminReport
                     declaredBy[lane] = list = [];
                 }
 
-                list.Add(new { cluster = cluster.ClusterId, from = declarationSource });
+                list.Add(new AdminDeclaration(cluster.ClusterId, declarationSource));
             }
 
             matrix = [Cell(null, subsets, all, available, routing)];
@@ -146,25 +126,23 @@ internal static class LanesAdminReport
             }
         }
 
-        return new
-        {
-            id = cluster.ClusterId,
-            usesLanes = subsets is not null,
-            policy = subsets?.Settings.Policy.ToString(),
-            baseline = subsets is null ? null : subsets.Settings.BaselineLane ?? LaneChoice<DestinationState>.UnlabelledSubset,
-            panicToAny = subsets?.Settings.PanicToAny,
-            declaredLanes = subsets?.DeclaredLanes,
-            declaredFrom = subsets is null ? null : subsets.Settings.DeclaredLanes is null ? "destinations" : "metadata",
+        return new AdminCluster(
+            cluster.ClusterId,
+            subsets is not null,
+            subsets?.Settings.Policy.ToString(),
+            subsets is null ? null : subsets.Settings.BaselineLane ?? LaneChoice<DestinationState>.UnlabelledSubset,
+            subsets?.Settings.PanicToAny,
+            subsets?.DeclaredLanes,
+            subsets is null ? null : subsets.Settings.DeclaredLanes is null ? "destinations" : "metadata",
             declarationSource,
             lanes,
             destinations,
             counters,
-            matrix,
-        };
+            matrix);
     }
 
     /// <summary>One cell of the matrix: the engine's own choice for the lane (<see langword="null"/>: no lane), with the lane's healthy and total instances (for no lane, the baseline's).</summary>
-    private static object Cell(string? lane, LaneSubsets<DestinationState> subsets, List<DestinationState> all, HashSet<DestinationState> available, LaneClusterRouting routing)
+    private static AdminCell Cell(string? lane, LaneSubsets<DestinationState> subsets, List<DestinationState> all, HashSet<DestinationState> available, LaneClusterRouting routing)
     {
         var choice = subsets.Select(lane);
         var label = lane ?? subsets.Settings.BaselineLane;
@@ -178,19 +156,17 @@ internal static class LanesAdminReport
             }
         }
 
-        return new
-        {
+        return new AdminCell(
             lane,
-            label = lane ?? NoLane,
-            declared = lane is not null && subsets.DeclaredLanes.Contains(lane, StringComparer.Ordinal),
+            lane ?? NoLane,
+            lane is not null && subsets.DeclaredLanes.Contains(lane, StringComparer.Ordinal),
             healthy,
             total,
-            outcome = LaneRoutingNames.Get(choice.Outcome),
-            reason = LaneRoutingNames.Get(choice.Reason),
-            served = choice.Served,
-            status = choice.Instances.Length == 0 ? 503 : (int?)null,
-            destinations = choice.Instances.Select(static d => d.DestinationId).Order(StringComparer.Ordinal).ToArray(),
-        };
+            LaneRoutingNames.Get(choice.Outcome),
+            LaneRoutingNames.Get(choice.Reason),
+            choice.Served,
+            choice.Instances.Length == 0 ? 503 : null,
+            choice.Instances.Select(static d => d.DestinationId).Order(StringComparer.Ordinal).ToArray());
     }
 
     /// <summary>Where a cluster's declared lanes come from: its <c>lanes</c> metadata, service discovery (a Service's annotations, <c>Lanes:Services</c>), or its instances' labels.</summary>

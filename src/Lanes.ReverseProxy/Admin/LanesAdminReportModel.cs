@@ -1,0 +1,84 @@
+namespace Lanes.ReverseProxy.Admin;
+
+// The JSON contract of GET /lanes (docs/admin-report.md): these records are the whole document, serialised with
+// ASP.NET Core's web defaults (camelCase names). The page reads only what is here; a change to a record is a change
+// to the documented contract, and AdminReportContractTests fails until docs/admin-report.md says so.
+
+/// <summary>The whole report.</summary>
+internal sealed record AdminReport(
+    string Header,
+    IReadOnlyList<string> Aliases,
+    string? DefaultLane,
+    string Trust,
+    int ColouringRules,
+    bool DebugHeaders,
+    DateTimeOffset GeneratedAt,
+    AdminEntry Entry,
+    IReadOnlyList<AdminLane> Lanes,
+    IReadOnlyCollection<string> MatrixLanes,
+    long ObservedOverflow,
+    AdminTraffic Traffic,
+    IReadOnlyList<AdminCluster> Clusters);
+
+/// <summary>The entry's settings and colouring rules.</summary>
+internal sealed record AdminEntry(string Trust, string? DefaultLane, string Header, IReadOnlyList<string> Aliases, IReadOnlyList<AdminRule> Rules);
+
+/// <summary>One colouring rule with its hits since the rules were last loaded.</summary>
+internal sealed record AdminRule(int Index, string Lane, string When, bool Override, long Hits);
+
+/// <summary>A declared or observed lane.</summary>
+internal sealed record AdminLane(string Lane, IReadOnlyList<AdminDeclaration> DeclaredBy, long Observed, DateTimeOffset? LastSeen, bool Undeclared);
+
+/// <summary>A cluster that declares a lane, and where the declaration comes from.</summary>
+internal sealed record AdminDeclaration(string Cluster, string From);
+
+/// <summary>Routing decisions over the last five minutes, in buckets.</summary>
+internal sealed record AdminTraffic(int BucketSeconds, IReadOnlyList<AdminTrafficSeries> Series);
+
+/// <summary>One service x lane tag x outcome series.</summary>
+internal sealed record AdminTrafficSeries(string Service, string? Lane, string Outcome, long LastMinute, long LastFiveMinutes, IReadOnlyList<long> Buckets);
+
+/// <summary>One YARP cluster.</summary>
+internal sealed record AdminCluster(
+    string Id,
+    bool UsesLanes,
+    string? Policy,
+    string? Baseline,
+    bool? PanicToAny,
+    IReadOnlyList<string>? DeclaredLanes,
+    string? DeclaredFrom,
+    string? DeclarationSource,
+    IReadOnlyDictionary<string, string[]> Lanes,
+    IReadOnlyList<AdminDestination> Destinations,
+    IReadOnlyList<AdminCounter> Counters,
+    IReadOnlyList<AdminCell>? Matrix);
+
+/// <summary>One destination with its lane, origin and health.</summary>
+internal sealed record AdminDestination(
+    string Id,
+    string? Address,
+    string? Lane,
+    string Origin,
+    AdminHealth Health,
+    bool Available,
+    int InFlight,
+    long RecentFailures);
+
+/// <summary>YARP's active and passive health of a destination.</summary>
+internal sealed record AdminHealth(string Active, string Passive);
+
+/// <summary>Routing decisions since start by lane tag, outcome and reason.</summary>
+internal sealed record AdminCounter(string? Lane, string? Outcome, string? Reason, long Count);
+
+/// <summary>One cell of the cluster x lane matrix: the engine's own choice.</summary>
+internal sealed record AdminCell(
+    string? Lane,
+    string Label,
+    bool Declared,
+    int Healthy,
+    int Total,
+    string? Outcome,
+    string? Reason,
+    string? Served,
+    int? Status,
+    IReadOnlyList<string> Destinations);
