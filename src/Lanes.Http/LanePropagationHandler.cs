@@ -26,25 +26,49 @@ internal sealed class LanePropagationHandler : DelegatingHandler
         _enrich = Enrich;
     }
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request is null)
+        {
+            return await base.SendAsync(request!, cancellationToken).ConfigureAwait(false);
+        }
+
         Apply(request);
-        return base.SendAsync(request, cancellationToken);
+        var attempt = OutboundAttempt.ForSend(request);
+        try
+        {
+            return await base.SendAsync(attempt, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A retry handler outside this one sends the same message again: its next attempt goes out as a copy.
+            OutboundAttempt.Sent(request);
+            OutboundAttempt.Sent(attempt);
+        }
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        if (request is null)
+        {
+            return base.Send(request!, cancellationToken);
+        }
+
         Apply(request);
-        return base.Send(request, cancellationToken);
+        var attempt = OutboundAttempt.ForSend(request);
+        try
+        {
+            return base.Send(attempt, cancellationToken);
+        }
+        finally
+        {
+            OutboundAttempt.Sent(request);
+            OutboundAttempt.Sent(attempt);
+        }
     }
 
     private void Apply(HttpRequestMessage request)
     {
-        if (request is null)
-        {
-            return;
-        }
-
         var carrier = new HttpRequestLaneCarrier(request.Headers);
         if (_propagator.InjectCall(ref carrier) is not null && HttpClientMetrics.DurationEnabled)
         {

@@ -21,6 +21,7 @@ public static class LanesHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddHttpMessageHandler(static sp => new LanePropagationHandler(GetPropagator(sp), sp.GetRequiredService<LaneTelemetry>()));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, LanePropagationOrderFilter>());
         return builder;
     }
 

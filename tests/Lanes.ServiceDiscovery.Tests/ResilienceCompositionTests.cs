@@ -6,6 +6,7 @@ using Grpc.Net.ClientFactory;
 using Lanes.Grpc.Tests.Protos;
 using Lanes.Http.Resilience;
 using Lanes.Testing;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
@@ -70,6 +71,58 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
         Assert.Empty(green.LogEntries);
         Assert.Empty(plain.LogEntries);
         Assert.All(failing.LogEntries.Concat(yellow.LogEntries), static e => Assert.Equal("yellow", e.RequestMessage.Headers!["x-nsf-mark"].Single()));
+    }
+
+    [Theory]
+    [InlineData("standard-retries")]
+    [InlineData("lanes-connection-retry")]
+    [InlineData("lanes-registered-before-the-defaults")]
+    public async Task Http_EveryAttemptOfARetriedCall_CarriesTheLaneInBaggage(string retries)
+    {
+        // Arrange: a yellow instance that answers 500 twice (the standard handler retries), or a dead yellow instance
+        // first (Lanes' own retry after a connection failure), or an application that registers Lanes' propagation
+        // for every client before its service defaults (a plain client, 500 twice). The caller's Activity has other
+        // baggage (userId=7).
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var calls = 0;
+        var fails = retries != "lanes-connection-retry";
+        await using var yellow = await TestServers.StartAsync(null, app => app.MapGet("/{**rest}", (Microsoft.AspNetCore.Http.HttpContext context) =>
+        {
+            seen.Enqueue($"lane={context.Request.Headers["x-nsf-mark"]} baggage={context.Request.Headers.Baggage}");
+            return Microsoft.AspNetCore.Http.Results.StatusCode(fails && Interlocked.Increment(ref calls) <= 2 ? 500 : 200);
+        }));
+        var host = await HostAsync(
+            config => Fleet.Service(config, "details", "Strict", null, retries == "lanes-connection-retry"
+                ? [("dead", Fleet.Dead(), "yellow"), ("yellow", yellow.Address.ToString(), "yellow")]
+                : [("yellow", yellow.Address.ToString(), "yellow")]),
+            resilience: static s => s.Configure(static o =>
+            {
+                o.Retry.Delay = TimeSpan.FromMilliseconds(1);
+                o.Retry.UseJitter = false;
+            }),
+            beforeDefaults: retries == "lanes-registered-before-the-defaults" ? static s => s.AddLanes().AddHttpClientFactoryPropagation() : null);
+
+        // Act
+        using (var activity = new System.Diagnostics.Activity("inbound").Start())
+        {
+            activity.AddBaggage("userId", "7");
+            if (retries == "lanes-registered-before-the-defaults")
+            {
+                using (LaneContext.Begin("yellow"))
+                {
+                    using var response = await host.Http("plain").GetAsync(new Uri(yellow.Address, "/details/1"));
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                }
+            }
+            else
+            {
+                Assert.Equal(string.Empty, await GetAsync(host, "yellow"));
+            }
+        }
+
+        // Assert: every attempt that reached the instance carried the lane as header and as the first baggage member.
+        Assert.Equal(fails ? 3 : 1, seen.Count);
+        Assert.All(seen, static attempt => Assert.Equal("lane=yellow baggage=x-nsf-mark=yellow,userId=7", attempt));
     }
 
     [Fact]
@@ -320,7 +373,8 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
     private async Task<ServiceDefaultsHost> HostAsync(
         Action<IDictionary<string, string?>> services,
         bool grpc = false,
-        Action<IHttpStandardResiliencePipelineBuilder>? resilience = null)
+        Action<IHttpStandardResiliencePipelineBuilder>? resilience = null,
+        Action<IServiceCollection>? beforeDefaults = null)
     {
         var config = new Dictionary<string, string?>(Fleet.NsfLanes);
         services(config);
@@ -356,7 +410,8 @@ public sealed class ResilienceCompositionTests : IAsyncLifetime
                     }
                 }
             },
-            resilience);
+            resilience,
+            beforeDefaults);
         _hosts.Add(host);
         return host;
     }

@@ -31,17 +31,21 @@ internal sealed class ServiceDefaultsHost : IAsyncDisposable
 
     /// <summary>
     /// Builds and starts the host. <paramref name="configure"/> registers the application's clients after the service
-    /// defaults; <paramref name="resilience"/> adjusts the standard handler where a test needs it (null: as Aspire has it).
+    /// defaults; <paramref name="resilience"/> adjusts the standard handler where a test needs it (null: as Aspire has it);
+    /// <paramref name="beforeDefaults"/> registers services before the defaults (an application that calls Lanes first).
     /// </summary>
     public static async Task<ServiceDefaultsHost> StartAsync(
         IConfiguration configuration,
         Action<IServiceCollection> configure,
-        Action<IHttpStandardResiliencePipelineBuilder>? resilience = null)
+        Action<IHttpStandardResiliencePipelineBuilder>? resilience = null,
+        Action<IServiceCollection>? beforeDefaults = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration.AddConfiguration(configuration);
         var logs = new InMemoryLoggerProvider();
         builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+
+        beforeDefaults?.Invoke(builder.Services);
 
         // ServiceDefaults (the Aspire template's AddServiceDefaults, the lines that shape outgoing calls).
         builder.Services.AddServiceDiscovery();

@@ -44,9 +44,10 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
+            var sent = OutboundAttempt.ForSend(request);
             try
             {
-                return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                return await base.SendAsync(sent, cancellationToken).ConfigureAwait(false);
             }
             catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
             {
@@ -54,6 +55,8 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
             finally
             {
                 request.RequestUri = logical;
+                OutboundAttempt.Sent(request);
+                OutboundAttempt.Sent(sent);
             }
         }
     }
@@ -71,9 +74,10 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
+            var sent = OutboundAttempt.ForSend(request);
             try
             {
-                return base.Send(request, cancellationToken);
+                return base.Send(sent, cancellationToken);
             }
             catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
             {
@@ -81,6 +85,8 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
             finally
             {
                 request.RequestUri = logical;
+                OutboundAttempt.Sent(request);
+                OutboundAttempt.Sent(sent);
             }
         }
     }

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+
+namespace Lanes.Http;
+
+/// <summary>
+/// Keeps every attempt of a call on the one outbound pipeline (docs/behaviour.md, "Propagation"): retry handlers (the
+/// standard resilience handler's retries, Lanes' own retry after a connection failure) send the same
+/// <see cref="HttpRequestMessage"/> again, and the runtime's diagnostics handler, seeing a message it already injected
+/// trace context into, removes every field of its propagator (<c>traceparent</c>, <c>tracestate</c>, <c>baggage</c>)
+/// and writes them again from the Activity: the lane member of <c>baggage</c> would be lost from the second attempt on.
+/// So the Lanes handler closest to the network sends a message that was already sent as a fresh copy: same method,
+/// URI, version, headers, options and content (shared, as a resend shares it), without the trace-context fields the
+/// diagnostics handler wrote, which it writes again for the new attempt; <c>baggage</c>, written by Lanes, is kept.
+/// </summary>
+internal static class OutboundAttempt
+{
+    private static readonly HttpRequestOptionsKey<bool> s_sent = new("Lanes.Http.Sent");
+
+    /// <summary>The message to send for this attempt: <paramref name="request"/> itself the first time, a fresh copy when it was sent before.</summary>
+    public static HttpRequestMessage ForSend(HttpRequestMessage request)
+        => request.Options.TryGetValue(s_sent, out _) ? Copy(request) : request;
+
+    /// <summary>Records that <paramref name="request"/> went down the pipeline, so its next attempt is sent as a copy.</summary>
+    public static void Sent(HttpRequestMessage request) => request.Options.Set(s_sent, true);
+
+    private static HttpRequestMessage Copy(HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(request.Method, request.RequestUri)
+        {
+            Content = request.Content,
+            Version = request.Version,
+            VersionPolicy = request.VersionPolicy,
+        };
+
+        var traceFields = DistributedContextPropagator.Current.Fields;
+        foreach (var header in request.Headers)
+        {
+            if (!IsTraceField(traceFields, header.Key))
+            {
+                copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        IDictionary<string, object?> options = copy.Options;
+        foreach (var option in request.Options)
+        {
+            if (option.Key != s_sent.Key)
+            {
+                options[option.Key] = option.Value;
+            }
+        }
+
+        return copy;
+    }
+
+    private static bool IsTraceField(IReadOnlyCollection<string> fields, string name)
+    {
+        if (string.Equals(name, "baggage", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        foreach (var field in fields)
+        {
+            if (string.Equals(field, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
