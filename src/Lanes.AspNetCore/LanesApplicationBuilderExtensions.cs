@@ -1,5 +1,6 @@
 using Lanes.AspNetCore;
 using Lanes.Resolution;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -16,10 +17,25 @@ public static class LanesApplicationBuilderExtensions
     public static IApplicationBuilder UseLanes(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app.ApplicationServices.GetService(typeof(LaneResolver)) is null)
+        if (app.ApplicationServices.GetService(typeof(LaneResolver)) is not LaneResolver resolver)
         {
             throw new InvalidOperationException(
                 "Unable to find the Lanes services. Call 'services.AddLanes()' (or 'builder.Services.AddLanes(...)') before 'app.UseLanes()'.");
+        }
+
+        if (app.ApplicationServices.GetService(typeof(ILoggerFactory)) is ILoggerFactory loggers
+            && loggers.CreateLogger(typeof(LanesMiddleware).FullName!) is { } logger
+            && logger.IsEnabled(LogLevel.Information))
+        {
+            var settings = resolver.Settings;
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above; once at start-up.
+            LanesAspNetCoreLog.SettingsInForce(
+                logger,
+                settings.Header,
+                settings.Aliases.IsEmpty ? "none" : string.Join(", ", settings.Aliases),
+                settings.BaggageKey ?? "off",
+                settings.DefaultLane is null ? "none" : $"'{settings.DefaultLane}'");
+#pragma warning restore CA1873
         }
 
         return app.UseMiddleware<LanesMiddleware>();

@@ -20,6 +20,10 @@ internal static partial class LaneGatewayLog
     [LoggerMessage(107, LogLevel.Warning, "This gateway accepts the lane any client sends (Lanes:Trust Accept) and listens beyond loopback ({Addresses}): any client can put itself in any lane, and that lane reaches every hop and queue. Set Lanes:Trust to AcceptDeclared (only lanes some cluster declares) or Ignore (only the gateway's colouring rules assign lanes), and let chosen clients in with Lanes:Colouring rules.")]
     public static partial void AcceptOnPublicListener(ILogger logger, string addresses);
 
+    /// <remarks>Every value is configuration.</remarks>
+    [LoggerMessage(109, LogLevel.Information, "Lane gateway: lane header '{Header}' (aliases: {Aliases}), default lane {DefaultLane}, trust {Trust}, {Rules} colouring rule(s). Set Lanes:Preset (mspider, nsf), Lanes:Header, Lanes:DefaultLane, Lanes:Trust and Lanes:Colouring to change them; services behind the gateway must read the same header.")]
+    public static partial void SettingsInForce(ILogger logger, string header, string aliases, string defaultLane, LaneTrust trust, int rules);
+
     [LoggerMessage(108, LogLevel.Debug, "Request sent on without a lane under Lanes:Trust AcceptDeclared or Ignore: it continues in a new trace, linked to the client's, so a replayed traceparent cannot restore a lane behind the gateway.")]
     public static partial void NewTrace(ILogger logger);
 }

@@ -41,6 +41,18 @@ internal sealed class LaneGatewayStartupFilter : IStartupFilter
     /// </summary>
     internal static void WarnIfClientsPickLanesBeyondLoopback(IServiceProvider services)
     {
+        if (services.GetService<LaneGatewayConfigSource>() is { } source && services.GetService<LanePropagator>() is { } propagator)
+        {
+            var settings = propagator.Settings;
+            LaneGatewayLog.SettingsInForce(
+                services.GetRequiredService<ILogger<LaneGatewayStartupFilter>>(),
+                settings.Header,
+                settings.Aliases.IsEmpty ? "none" : string.Join(", ", settings.Aliases),
+                settings.DefaultLane is null ? "none" : $"'{settings.DefaultLane}'",
+                source.Current.Trust,
+                source.Current.Rules.Length);
+        }
+
         if (services.GetService<LaneGatewayConfigSource>()?.Current.Trust != LaneTrust.Accept
             || services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses is not { Count: > 0 } addresses)
         {

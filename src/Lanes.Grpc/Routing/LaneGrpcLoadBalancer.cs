@@ -231,7 +231,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             var instance = choice.Next(ref _next);
             if (instance is null)
             {
-                var detail = LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, subsets.Settings.Policy);
+                var detail = LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, propagator.Settings);
                 return PickResult.ForFailure(new Status(StatusCode.Unavailable, detail));
             }
 

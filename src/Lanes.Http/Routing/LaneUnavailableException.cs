@@ -1,3 +1,4 @@
+using Lanes.Configuration;
 using Lanes.Routing;
 
 namespace Lanes.Http.Routing;
@@ -8,9 +9,12 @@ namespace Lanes.Http.Routing;
 /// (the standard handler's retry and circuit breaker) treat it as final: no retry, no breaker failure. Lanes' outermost
 /// handler turns it into the local 503 <c>no healthy upstream</c> answer.
 /// </summary>
-internal sealed class LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice)
-    : Exception(LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice.Policy))
+internal sealed class LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice, LaneSettings settings)
+    : Exception(LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, settings))
 {
+    /// <summary>The problem detail: what is in force and how to change it.</summary>
+    public string Detail { get; } = LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, settings);
+
     public string Service { get; } = service;
 
     public string? Lane { get; } = lane;

@@ -43,7 +43,7 @@ internal sealed class LaneUnavailableHandler : DelegatingHandler
             ["type"] = "https://tools.ietf.org/html/rfc9110#section-15.6.4",
             ["title"] = LaneRoutingNames.NoHealthyUpstream,
             ["status"] = 503,
-            ["detail"] = LaneRoutingNames.NoHealthyUpstreamDetail(unavailable.Service, unavailable.Lane, unavailable.Choice.Policy),
+            ["detail"] = unavailable.Detail,
             ["lane"] = unavailable.Lane,
             ["cluster"] = unavailable.Service,
             ["reason"] = LaneRoutingNames.Get(unavailable.Choice.Reason),

@@ -97,7 +97,7 @@ internal sealed class LaneRequestTracer
         var outcome = LaneRoutingNames.Get(choice.Outcome);
         var reason = LaneRoutingNames.Get(choice.Reason);
         var detail = choice.Instances.Length == 0
-            ? LaneRoutingNames.NoHealthyUpstreamDetail(cluster.ClusterId, lane, subsets.Settings.Policy)
+            ? LaneRoutingNames.NoHealthyUpstreamDetail(cluster.ClusterId, lane, choice, _resolver.Settings)
             : string.Create(CultureInfo.InvariantCulture, $"Forwarded to one of {choice.Instances.Length} destination(s) of subset {choice.Served}; the upstream answers.");
         return new LaneTraceResult(lane, source, rule, routeId, cluster.ClusterId, subsets.Settings.Policy.ToString(), outcome, reason, choice.Served,
             choice.Instances.Length == 0 ? StatusCodes.Status503ServiceUnavailable : null, Ids(choice.Instances), detail);

@@ -31,6 +31,9 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         _telemetry = telemetry;
     }
 
+    /// <summary>The lane settings in force (header, default lane).</summary>
+    public LaneSettings Settings => _propagator.Settings;
+
     /// <summary>Set by <c>proxy.UseLaneSubsets()</c>: the proxy pipeline selects lane subsets.</summary>
     public bool SubsetStepInstalled { get; set; }
 

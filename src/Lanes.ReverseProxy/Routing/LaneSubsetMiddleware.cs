@@ -75,7 +75,7 @@ internal sealed class LaneSubsetMiddleware
 
         if (choice.Instances.Length == 0)
         {
-            return NoHealthyUpstreamAsync(context, clusterId, lane, subsets.Settings.Policy);
+            return NoHealthyUpstreamAsync(context, clusterId, lane, LaneRoutingNames.NoHealthyUpstreamDetail(clusterId, lane, choice, _routing.Settings));
         }
 
         context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
@@ -110,10 +110,10 @@ internal sealed class LaneSubsetMiddleware
         }
     }
 
-    private static Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, LanePolicy policy)
+    private static Task NoHealthyUpstreamAsync(HttpContext context, string cluster, string? lane, string detail)
     {
         var problem = TypedResults.Problem(
-            detail: LaneRoutingNames.NoHealthyUpstreamDetail(cluster, lane, policy),
+            detail: detail,
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: LaneRoutingNames.NoHealthyUpstream,
             type: "https://tools.ietf.org/html/rfc9110#section-15.6.4",

@@ -8,6 +8,14 @@ internal static class LanePresetCatalog
     private static readonly PresetDefinition s_mspider = new("x-mspider-lane", ["x-mspider-laneid"], "green");
     private static readonly PresetDefinition s_nsf = new("x-nsf-mark", [], null);
 
+    /// <summary>Every preset's lane headers (canonical and aliases) with the preset's name.</summary>
+    public static readonly (string Header, string Preset)[] Headers =
+    [
+        (s_mspider.Header, LanePresets.MSpider),
+        (s_mspider.Aliases[0], LanePresets.MSpider),
+        (s_nsf.Header, LanePresets.Nsf),
+    ];
+
     public static bool TryGet(string? name, out PresetDefinition? preset)
     {
         preset = null;

@@ -41,4 +41,9 @@ internal static partial class LanesLog
     [LoggerMessage(EventId = 5, EventName = "LaneFromTraceCache", Level = LogLevel.Debug,
         Message = "Restored lane '{Lane}' from the trace cache (the request carried no lane, its trace id was seen with one)")]
     public static partial void LaneFromTraceCache(ILogger logger, string lane);
+
+    /// <remarks>Both names are configuration or built-in header names, never request data.</remarks>
+    [LoggerMessage(EventId = 6, EventName = "ForeignPresetHeader", Level = LogLevel.Warning,
+        Message = "A request carries '{Header}', the lane header of the '{Preset}' preset, but this service reads the lane from '{Configured}', so that lane is ignored here. Configure the same header at the gateway and in every service: Lanes:Preset '{Preset}' (or Lanes:Header). Logged once per header.")]
+    public static partial void ForeignPresetHeader(ILogger logger, string header, string preset, string configured);
 }

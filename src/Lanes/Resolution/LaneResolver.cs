@@ -29,6 +29,9 @@ public sealed class LaneResolver
     private readonly LanesMetrics _metrics;
     private readonly ILogger _logger;
 
+    // One bit per LanePresetCatalog.Headers entry: that foreign preset header was already reported.
+    private int _foreignHeadersReported;
+
     internal LaneResolver(LaneSettingsHolder settings, LaneTraceCache traceCache, LanesMetrics metrics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -141,6 +144,11 @@ public sealed class LaneResolver
             }
         }
 
+        if (!preview)
+        {
+            ReportForeignPresetHeaders(ref reader, settings);
+        }
+
         if (_traceCache.Enabled && TryGetTraceId(ref reader, out var traceId) && _traceCache.TryGet(traceId, out var cached))
         {
             LanesLog.LaneFromTraceCache(_logger, cached!);
@@ -148,6 +156,43 @@ public sealed class LaneResolver
         }
 
         return applyDefault ? Fallback(settings) : default;
+    }
+
+    /// <summary>
+    /// No configured source had a lane: a lane under another preset's header (a gateway on <c>mspider</c>, a service on
+    /// the defaults) is a configuration mismatch that silently loses the lane, so it is logged once per header.
+    /// </summary>
+    private void ReportForeignPresetHeaders<TReader>(ref TReader reader, LaneSettings settings)
+        where TReader : struct, ILaneValueReader
+    {
+        var headers = LanePresetCatalog.Headers;
+        var reported = Volatile.Read(ref _foreignHeadersReported);
+        for (var i = 0; i < headers.Length; i++)
+        {
+            var bit = 1 << i;
+            if ((reported & bit) != 0 || Reads(settings, headers[i].Header))
+            {
+                continue;
+            }
+
+            if (reader.GetValues(headers[i].Header).Count > 0 && (Interlocked.Or(ref _foreignHeadersReported, bit) & bit) == 0)
+            {
+                LanesLog.ForeignPresetHeader(_logger, headers[i].Header, headers[i].Preset, settings.Header);
+            }
+        }
+    }
+
+    private static bool Reads(LaneSettings settings, string header)
+    {
+        foreach (var source in settings.SourceHeaderArray)
+        {
+            if (string.Equals(source, header, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The trace id of the request: its <c>traceparent</c> header, else the current W3C Activity's.</summary>

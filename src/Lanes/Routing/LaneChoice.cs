@@ -14,8 +14,9 @@ public sealed class LaneChoice<T>
     /// <summary>The name in <c>x-lane-served</c> when every healthy instance was eligible.</summary>
     public const string AllSubset = "(all)";
 
-    internal LaneChoice(T[] instances, LaneRoutingOutcome outcome, LaneFallbackReason reason, string? served, string? laneTag, LanePolicy policy)
+    internal LaneChoice(T[] instances, LaneRoutingOutcome outcome, LaneFallbackReason reason, string? served, string? laneTag, LanePolicy policy, string? emptyBaseline = null)
     {
+        EmptyBaseline = emptyBaseline;
         Policy = policy;
         Instances = instances;
         Outcome = outcome;
@@ -52,6 +53,9 @@ public sealed class LaneChoice<T>
 
     /// <summary>The subset that serves: a lane, <see cref="UnlabelledSubset"/> or <see cref="AllSubset"/>; <see langword="null"/> for 503.</summary>
     public string? Served { get; }
+
+    /// <summary>For a 503 that came from falling back: the baseline that had no healthy instance (a lane, <see cref="UnlabelledSubset"/> or <see cref="AllSubset"/>).</summary>
+    internal string? EmptyBaseline { get; }
 
     /// <summary>The bounded <c>lane</c> metric tag: the lane when the service declares it or has instances of it, else <c>other</c>; <see langword="null"/> without a lane.</summary>
     public string? LaneTag { get; }

@@ -1,3 +1,5 @@
+using Lanes.Configuration;
+
 namespace Lanes.Routing;
 
 /// <summary>The wire names of routing outcomes and fallback reasons, shared by debug headers, metrics and the admin endpoint.</summary>
@@ -10,6 +12,37 @@ public static class LaneRoutingNames
     public static string NoHealthyUpstreamDetail(string service, string? lane, LanePolicy policy) => lane is null
         ? $"No healthy instance of '{service}' can serve a request without a lane (policy {policy})."
         : $"No healthy instance of '{service}' can serve lane '{lane}' (policy {policy}).";
+
+    /// <summary>
+    /// The detail of a 503 with what is in force, so that a misconfiguration explains itself: for a request without a
+    /// lane, the baseline it went to, the lane header and the default lane this service uses, and the settings that change
+    /// them; for a lane that fell back, the baseline that was empty too. Every value named is configuration or a validated lane.
+    /// </summary>
+    public static string NoHealthyUpstreamDetail<T>(string service, string? lane, LaneChoice<T> choice, LaneSettings settings)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        ArgumentNullException.ThrowIfNull(settings);
+        var detail = NoHealthyUpstreamDetail(service, lane, choice.Policy);
+        if (lane is null)
+        {
+            var defaultLane = settings.DefaultLane is null ? "no default lane" : $"default lane '{settings.DefaultLane}'";
+            return detail + $" Requests without a lane go to the baseline ({Describe(choice.EmptyBaseline)}), which has no healthy instance. "
+                + $"This service reads the lane from '{settings.Header}' and has {defaultLane}: set Lanes:Preset (mspider, nsf), Lanes:Header or Lanes:DefaultLane "
+                + "so requests carry a lane, or the service's laneBaseline to serve them from one lane's instances.";
+        }
+
+        return choice.EmptyBaseline is { } baseline
+            ? detail + $" It fell back to the baseline ({Describe(baseline)}), which has no healthy instance either."
+            : detail;
+    }
+
+    private static string Describe(string? baseline) => baseline switch
+    {
+        null or LaneChoice<object>.UnlabelledSubset => "unlabelled instances: laneBaseline is not set",
+        LaneChoice<object>.AllSubset => "every instance",
+        _ => $"instances of lane '{baseline}'",
+    };
 
     /// <summary>The name of an outcome: <c>matched</c>, <c>fallback</c>, <c>no_upstream</c>.</summary>
     public static string Get(LaneRoutingOutcome outcome) => outcome switch

@@ -160,11 +160,11 @@ public sealed class LaneSubsets<T>
                 return new LaneChoice<T>(all, LaneRoutingOutcome.Fallback, reason, LaneChoice<T>.AllSubset, laneTag, settings.Policy);
             }
 
-            return NoUpstream(reason, laneTag);
+            return NoUpstream(reason, laneTag, served);
         }
 
-        private LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag)
-            => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag, settings.Policy);
+        private LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag, string? emptyBaseline = null)
+            => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag, settings.Policy, emptyBaseline);
     }
 }
 
