@@ -31,6 +31,7 @@ internal sealed class LaneGatewayMiddleware
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
     private readonly LaneObservedLanes _observed;
+    private readonly LaneAdminPaths _adminPaths;
     private readonly ILogger _logger;
     private LaneGatewayConfig? _metricLanesOf;
 
@@ -41,6 +42,7 @@ internal sealed class LaneGatewayMiddleware
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
         LaneObservedLanes observed,
+        LaneAdminPaths adminPaths,
         ILogger<LaneGatewayMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -49,8 +51,10 @@ internal sealed class LaneGatewayMiddleware
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(observed);
+        ArgumentNullException.ThrowIfNull(adminPaths);
         ArgumentNullException.ThrowIfNull(logger);
         _observed = observed;
+        _adminPaths = adminPaths;
         _next = next;
         _resolver = resolver;
         _telemetry = telemetry;
@@ -70,16 +74,24 @@ internal sealed class LaneGatewayMiddleware
 
         var decision = LaneGatewayEntry.Decide(context, config, _resolver, _routing, _logger);
         var resolution = decision.Resolution;
-        _resolver.Record(resolution);
+        var counted = !_adminPaths.Contains(context.Request.Path);
+        if (counted)
+        {
+            _resolver.Record(resolution);
+        }
+
         if (resolution.IsRejected)
         {
             return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
         }
 
-        decision.Rule?.Hit();
-        if (resolution.Lane is { } lane)
+        if (counted)
         {
-            _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane));
+            decision.Rule?.Hit();
+            if (resolution.Lane is { } lane)
+            {
+                _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane));
+            }
         }
 
         // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.

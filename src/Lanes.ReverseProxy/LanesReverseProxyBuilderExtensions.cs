@@ -64,6 +64,7 @@ public static class LanesReverseProxyBuilderExtensions
         services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static sp => new LaneObservedLanes(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<LaneAdminPaths>();
         services.TryAddSingleton(static sp => new LaneDestinationFailures(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>().Meter));
         services.TryAddSingleton(static sp => new LaneAdminSources(

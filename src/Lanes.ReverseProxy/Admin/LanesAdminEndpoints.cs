@@ -38,6 +38,7 @@ internal static class LanesAdminEndpoints
     {
         var services = endpoints.ServiceProvider;
         services.GetRequiredService<LaneTrafficWindow>().Start();
+        services.GetRequiredService<LaneAdminPaths>().Add(pattern);
         services.GetRequiredService<LaneRequestTracer>().UseEndpoints(endpoints.DataSources);
 
         var group = endpoints.MapGroup(pattern);
