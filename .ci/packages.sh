@@ -11,9 +11,12 @@ rm -rf "$out"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
-# Lanes.Packages.slnf lists every project under src/; the packaging tests fail if one is missing.
-CI=true dotnet pack "$root/Lanes.Packages.slnf" -c Release -o "$out" -nologo -v q -clp:NoSummary
-echo "packed: $(cd "$out" && ls ./*.nupkg | xargs -n1 basename | tr '\n' ' ')"
+# Lanes.Packages.slnf lists every project under src/; the packaging tests fail if one is missing. One stamp for the
+# whole pack: every package is <VersionPrefix>-local.<stamp> (src/Directory.Build.props).
+stamp="$(date -u +%Y%m%d%H%M%S)"
+export LANES_VERSION="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProperty:VersionPrefix)-local.$stamp"
+CI=true dotnet pack "$root/Lanes.Packages.slnf" -c Release -o "$out" -nologo -v q -clp:NoSummary -p:LanesBuildStamp="$stamp"
+echo "packed $LANES_VERSION: $(cd "$out" && ls ./*.nupkg | xargs -n1 basename | tr '\n' ' ')"
 
 LANES_PACKAGES="$out" dotnet test "$root/tests/Lanes.Packaging.Tests/Lanes.Packaging.Tests.csproj" -nologo
 bash "$root/.ci/readme-snippets.sh" "$out"

@@ -17,7 +17,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [MARKDOWN...]}" && pwd)"
 shift
 if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md); fi
-version="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProperty:Version)"
+# The packed version: LANES_VERSION from .ci/packages.sh, else read from the Lanes package in the folder.
+version="${LANES_VERSION:-$(cd "$packages" && ls Lanes.[0-9]*.nupkg | head -1 | sed -e 's/^Lanes\.//' -e 's/\.nupkg$//')}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -16,9 +16,9 @@ public sealed partial class PackageMetadataTests
     private static readonly Guid EmbeddedSourceKind = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
 
     [Fact]
-    public void EverySourceProject_IsPacked_AtTheOneVersionSetInDirectoryBuildProps()
+    public void EverySourceProject_IsPacked_AtTheOneLocalPrereleaseVersionOfThisPack()
     {
-        var version = PackedPackages.BuildProperty("Version");
+        var version = PackedPackages.Version;
 
         Assert.Equal(PackedPackages.ExpectedIds, PackedPackages.Packages.Select(static p => p.Id).Order(StringComparer.Ordinal));
         Assert.All(PackedPackages.Packages, p => Assert.Equal(version, p.Version));
@@ -137,7 +137,7 @@ public sealed partial class PackageMetadataTests
     [Fact]
     public void LanesPackages_DependOnEachOtherAtTheirOwnVersion_AndCoreNeedsNoAspNetCore()
     {
-        var version = PackedPackages.BuildProperty("Version");
+        var version = PackedPackages.Version;
 
         Assert.All(PackedPackages.Packages, p => Assert.All(
             p.Dependencies.Where(static d => LanesId().IsMatch(d.Id)),

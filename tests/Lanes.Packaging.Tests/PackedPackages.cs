@@ -21,6 +21,22 @@ internal static class PackedPackages
 
     public static PackedPackage Get(string id) => Packages.Single(p => p.Id == id);
 
+    /// <summary>
+    /// The version every package must have: <c>LANES_VERSION</c> (set by .ci/packages.sh for its pack), which is
+    /// <c>VersionPrefix</c> of src/Directory.Build.props with a <c>-local.</c> build stamp.
+    /// </summary>
+    public static string Version
+    {
+        get
+        {
+            var version = Environment.GetEnvironmentVariable("LANES_VERSION") is { Length: > 0 } set
+                ? set
+                : throw new InvalidOperationException("Set LANES_VERSION to the version the packages were packed at (bash .ci/packages.sh does).");
+            Assert.StartsWith(BuildProperty("VersionPrefix") + "-local.", version, StringComparison.Ordinal);
+            return version;
+        }
+    }
+
     /// <summary>A property of src/Directory.Build.props, where the version and repository URL are set once.</summary>
     public static string BuildProperty(string name)
         => XDocument.Load(Path.Combine(RepositoryRoot.Path, "src", "Directory.Build.props")).Descendants(name).Single().Value;
