@@ -20,3 +20,5 @@ echo "packed $LANES_VERSION: $(cd "$out" && ls ./*.nupkg | xargs -n1 basename | 
 
 LANES_PACKAGES="$out" dotnet test "$root/tests/Lanes.Packaging.Tests/Lanes.Packaging.Tests.csproj" -nologo
 bash "$root/.ci/readme-snippets.sh" "$out"
+# Again with the newest Microsoft.Extensions.ServiceDiscovery and Http.Resilience the registry serves.
+LANES_NEWEST_DEPENDENCIES=true bash "$root/.ci/readme-snippets.sh" "$out"

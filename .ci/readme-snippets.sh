@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the README's code against the packed packages, as a user who copies it would.
+# Builds the README's code against the packed packages, as a user who copies it would. With
+# LANES_NEWEST_DEPENDENCIES=true, the dependencies Directory.Packages.props sets through properties (service
+# discovery, resilience) are taken at the newest version it names instead of the oldest supported one.
 #
 #   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md and every src/*/README.md)
 #
@@ -74,14 +76,21 @@ for name in $names; do
   dir="$work/$name"
   sdk=Microsoft.NET.Sdk; [ "$(cat "$dir/kind")" = web ] && sdk=Microsoft.NET.Sdk.Web
   refs=""
+  shown=""
   while read -r package; do
     [ -n "$package" ] || continue
     case "$package" in
       Lanes|Lanes.*) v="$version" ;;
       *) v="$(sed -n "s/.*PackageVersion Include=\"$package\" Version=\"\([^\"]*\)\".*/\1/p" "$root/Directory.Packages.props")"
+         # A version set through a property (the dependencies CI also tries at their newest) is read from MSBuild.
+         if [[ "$v" == '$('*')' ]]; then
+           property="${v#\$(}"; property="${property%)}"
+           v="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProperty:"$property" -p:LanesNewestDependencies="${LANES_NEWEST_DEPENDENCIES:-false}")"
+         fi
          [ -n "$v" ] || { echo "snippet $name: $package is not pinned in Directory.Packages.props" >&2; status=1; continue 2; } ;;
     esac
     refs="$refs    <PackageReference Include=\"$package\" Version=\"$v\" />"$'\n'
+    shown="$shown $package $v;"
   done < "$dir/packages"
   cat > "$dir/$name.csproj" <<XML
 <Project Sdk="$sdk">
@@ -97,7 +106,7 @@ $refs  </ItemGroup>
 </Project>
 XML
   source="$(cat "$dir/source")"
-  echo "snippet '$name' of ${source#"$root"/} ($sdk; $(tr '\n' ' ' < "$dir/packages")) against Lanes $version from $packages"
+  echo "snippet '$name' of ${source#"$root"/} ($sdk;$shown) from $packages"
   if ! dotnet build "$dir/$name.csproj" --packages "$work/packages" -v q -nologo -clp:NoSummary; then
     echo "snippet '$name' does not compile against the packed packages (the code is $dir/Program.cs, extracted from $source)" >&2
     status=1

@@ -13,8 +13,9 @@ public static class LaneServiceEndpointBuilderExtensions
     /// </summary>
     /// <remarks>
     /// Why not <see cref="IServiceEndpointBuilder.AddChangeToken"/>: <c>Microsoft.Extensions.ServiceDiscovery</c> 10.0
-    /// disposes its token registration under its lock while a refresh starts, and its callback takes that lock; a token
-    /// that fires at that moment deadlocks both threads. A token without callbacks never runs that callback.
+    /// (and 11.0.0, checked) disposes its token registration under its lock while a refresh starts, and its callback
+    /// takes that lock; a token that fires at that moment deadlocks both threads. A token without callbacks never runs
+    /// that callback.
     /// </remarks>
     public static IServiceEndpointBuilder AddLaneChangeToken(this IServiceEndpointBuilder builder, IChangeToken changeToken)
     {
