@@ -31,7 +31,7 @@ public static class LaneServiceDiscoveryServiceCollectionExtensions
         // Ahead of the providers already registered (configuration, from AddServiceDiscovery()), so a service listed
         // under Lanes:Services resolves to its lane-labelled instances first; pass-through always runs last.
         var provider = ServiceDescriptor.Singleton<IServiceEndpointProviderFactory, LaneServicesEndpointProviderFactory>(
-            static sp => new LaneServicesEndpointProviderFactory(sp.GetRequiredService<LanePropagator>()));
+            static sp => new LaneServicesEndpointProviderFactory(sp.GetRequiredService<LanePropagator>(), sp));
         var first = services.IndexOf(services.FirstOrDefault(static d => d.ServiceType == typeof(IServiceEndpointProviderFactory))!);
         if (first >= 0)
         {

@@ -9,43 +9,99 @@ namespace Lanes.ServiceDiscovery;
 /// a reload that edits a service (add, remove or relabel an instance, change a policy) fires the change token, and
 /// discovery resolves again; an invalid edit is refused by the settings and changes nothing here.
 /// </summary>
-internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propagator) : IServiceEndpointProviderFactory
+internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propagator, IServiceProvider services) : IServiceEndpointProviderFactory
 {
     public bool TryCreateProvider(ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider? provider)
     {
         ArgumentNullException.ThrowIfNull(query);
-        provider = propagator.Settings.Services.ContainsKey(query.ServiceName) ? new Provider(propagator, query.ServiceName) : null;
+        provider = propagator.Settings.Services.ContainsKey(query.ServiceName) ? new Provider(propagator, query.ServiceName, services) : null;
         return provider is not null;
     }
 
-    private sealed class Provider(LanePropagator propagator, string service) : IServiceEndpointProvider
+    private sealed class Provider(LanePropagator propagator, string service, IServiceProvider services) : IServiceEndpointProvider
     {
-        public ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
+        public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(endpoints);
 
             // Read the token before the settings, so an edit between the two reads is not missed.
             endpoints.AddLaneChangeToken(propagator.GetSettingsChangeToken());
-            if (!propagator.Settings.Services.TryGetValue(service, out var definition))
+            var settings = propagator.Settings;
+            if (!settings.Services.TryGetValue(service, out var definition))
             {
-                return default;                                      // removed by a reload: nothing to add
+                return;                                              // removed by a reload: nothing to add
             }
 
             endpoints.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(definition.Settings));
             foreach (var instance in definition.Instances)
             {
-                var endpoint = ServiceEndpoint.Create(new UriEndPoint(instance.Address));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane) { Origin = "configuration" });
-                endpoint.Features.Set(new InstanceIdFeature(instance.Id));
-                endpoints.Endpoints.Add(endpoint);
-            }
+                if (IsDiscoveryName(instance.Address, settings)
+                    && await ResolveAsync(instance.Address, cancellationToken).ConfigureAwait(false) is { } source)
+                {
+                    // An address that is itself a discovery name (an Aspire resource per version: http://details-yellow):
+                    // its endpoints, each with this instance's lane, followed live.
+                    endpoints.AddLaneChangeToken(source.ChangeToken);
+                    for (var i = 0; i < source.Endpoints.Count; i++)
+                    {
+                        var id = source.Endpoints.Count == 1 ? instance.Id : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance.Id}[{i}]");
+                        Add(endpoints, source.Endpoints[i].EndPoint, id, instance.Lane);
+                    }
 
-            return default;
+                    continue;
+                }
+
+                Add(endpoints, new UriEndPoint(instance.Address), instance.Id, instance.Lane);
+            }
         }
 
         public ValueTask DisposeAsync() => default;
 
         public override string ToString() => "Lanes:Services";
+
+        private static void Add(IServiceEndpointBuilder endpoints, System.Net.EndPoint address, string id, string? lane)
+        {
+            var endpoint = ServiceEndpoint.Create(address);
+            endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(lane) { Origin = "configuration" });
+            endpoint.Features.Set(new InstanceIdFeature(id));
+            endpoints.Endpoints.Add(endpoint);
+        }
+
+        /// <summary>
+        /// A single-label host name (no dots, not an IP address, not <c>localhost</c>) that is not itself under
+        /// <c>Lanes:Services</c>: a name service discovery may know (Aspire's <c>Services:details-yellow</c>).
+        /// </summary>
+        private static bool IsDiscoveryName(Uri address, Lanes.Configuration.LaneSettings settings)
+            => address.HostNameType == UriHostNameType.Dns
+               && !address.Host.Contains('.', StringComparison.Ordinal)
+               && !string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase)
+               && !settings.Services.ContainsKey(address.Host);
+
+        /// <summary>
+        /// The name's endpoints from the other providers; <see langword="null"/> when only pass-through knows it (the
+        /// name itself, resolved by DNS when connecting, as before) or no provider answers.
+        /// </summary>
+        private async ValueTask<ServiceEndpointSource?> ResolveAsync(Uri address, CancellationToken cancellationToken)
+        {
+            if (services.GetService(typeof(ServiceEndpointResolver)) is not ServiceEndpointResolver resolver)
+            {
+                return null;
+            }
+
+            ServiceEndpointSource source;
+            try
+            {
+                source = await resolver.GetEndpointsAsync(address.GetLeftPart(UriPartial.Authority), cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                return null;                                          // no provider for the name
+            }
+
+            var passThrough = source.Endpoints.Count == 1
+                && source.Endpoints[0].EndPoint is System.Net.DnsEndPoint dns
+                && string.Equals(dns.Host, address.Host, StringComparison.OrdinalIgnoreCase);
+            return passThrough || source.Endpoints.Count == 0 ? null : source;
+        }
     }
 }
 

@@ -9,6 +9,11 @@ internal static partial class LaneHttpLog
         Message = "Took instance '{Instance}' (lane {Lane}) of '{Service}' out for {Period} after a connection failure.")]
     public static partial void InstanceEjected(ILogger logger, string service, string instance, string lane, TimeSpan period);
 
+    /// <remarks>The service name is the client's configured host name.</remarks>
+    [LoggerMessage(EventId = 203, EventName = "ServiceWithoutLanes", Level = LogLevel.Warning,
+        Message = "Calls to '{Service}' carry lanes, but none of its instances has one, so every lane is served by all of them. Its endpoints come from service discovery without lanes (such as Services:{Service}:http from an Aspire AppHost): list its instances with their lanes under Lanes:Services:{Service} (an instance address may be a discovery name, such as http://{Service}-yellow), or attach ILaneEndpointFeature in the provider. Logged once per service.")]
+    public static partial void ServiceWithoutLanes(ILogger logger, string service);
+
     [LoggerMessage(EventId = 202, EventName = "InstanceReadmitted", Level = LogLevel.Information,
         Message = "Instance '{Instance}' of '{Service}' is back in routing: its passive health period ended.")]
     public static partial void InstanceReadmitted(ILogger logger, string service, string instance);

@@ -43,6 +43,13 @@ internal sealed class LaneHttpRouter
         var snapshot = state.Current(_time.GetUtcNow());
         choice = snapshot.Subsets.Select(lane);
         _telemetry.Routed(service.Name, lane, choice);
+        if (lane is not null && !state.ReportedWithoutLanes && snapshot.Subsets.Lanes.Count == 0 && service.Instances.Count > 0)
+        {
+            // Nothing here knows a lane: every lane is served by every instance. Say so once per service.
+            state.ReportedWithoutLanes = true;
+            LaneHttpLog.ServiceWithoutLanes(_logger, service.Name);
+        }
+
         return choice.Next(ref state.RoundRobin);
     }
 
@@ -75,6 +82,8 @@ internal sealed class LaneHttpRouter
         private Snapshot? _snapshot;
 
         public int RoundRobin = -1;
+
+        public bool ReportedWithoutLanes;
 
         public LaneServiceDefinition Service => service;
 
