@@ -88,6 +88,13 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
 
     public KubernetesServiceView Get(string service)
     {
+        Start();
+        return _views.GetOrAdd(service, name => new KubernetesServiceView(name, _services, _slices, _pods, _options, _propagator, _time, _logger));
+    }
+
+    /// <summary>Starts the lists and watches (once; the first resolution or the readiness check does).</summary>
+    public void Start()
+    {
         lock (_start)
         {
             if (!_started)
@@ -98,8 +105,28 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
                 _slices.Start();
             }
         }
+    }
 
-        return _views.GetOrAdd(service, name => new KubernetesServiceView(name, _services, _slices, _pods, _options, _propagator, _time, _logger));
+    /// <summary>The lists not read yet (for readiness): empty once every one has been read.</summary>
+    public IReadOnlyList<string> NotSynced()
+    {
+        var missing = new List<string>(3);
+        if (_services is { Synced.IsCompletedSuccessfully: false })
+        {
+            missing.Add("services");
+        }
+
+        if (_pods is { Synced.IsCompletedSuccessfully: false })
+        {
+            missing.Add("pods");
+        }
+
+        if (!_slices.Synced.IsCompletedSuccessfully)
+        {
+            missing.Add("endpointslices");
+        }
+
+        return missing;
     }
 
     /// <summary>Waits (up to the sync timeout) until every list has been read once.</summary>

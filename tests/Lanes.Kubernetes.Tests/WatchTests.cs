@@ -71,6 +71,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
             configure?.Invoke(o);
         });
         builder.Services.AddHttpClient("svc1").AddLaneRouting();
+        builder.Services.AddHealthChecks().AddKubernetesLaneReadiness();
         var host = builder.Build();
         await host.StartAsync();
         return host;
@@ -289,6 +290,10 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         var host = await StartHostAsync(api, logs, time: time);
         try
         {
+            var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+            var notReadyYet = await health.CheckHealthAsync(static c => c.Tags.Contains("ready"));
+            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, notReadyYet.Status);
+            Assert.Contains("not read yet: services, pods, endpointslices", notReadyYet.Entries["lanes-kubernetes"].Description, StringComparison.Ordinal);
             var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
             var resolving = endpoints.GetAsync("http", "svc1", CancellationToken.None).AsTask();
             var syncTimeout = new KubernetesLaneOptions().SyncTimeout;
@@ -318,6 +323,8 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
                 static s => s is ["pod1=dev1", "pod2=(none)"],
                 "svc1's instances once listed",
                 describe: static s => string.Join(", ", s));
+            var ready = await health.CheckHealthAsync(static c => c.Tags.Contains("ready"));
+            Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, ready.Status);
         }
         finally
         {
