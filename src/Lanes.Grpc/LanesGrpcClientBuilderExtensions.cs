@@ -81,7 +81,10 @@ public static class LanesGrpcClientBuilderExtensions
     internal static void AddLaneRoutingServices(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, LaneGrpcResolverFactory>(
-            static sp => new LaneGrpcResolverFactory(sp.GetRequiredService<LaneServiceEndpoints>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())));
+            static sp => new LaneGrpcResolverFactory(
+                sp.GetRequiredService<LaneServiceEndpoints>(),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
+                sp.GetService<TimeProvider>() ?? TimeProvider.System)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, LaneGrpcLoadBalancerFactory>(
             static sp => new LaneGrpcLoadBalancerFactory(RequirePropagator(sp), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>())));
     }

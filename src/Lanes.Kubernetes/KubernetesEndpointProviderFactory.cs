@@ -56,7 +56,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
                 service => KubernetesServiceView.ProjectService(service, o),
                 o,
                 telemetry,
-                _logger);
+                _logger,
+                time);
             _pods = new Reflector<V1Pod, V1PodList, PodInfo>(
                 $"pods {ns}",
                 (watch, version, ct) => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(
@@ -65,7 +66,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
                 pod => new PodInfo(pod.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var lane) ? lane : null),
                 o,
                 telemetry,
-                _logger);
+                _logger,
+                time);
             _services.Changed += RecomputeAll;
             _pods.Changed += RecomputeAll;
         }
@@ -80,7 +82,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             slice => KubernetesServiceView.ProjectSlice(slice, o),
             o,
             telemetry,
-            _logger);
+            _logger,
+            time);
         _slices.Changed += RecomputeAll;
     }
 

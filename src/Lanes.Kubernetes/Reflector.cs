@@ -23,6 +23,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     private readonly KubernetesLaneOptions _options;
     private readonly KubernetesWatchTelemetry _telemetry;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
@@ -35,14 +36,17 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     /// <param name="options">Timeouts and reconnect delays.</param>
     /// <param name="telemetry">Counts restarts.</param>
     /// <param name="logger">Logs failures, expiries and idle watches.</param>
+    /// <param name="time">The clock of the reconnect backoff and the idle-watch timeout.</param>
     public Reflector(
         string resource,
         Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> call,
         Func<T, TItem> project,
         KubernetesLaneOptions options,
         KubernetesWatchTelemetry telemetry,
-        ILogger logger)
+        ILogger logger,
+        TimeProvider time)
     {
+        _time = time;
         _resource = resource;
         _call = call;
         _project = project;
@@ -150,7 +154,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
                 _telemetry.Restarted(_resource, ResourceVersion is null ? "list_failed" : "dropped");
                 try
                 {
-                    await Task.Delay(delay, token).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -210,8 +214,9 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
 
     private async Task WatchAsync(string version, CancellationToken stopping)
     {
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        idle.CancelAfter(_options.IdleTimeout);
+        // Cancelled when the host stops or, on the injected clock, when the watch has been idle for IdleTimeout.
+        using var idle = new CancellationTokenSource(_options.IdleTimeout, _time);
+        using var stop = stopping.Register(static state => ((CancellationTokenSource)state!).Cancel(), idle);
         Exception? error = null;
         try
         {

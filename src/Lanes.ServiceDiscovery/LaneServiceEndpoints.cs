@@ -249,13 +249,13 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             }
         }
 
+        /// <summary>A refresh after discovery's own watcher has handled the same token (it takes its lock in the callback), on the injected clock.</summary>
+        private void RequestRefreshSoon() => _ = Task.Delay(DeferredRefresh, owner._time).ContinueWith(static (_, state) => ((Entry)state!).RequestRefresh(), this, TaskScheduler.Default);
+
         /// <summary>
         /// Refreshes one at a time: a request while a refresh runs is remembered and served by one more pass, so an
         /// older resolution never replaces a newer one and no change is dropped.
         /// </summary>
-        /// <summary>A refresh after discovery's own watcher has handled the same token (it takes its lock in the callback).</summary>
-        private void RequestRefreshSoon() => _ = Task.Delay(DeferredRefresh).ContinueWith(static (_, state) => ((Entry)state!).RequestRefresh(), this, TaskScheduler.Default);
-
         private void RequestRefresh()
         {
             Volatile.Write(ref _pending, 1);

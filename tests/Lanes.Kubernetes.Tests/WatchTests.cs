@@ -319,7 +319,11 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
 
             api.Refusing = false;                                             // the lists arrive: the service is ready
             await Wait.ForAsync(
-                async () => Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!),
+                async () =>
+                {
+                    time.Advance(new KubernetesLaneOptions().MaxReconnectDelay);   // the reconnect backoff runs on this clock
+                    return Describe((await endpoints.GetAsync("http", "svc1", CancellationToken.None))!);
+                },
                 static s => s is ["pod1=dev1", "pod2=(none)"],
                 "svc1's instances once listed",
                 describe: static s => string.Join(", ", s));

@@ -26,13 +26,16 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
 
     private readonly LaneServiceEndpoints _endpoints;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
 
-    public LaneGrpcResolverFactory(LaneServiceEndpoints endpoints, ILoggerFactory loggerFactory)
+    public LaneGrpcResolverFactory(LaneServiceEndpoints endpoints, ILoggerFactory loggerFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(time);
         _endpoints = endpoints;
         _loggerFactory = loggerFactory;
+        _time = time;
     }
 
     public override string Name => Scheme;
@@ -40,7 +43,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LaneGrpcResolver(_endpoints, ServiceName(options.Address), _loggerFactory);
+        return new LaneGrpcResolver(_endpoints, ServiceName(options.Address), _loggerFactory, _time);
     }
 
     /// <summary>The service of <c>lanes:///reviews</c> or <c>lanes://reviews</c>.</summary>
@@ -65,12 +68,16 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     {
         private readonly LaneServiceEndpoints _endpoints;
         private readonly string _service;
+        /// <summary>How long a resolve in progress has to consume a change flag before it is asked again: far longer than a resolve from the snapshot takes, short enough not to be noticed; on the injected clock.</summary>
         private static readonly TimeSpan StaleCheckDelay = TimeSpan.FromMilliseconds(50);
         private int _stale;
 
-        public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory)
+        private readonly TimeProvider _time;
+
+        public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory, TimeProvider time)
             : base(loggerFactory)
         {
+            _time = time;
             _endpoints = endpoints;
             _service = service;
             endpoints.Changed += OnChanged;
@@ -147,7 +154,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         /// </summary>
         private async Task RefreshIfStillStaleAsync()
         {
-            await Task.Delay(StaleCheckDelay).ConfigureAwait(false);
+            await Task.Delay(StaleCheckDelay, _time).ConfigureAwait(false);
             if (Volatile.Read(ref _stale) == 1)
             {
                 try
