@@ -51,14 +51,18 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
     public override PropagationContext Extract<T>(PropagationContext context, T carrier, Func<T, string, IEnumerable<string>?> getter)
         => _lanes.Extract(_previous.Extract(context, carrier, getter), carrier, getter);
 
-    /// <summary>The caller's setter without the <c>baggage</c> field; the wrapper of the last setter seen is reused (instrumentations pass a static one).</summary>
+    /// <summary>
+    /// The caller's setter without the <c>baggage</c> field; the wrapper of the last setter seen is reused (instrumentations
+    /// pass a static one). The pair is one object, published by one reference write, so a thread never sees the setter
+    /// of one call with the wrapper of another.
+    /// </summary>
     private static class WithoutBaggage<T>
     {
-        private static (Action<T, string, string> Setter, Action<T, string, string> Filtered)? s_last;
+        private static Pair? s_last;
 
         public static Action<T, string, string> For(Action<T, string, string> setter)
         {
-            if (s_last is { } last && ReferenceEquals(last.Setter, setter))
+            if (Volatile.Read(ref s_last) is { } last && ReferenceEquals(last.Setter, setter))
             {
                 return last.Filtered;
             }
@@ -70,8 +74,10 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
                     setter(carrier, key, value);
                 }
             };
-            s_last = (setter, filtered);
+            Volatile.Write(ref s_last, new Pair(setter, filtered));
             return filtered;
         }
+
+        private sealed record Pair(Action<T, string, string> Setter, Action<T, string, string> Filtered);
     }
 }
