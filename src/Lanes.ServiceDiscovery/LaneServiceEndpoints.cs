@@ -143,6 +143,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private readonly string _query = scheme + "://" + service;
         private volatile LaneServiceSnapshot? _current;
         private volatile bool _unknown;
+        private long _unknownSince;
         private Task<LaneServiceSnapshot?>? _first;
         private IDisposable? _watch;
         private int _refreshing;
@@ -155,7 +156,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 return new ValueTask<LaneServiceSnapshot?>(current);
             }
 
-            if (_unknown)
+            if (_unknown && owner._time.GetElapsedTime(Volatile.Read(ref _unknownSince)) < owner._refreshPeriod)
             {
                 return default;
             }
@@ -163,6 +164,19 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             Task<LaneServiceSnapshot?> first;
             lock (_lock)
             {
+                if (_unknown)
+                {
+                    // No provider knew the name: calls go out as they are, and the name is asked about again once per
+                    // refresh period (a reload may add it to Lanes:Services, a provider may learn it).
+                    if (owner._time.GetElapsedTime(_unknownSince) < owner._refreshPeriod)
+                    {
+                        return default;
+                    }
+
+                    _unknown = false;
+                    _first = null;
+                }
+
                 first = _first ??= FirstAsync();
             }
 
@@ -187,8 +201,13 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             }
             catch (InvalidOperationException)
             {
-                // No discovery provider knows this name (no pass-through either): calls to it are left alone.
-                _unknown = true;
+                // No discovery provider knows this name (no pass-through either): calls to it are left alone for now.
+                lock (_lock)
+                {
+                    _unknownSince = owner._time.GetTimestamp();
+                    _unknown = true;
+                }
+
                 return null;
             }
             catch
