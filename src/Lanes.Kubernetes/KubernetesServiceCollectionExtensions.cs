@@ -1,5 +1,6 @@
 using k8s;
 using Lanes.Kubernetes;
+using Lanes.ServiceDiscovery;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -60,8 +61,9 @@ public static class KubernetesServiceCollectionExtensions
         // After Lanes:Services (inserted first by AddLaneServiceEndpoints), before service discovery's configuration
         // and pass-through providers, whenever those were or will be added.
         var provider = ServiceDescriptor.Singleton<IServiceEndpointProviderFactory>(static sp => new KubernetesEndpointProviderFactory(sp.GetRequiredService<KubernetesLaneWatches>()));
-        var before = services.FirstOrDefault(static d => d.ServiceType == typeof(IServiceEndpointProviderFactory)
-            && d.ImplementationType?.Name is "ConfigurationServiceEndpointProviderFactory" or "PassThroughServiceEndpointProviderFactory");
+        // The first provider that is not Lanes' own (service discovery's configuration and pass-through, or any other),
+        // told apart by assembly, not by type name.
+        var before = services.FirstOrDefault(static d => d.ServiceType == typeof(IServiceEndpointProviderFactory) && !IsLanes(d));
         if (before is not null)
         {
             services.Insert(services.IndexOf(before), provider);
@@ -72,5 +74,17 @@ public static class KubernetesServiceCollectionExtensions
         }
 
         return services;
+    }
+
+    private static bool IsLanes(ServiceDescriptor descriptor)
+    {
+        if (descriptor.IsKeyedService)
+        {
+            return false;
+        }
+
+        var type = descriptor.ImplementationType ?? descriptor.ImplementationInstance?.GetType() ?? descriptor.ImplementationFactory?.Method.DeclaringType;
+        var assembly = type?.Assembly;
+        return assembly == typeof(LaneServiceEndpoints).Assembly || assembly == typeof(KubernetesLaneOptions).Assembly;
     }
 }

@@ -2,6 +2,7 @@ using Lanes.ServiceDiscovery;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.ServiceDiscovery;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -33,11 +34,13 @@ internal sealed class LaneRoutedClients
 
 /// <summary>
 /// Runs after every other configuration of a client's handlers: for the lane-routed clients, removes service
-/// discovery's resolving handler (an internal type of <c>Microsoft.Extensions.ServiceDiscovery</c>, matched by name).
+/// discovery's resolving handler, the delegating handler that <c>AddServiceDiscovery()</c> adds: any handler defined in
+/// the <c>Microsoft.Extensions.ServiceDiscovery</c> assembly (found through its public <see cref="ServiceEndpointResolver"/>,
+/// no type name). Should that package ever add a second handler or move this one, the Aspire-shaped routing tests fail.
 /// </summary>
 internal sealed class LaneRoutedClientsFilter(IOptions<LaneRoutedClients> clients) : IHttpMessageHandlerBuilderFilter
 {
-    internal const string ServiceDiscoveryHandler = "Microsoft.Extensions.ServiceDiscovery.Http.ResolvingHttpDelegatingHandler";
+    private static readonly System.Reflection.Assembly s_serviceDiscovery = typeof(ServiceEndpointResolver).Assembly;
 
     public Action<HttpMessageHandlerBuilder> Configure(Action<HttpMessageHandlerBuilder> next)
         => builder =>
@@ -48,7 +51,7 @@ internal sealed class LaneRoutedClientsFilter(IOptions<LaneRoutedClients> client
                 var handlers = builder.AdditionalHandlers;
                 for (var i = handlers.Count - 1; i >= 0; i--)
                 {
-                    if (handlers[i].GetType().FullName == ServiceDiscoveryHandler)
+                    if (handlers[i].GetType().Assembly == s_serviceDiscovery)
                     {
                         handlers.RemoveAt(i);
                     }
