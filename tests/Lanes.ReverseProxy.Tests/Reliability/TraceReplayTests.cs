@@ -82,24 +82,9 @@ public sealed class TraceReplayTests
             ActivityStopped = recorded.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
-        await using var hop1 = await TestServers.StartAsync(
-            static b => b.Services.AddLanes(),
-            static app =>
-            {
-                app.UseLanes();
-                app.MapGet("/{**rest}", static (HttpContext context) => new Hops(LaneContext.Current ?? "-", "-", context.Request.Headers.TraceParent.ToString()));
-            },
-            Nsf);
-        var config = new GatewayConfig()
-            .Lanes("Preset", "nsf")
-            .Lanes("Trust", "Ignore")
-            .Route("svc", "svc")
-            .Set("ReverseProxy:Clusters:svc:Destinations:hop1:Address", hop1.Address.ToString());
-        await using var gateway = await Gateway.StartAsync(config);
-        using var client = gateway.CreateClient();
 
         // Act
-        var hops = await SendAsync(client, ("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01"));
+        var hops = await SendThroughOneHopAsync("Ignore", ("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01"));
 
         // Assert: hop 1 is in the recorded new trace; the new trace links the client's span.
         var root = Assert.Single(recorded, static a => a.OperationName == "Lanes.Gateway.NewTrace" && a.Links.Any(static l => l.Context.TraceId.ToHexString() == TraceId));
@@ -113,6 +98,17 @@ public sealed class TraceReplayTests
     public async Task TrustAccept_ClientTraceIdIsForwarded()
     {
         // Under Accept the client picks its lane anyway; its trace continues through the gateway.
+        var hops = await SendThroughOneHopAsync("Accept", ("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01"));
+
+        Assert.Equal("-", hops.Hop1);
+        Assert.Contains(TraceId, hops.Hop1TraceParent, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Nsf => new() { ["Lanes:Preset"] = "nsf" };
+
+    /// <summary>One request through a gateway (nsf, <paramref name="trust"/>) to a Lanes service that answers what it received.</summary>
+    private static async Task<Hops> SendThroughOneHopAsync(string trust, params (string Name, string Value)[] headers)
+    {
         await using var hop1 = await TestServers.StartAsync(
             static b => b.Services.AddLanes(),
             static app =>
@@ -123,18 +119,13 @@ public sealed class TraceReplayTests
             Nsf);
         var config = new GatewayConfig()
             .Lanes("Preset", "nsf")
+            .Lanes("Trust", trust)
             .Route("svc", "svc")
             .Set("ReverseProxy:Clusters:svc:Destinations:hop1:Address", hop1.Address.ToString());
         await using var gateway = await Gateway.StartAsync(config);
         using var client = gateway.CreateClient();
-
-        var hops = await SendAsync(client, ("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01"));
-
-        Assert.Equal("-", hops.Hop1);
-        Assert.Contains(TraceId, hops.Hop1TraceParent, StringComparison.Ordinal);
+        return await SendAsync(client, headers);
     }
-
-    private static Dictionary<string, string?> Nsf => new() { ["Lanes:Preset"] = "nsf" };
 
     private static async Task<Hops> SendAsync(HttpClient client, params (string Name, string Value)[] headers)
     {
