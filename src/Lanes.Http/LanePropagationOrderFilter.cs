@@ -7,7 +7,7 @@ namespace Lanes.Http;
 /// Puts lane propagation inside every other handler of a client, whatever order the application registered them in
 /// (only lane routing stays inside it): a retry or hedging handler registered after Lanes (Aspire's ServiceDefaults
 /// called after <c>AddLanes()</c>) would otherwise resend a message Lanes wrote once, and each attempt must go through the
-/// outbound step (docs/behaviour.md, "Propagation").
+/// outbound step (docs/behaviour.md, "Propagation over HttpClient").
 /// </summary>
 internal sealed class LanePropagationOrderFilter : IHttpMessageHandlerBuilderFilter
 {

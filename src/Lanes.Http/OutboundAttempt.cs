@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Lanes.Http;
 
 /// <summary>
-/// Keeps every attempt of a call on the one outbound pipeline (docs/behaviour.md, "Propagation"): retry handlers (the
+/// Keeps every attempt of a call on the one outbound pipeline (docs/behaviour.md, "Propagation over HttpClient"): retry handlers (the
 /// standard resilience handler's retries, Lanes' own retry after a connection failure) send the same
 /// <see cref="HttpRequestMessage"/> again, and the runtime's diagnostics handler, seeing a message it already injected
 /// trace context into, removes every field of its propagator (<c>traceparent</c>, <c>tracestate</c>, <c>baggage</c>)

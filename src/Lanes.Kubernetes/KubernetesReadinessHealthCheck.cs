@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Lanes.Kubernetes;
 
 /// <summary>
-/// Readiness of the Kubernetes instance source (docs/behaviour.md, "Failing closed"): unhealthy until the namespace's
+/// Readiness of the Kubernetes instance source (docs/behaviour.md, "Kubernetes"): unhealthy until the namespace's
 /// Services, Pods and EndpointSlices have each been listed once, so a host is not sent traffic it would answer with
 /// "no instance" for want of a list. Starts the lists itself, so the check does not wait for the first call.
 /// </summary>
