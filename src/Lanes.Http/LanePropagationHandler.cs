@@ -16,6 +16,7 @@ internal sealed class LanePropagationHandler : DelegatingHandler
     private readonly LanePropagator _propagator;
     private readonly LaneTelemetry _telemetry;
     private readonly Action<System.Net.Http.Metrics.HttpMetricsEnrichmentContext> _enrich;
+    private int _routingBelow;
 
     public LanePropagationHandler(LanePropagator propagator, LaneTelemetry telemetry)
     {
@@ -26,25 +27,15 @@ internal sealed class LanePropagationHandler : DelegatingHandler
         _enrich = Enrich;
     }
 
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (request is null)
         {
-            return await base.SendAsync(request!, cancellationToken).ConfigureAwait(false);
+            return base.SendAsync(request!, cancellationToken);
         }
 
         Apply(request);
-        var attempt = OutboundAttempt.ForSend(request);
-        try
-        {
-            return await base.SendAsync(attempt, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // A retry handler outside this one sends the same message again: its next attempt goes out as a copy.
-            OutboundAttempt.Sent(request);
-            OutboundAttempt.Sent(attempt);
-        }
+        return base.SendAsync(RoutingBelow ? request : OutboundAttempt.Next(request), cancellationToken);
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -55,15 +46,29 @@ internal sealed class LanePropagationHandler : DelegatingHandler
         }
 
         Apply(request);
-        var attempt = OutboundAttempt.ForSend(request);
-        try
+        return base.Send(RoutingBelow ? request : OutboundAttempt.Next(request), cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether lane routing sits below this handler: then it is the Lanes handler closest to the network and sends each
+    /// attempt (<see cref="OutboundAttempt"/>); otherwise this handler does. Found once, from the handler chain.
+    /// </summary>
+    private bool RoutingBelow
+    {
+        get
         {
-            return base.Send(attempt, cancellationToken);
-        }
-        finally
-        {
-            OutboundAttempt.Sent(request);
-            OutboundAttempt.Sent(attempt);
+            if (_routingBelow == 0)
+            {
+                var below = false;
+                for (var handler = InnerHandler; handler is DelegatingHandler delegating; handler = delegating.InnerHandler)
+                {
+                    below |= handler is Routing.LaneRoutingHandler;
+                }
+
+                _routingBelow = below ? 1 : -1;
+            }
+
+            return _routingBelow > 0;
         }
     }
 

@@ -14,14 +14,26 @@ namespace Lanes.Http;
 /// </summary>
 internal static class OutboundAttempt
 {
-    private static readonly HttpRequestOptionsKey<bool> s_sent = new("Lanes.Http.Sent");
+    private const string SentKey = "Lanes.Http.Sent";
+    private static readonly object s_sent = new();
 
-    /// <summary>The message to send for this attempt: <paramref name="request"/> itself the first time, a fresh copy when it was sent before.</summary>
-    public static HttpRequestMessage ForSend(HttpRequestMessage request)
-        => request.Options.TryGetValue(s_sent, out _) ? Copy(request) : request;
+    /// <summary>
+    /// The message to send for this attempt, marked as sent: <paramref name="request"/> itself the first time, a fresh
+    /// copy when an earlier attempt already went down the pipeline with it.
+    /// </summary>
+    public static HttpRequestMessage Next(HttpRequestMessage request)
+    {
+        IDictionary<string, object?> options = request.Options;
+        if (!options.TryGetValue(SentKey, out _))
+        {
+            options[SentKey] = s_sent;
+            return request;
+        }
 
-    /// <summary>Records that <paramref name="request"/> went down the pipeline, so its next attempt is sent as a copy.</summary>
-    public static void Sent(HttpRequestMessage request) => request.Options.Set(s_sent, true);
+        var copy = Copy(request);
+        ((IDictionary<string, object?>)copy.Options)[SentKey] = s_sent;
+        return copy;
+    }
 
     private static HttpRequestMessage Copy(HttpRequestMessage request)
     {
@@ -44,7 +56,7 @@ internal static class OutboundAttempt
         IDictionary<string, object?> options = copy.Options;
         foreach (var option in request.Options)
         {
-            if (option.Key != s_sent.Key)
+            if (option.Key != SentKey)
             {
                 options[option.Key] = option.Value;
             }

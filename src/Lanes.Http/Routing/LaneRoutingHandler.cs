@@ -44,7 +44,7 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
-            var sent = OutboundAttempt.ForSend(request);
+            var sent = OutboundAttempt.Next(request);
             try
             {
                 return await base.SendAsync(sent, cancellationToken).ConfigureAwait(false);
@@ -55,8 +55,6 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
             finally
             {
                 request.RequestUri = logical;
-                OutboundAttempt.Sent(request);
-                OutboundAttempt.Sent(sent);
             }
         }
     }
@@ -74,7 +72,7 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
-            var sent = OutboundAttempt.ForSend(request);
+            var sent = OutboundAttempt.Next(request);
             try
             {
                 return base.Send(sent, cancellationToken);
@@ -85,8 +83,6 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
             finally
             {
                 request.RequestUri = logical;
-                OutboundAttempt.Sent(request);
-                OutboundAttempt.Sent(sent);
             }
         }
     }
