@@ -83,6 +83,24 @@ public sealed class KubernetesLaneOptions
     /// <summary>How long the first resolution of a service waits for its first list. Default 10 s.</summary>
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a service's rebuild waits after the first change that touches it, so that a burst of changes (a
+    /// rollout relabelling many pods, a slice rewritten many times) is applied in one rebuild. The wait starts at the
+    /// first change and is not extended by later ones, so a change reaches routing within about this long however busy
+    /// the namespace is. istiod debounces its pushes the same way (100 ms by default). Zero: rebuild as soon as the
+    /// worker gets to it. Default 50 ms.
+    /// </summary>
+    public TimeSpan RebuildDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// A label selector for the pod watch (mode Pods), so that a large namespace's other pods are neither sent nor held:
+    /// for instance <c>app in (reviews,ratings)</c>, or the lane label alone (<c>lane</c>) when every instance, the
+    /// baseline's too, carries one. An endpoint whose pod the selector leaves out is never seen, so it is held out of
+    /// routing (and reported after <see cref="PodWaitTimeout"/>): a selector that is too narrow removes instances, it
+    /// never moves them to another lane. Default: none (every pod of the namespace).
+    /// </summary>
+    public string? PodLabelSelector { get; set; }
+
     /// <summary>Hango's keys: the pod label and the Service annotation <see cref="HangoMark"/>.</summary>
     public KubernetesLaneOptions UseHango()
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Lanes.Kubernetes;
 
-/// <summary>Log events of the Kubernetes provider (ids 401–406).</summary>
+/// <summary>Log events of the Kubernetes provider (ids 401–408).</summary>
 internal static partial class KubernetesLog
 {
     [LoggerMessage(EventId = 401, EventName = "KubernetesWatchFailed", Level = LogLevel.Warning,
@@ -33,6 +33,10 @@ internal static partial class KubernetesLog
     [LoggerMessage(EventId = 407, EventName = "KubernetesWatchBroken", Level = LogLevel.Warning,
         Message = "The watch of {Resource} delivered an event that could not be read; listing again so that no change is missed.")]
     public static partial void Broken(ILogger logger, Exception exception, string resource);
+
+    [LoggerMessage(EventId = 408, EventName = "KubernetesRebuildFailed", Level = LogLevel.Error,
+        Message = "Rebuilding service '{Service}' from the watched lists failed; its last instances keep serving until the next change rebuilds it.")]
+    public static partial void RebuildFailed(ILogger logger, Exception exception, string service);
 }
 
 /// <summary>
@@ -45,9 +49,12 @@ internal sealed class KubernetesWatchTelemetry : IDisposable
 {
     public const string RestartsInstrument = "lanes.kubernetes.watch.restarts";
 
+    public const string RebuildsInstrument = "lanes.kubernetes.rebuilds";
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Counter<long> _restarts;
+    private readonly Counter<long> _rebuilds;
 
     public KubernetesWatchTelemetry(IMeterFactory? meters)
     {
@@ -57,7 +64,13 @@ internal sealed class KubernetesWatchTelemetry : IDisposable
             RestartsInstrument,
             unit: "{restart}",
             description: "Lists and watches of the Kubernetes API started again, by reason.");
+        _rebuilds = _meter.CreateCounter<long>(
+            RebuildsInstrument,
+            unit: "{rebuild}",
+            description: "Services' instance views rebuilt from the watched lists (a burst of changes to one service is one rebuild).");
     }
+
+    public void Rebuilt() => _rebuilds.Add(1);
 
     public void Restarted(string resource, string reason)
     {

@@ -43,53 +43,40 @@ internal sealed record KubernetesServiceState(bool Exists, LaneSubsetSettings Se
 
 /// <summary>
 /// One logical service, live: its Service (annotations, ports) and EndpointSlices, joined with the namespace's pods
-/// (mode Pods), or its lane Services' slices (mode ServicePerLane), read from the namespace's shared lists. Recomputed
-/// whenever one of them changes, off the request path; a change of the result fires <see cref="ChangeToken"/>, which
-/// service discovery follows.
+/// (mode Pods), or its lane Services' slices (mode ServicePerLane), read from the namespace's shared lists. Rebuilt by
+/// the watches' rebuild queue when one of them changed, off the request path; a change of the result fires
+/// <see cref="ChangeToken"/>, which service discovery follows.
 /// </summary>
 internal sealed class KubernetesServiceView : IDisposable
 {
+    /// <summary>The label Kubernetes puts on a Service's EndpointSlices, naming the Service.</summary>
+    internal const string ServiceNameLabel = "kubernetes.io/service-name";
+
     private readonly string _service;
+    private readonly KubernetesLaneWatches _owner;
     private readonly KubernetesLaneOptions _options;
-    private readonly LanePropagator _propagator;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Reflector<V1Service, V1ServiceList, ServiceInfo>? _services;
-    private readonly Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> _slices;
-    private readonly Reflector<V1Pod, V1PodList, PodInfo>? _pods;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, DateTimeOffset> _waiting = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private KubernetesServiceState _state;
     private CancellationTokenSource _changed = new();
     private ITimer? _wake;
+    private bool _computedSynced;
 
-    public KubernetesServiceView(
-        string service,
-        Reflector<V1Service, V1ServiceList, ServiceInfo>? services,
-        Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> slices,
-        Reflector<V1Pod, V1PodList, PodInfo>? pods,
-        KubernetesLaneOptions options,
-        LanePropagator propagator,
-        TimeProvider time,
-        ILogger logger)
+    public KubernetesServiceView(string service, KubernetesLaneWatches owner)
     {
         _service = service;
-        _options = options;
-        _propagator = propagator;
-        _time = time;
-        _logger = logger;
+        _owner = owner;
+        _options = owner.Options;
+        _logger = owner.Logger;
         _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, [], Synced: false);
-        _services = services;
-        _slices = slices;
-        _pods = pods;
     }
 
     /// <summary>Fires when <see cref="State"/> is replaced.</summary>
     public IChangeToken ChangeToken => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
 
     public KubernetesServiceState State => Volatile.Read(ref _state);
-
 
     public void Dispose()
     {
@@ -116,7 +103,7 @@ internal sealed class KubernetesServiceView : IDisposable
         string? service = null;
         if (slice.Metadata?.Labels is { } labels)
         {
-            labels.TryGetValue(options.Mode == KubernetesLaneMode.Pods ? "kubernetes.io/service-name" : options.ServiceLabel, out service);
+            labels.TryGetValue(options.Mode == KubernetesLaneMode.Pods ? ServiceNameLabel : options.ServiceLabel, out service);
             if (options.Mode == KubernetesLaneMode.ServicePerLane)
             {
                 labels.TryGetValue(options.LaneLabel, out lane);
@@ -142,14 +129,31 @@ internal sealed class KubernetesServiceView : IDisposable
         return new SliceInfo(service, lane, ports, [.. endpoints]);
     }
 
-    private PodInfo? Pod(string name) => _pods is not null && _pods.TryGet(name, out var pod) ? pod : null;
+    private PodInfo? Pod(string name) => _owner.TryGetPod(name, out var pod) ? pod : null;
 
-    /// <summary>Recomputes the state from the shared lists; called when any of them changed.</summary>
+    /// <summary>
+    /// Computes the state now if it has not been computed from read lists yet (the first resolution, once the lists
+    /// are read); later changes come through the rebuild queue.
+    /// </summary>
+    public void EnsureComputed()
+    {
+        if (!Volatile.Read(ref _computedSynced) && _owner.Synced)
+        {
+            Recompute();
+        }
+    }
+
+    /// <summary>Recomputes the state from the shared lists (the rebuild queue's worker, or the first resolution).</summary>
     public void Recompute()
     {
         lock (_lock)
         {
             var next = Compute();
+            if (next.Synced)
+            {
+                Volatile.Write(ref _computedSynced, true);
+            }
+
             if (next.SameAs(_state))
             {
                 return;
@@ -163,17 +167,17 @@ internal sealed class KubernetesServiceView : IDisposable
 
     private KubernetesServiceState Compute()
     {
-        var lanes = _propagator.Settings;
-        if (!_slices.Synced.IsCompleted || _services?.Synced.IsCompleted == false || _pods?.Synced.IsCompleted == false)
+        var lanes = _owner.Propagator.Settings;
+        if (!_owner.Synced)
         {
             // Not listed yet: "no such Service" cannot be told from "not read yet", so the service is not ready.
             return new KubernetesServiceState(false, new LaneSubsetSettings(_options.DefaultPolicy, declaredLanes: null, baselineLane: lanes.DefaultLane, panicToAny: false), [], Synced: false);
         }
 
         ServiceInfo? service = null;
-        if (_services is not null)
+        if (_owner.ReadsServices)
         {
-            if (!_services.TryGet(_service, out var found))
+            if (!_owner.TryGetService(_service, out var found))
             {
                 _waiting.Clear();
                 return new KubernetesServiceState(false, LaneSubsetSettings.Default, []);
@@ -192,17 +196,13 @@ internal sealed class KubernetesServiceView : IDisposable
             : service.Ports.FirstOrDefault(p => p.Name == _options.PortName) is { Name: not null } named ? named.Name
             : service.Ports.Length > 0 ? service.Ports[0].Name : _options.PortName;
 
-        var now = _time.GetUtcNow();
+        var time = _owner.Time;
+        var now = time.GetUtcNow();
         DateTimeOffset? nextDeadline = null;
         var instances = new List<KubernetesInstance>();
         var stillWaiting = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var slice in _slices.Snapshot())
+        foreach (var slice in _owner.SlicesOf(_service))
         {
-            if (!string.Equals(slice.Service, _service, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
             var port = slice.Ports.FirstOrDefault(p => p.Name == portName) is { Port: > 0 } match ? match.Port
                 : slice.Ports.Length > 0 ? slice.Ports[0].Port : 0;
             if (port <= 0)
@@ -266,12 +266,14 @@ internal sealed class KubernetesServiceView : IDisposable
 
         _wake?.Dispose();
         _wake = nextDeadline is { } wake
-            ? _time.CreateTimer(static s => ((KubernetesServiceView)s!).Recompute(), this, wake - now + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan)
+            ? time.CreateTimer(static s => ((KubernetesServiceView)s!).WakeUp(), this, wake - now + TimeSpan.FromTicks(1), Timeout.InfiniteTimeSpan)
             : null;
 
         instances.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
         return new KubernetesServiceState(true, settings, [.. instances]);
     }
+
+    private void WakeUp() => _owner.Enqueue(_service);
 
     private LaneSubsetSettings Settings(ServiceInfo service, LaneSettings lanes)
     {

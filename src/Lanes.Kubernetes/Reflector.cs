@@ -25,7 +25,6 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lock = new();
     private Dictionary<string, TItem> _items = new(StringComparer.Ordinal);
     private Task? _loop;
@@ -55,23 +54,26 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Raised after the set changed (an event applied, or a relist), on the watch's thread.</summary>
-    public event Action? Changed;
+    /// <summary>
+    /// Raised on the watch's thread after one object was added, changed or deleted (its name; <see cref="TryGet"/>
+    /// gives what is held now). Handlers only note what to rebuild: they run between two events of the stream.
+    /// </summary>
+    public event Action<string>? ItemChanged;
 
-    /// <summary>Completes when the first list has been applied.</summary>
-    public Task Synced => _synced.Task;
+    /// <summary>Raised on the watch's thread after a list replaced the whole set (the first, or one after 410 Gone).</summary>
+    public event Action? Listed;
 
     /// <summary>The last resource version seen (list, event or bookmark).</summary>
     public string? ResourceVersion { get; private set; }
 
     public void Start() => _loop ??= Task.Run(RunAsync);
 
-    /// <summary>A copy of the current items (for small sets: a service's slices).</summary>
-    public TItem[] Snapshot()
+    /// <summary>A copy of the current items with their names.</summary>
+    public KeyValuePair<string, TItem>[] Items()
     {
         lock (_lock)
         {
-            return [.. _items.Values];
+            return [.. _items];
         }
     }
 
@@ -208,8 +210,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
             }
         }
 
-        _synced.TrySetResult();                                  // before Changed: views recompute as synced
-        Changed?.Invoke();
+        Listed?.Invoke();
     }
 
     private async Task WatchAsync(string version, CancellationToken stopping)
@@ -242,16 +243,18 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
                     throw new BrokenEventException(new InvalidDataException($"A {type} event of {_resource} carries no object metadata."));
                 }
 
+                var changed = metadata.Name;
                 switch (type)
                 {
                     case WatchEventType.Added:
                     case WatchEventType.Modified:
-                        Apply(metadata.Name, _project(item));
+                        Apply(changed, _project(item));
                         break;
                     case WatchEventType.Deleted:
-                        Apply(metadata.Name, default, remove: true);
+                        Apply(changed, default, remove: true);
                         break;
                     case WatchEventType.Bookmark:
+                        changed = null;
                         break;
                     default:
                         continue;
@@ -262,9 +265,9 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
                     ResourceVersion = next;
                 }
 
-                if (type != WatchEventType.Bookmark)
+                if (changed is not null)
                 {
-                    Changed?.Invoke();
+                    ItemChanged?.Invoke(changed);
                 }
             }
         }

@@ -111,9 +111,10 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         {
             var version = ++_version;
             json["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
-            var type = _objects.ContainsKey((kind, name)) ? "MODIFIED" : "ADDED";
+            var previous = _objects.GetValueOrDefault((kind, name));
+            var type = previous is not null ? "MODIFIED" : "ADDED";
             _objects[(kind, name)] = json;
-            Publish(new Event(version, type, kind, json));
+            Publish(new Event(version, type, kind, json), previous);
             return version;
         }
     }
@@ -290,14 +291,19 @@ internal sealed class FakeKubernetes : IAsyncDisposable
         }
     }
 
-    private void Publish(Event e)
+    private void Publish(Event e, JsonObject? previous = null)
     {
         _log.Add(e);
-        foreach (var watch in _watches.Where(w => w.Kind == e.Kind && w.Filter(e.Object)))
+        foreach (var watch in _watches.Where(w => w.Kind == e.Kind))
         {
-            if (!Silent)
+            // As the API server's watch cache does for a selector: an object that starts matching is ADDED, one that
+            // stops matching is DELETED, one that matches neither before nor after is not sent.
+            var now = watch.Filter(e.Object);
+            var before = previous is not null && watch.Filter(previous);
+            var type = now ? (before || e.Type != "MODIFIED" ? e.Type : "ADDED") : before ? "DELETED" : null;
+            if (type is not null && !Silent)
             {
-                watch.Lines.Writer.TryWrite(Garbling ? "{\"type\":\"MODIFIED\",\"object\":{\"metadata\": [not json\n" : Line(e.Type, e.Object));
+                watch.Lines.Writer.TryWrite(Garbling ? "{\"type\":\"MODIFIED\",\"object\":{\"metadata\": [not json\n" : Line(type, e.Object));
             }
         }
     }

@@ -56,6 +56,7 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf" });
         builder.Logging.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+        builder.Services.AddMetrics();
         builder.Services.AddSingleton<IKubernetes>(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() }));
         if (time is not null)
         {
@@ -259,7 +260,14 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
             time.Advance(wait - TimeSpan.FromTicks(1));
             Assert.DoesNotContain(logs.Records, static r => r.EventId.Name == "KubernetesPodNotSeen");
             time.Advance(wait);
-            await Wait.UntilAsync(() => logs.Records.Any(static r => r.EventId.Name == "KubernetesPodNotSeen"), "the held endpoint to be reported");
+            var rebuildDelay = new KubernetesLaneOptions().RebuildDelay;        // the rebuild queue's wait, on this clock too
+            await Wait.UntilAsync(
+                () =>
+                {
+                    time.Advance(rebuildDelay);
+                    return logs.Records.Any(static r => r.EventId.Name == "KubernetesPodNotSeen");
+                },
+                "the held endpoint to be reported");
             var report = logs.Records.Single(static r => r.EventId.Name == "KubernetesPodNotSeen");
             Assert.Contains("'pod2'", report.Message, StringComparison.Ordinal);
             Assert.Contains("RBAC", report.Message, StringComparison.Ordinal);
@@ -267,7 +275,15 @@ public sealed class WatchTests : IAsyncLifetime, IDisposable
 
             // The pod arrives (unlabelled): now the endpoint serves, as the unlabelled instance it is.
             api.Apply(Objects.Pod("pod2", null));
-            await Wait.ForAsync(InstancesAsync, static s => s is ["pod1=dev1", "pod2=(none)"], "pod2 to serve once its pod arrived", describe: static s => string.Join(", ", s));
+            await Wait.ForAsync(
+                () =>
+                {
+                    time.Advance(rebuildDelay);
+                    return InstancesAsync();
+                },
+                static s => s is ["pod1=dev1", "pod2=(none)"],
+                "pod2 to serve once its pod arrived",
+                describe: static s => string.Join(", ", s));
         }
         finally
         {

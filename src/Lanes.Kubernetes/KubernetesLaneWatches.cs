@@ -1,0 +1,413 @@
+using System.Collections.Concurrent;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lanes.Kubernetes;
+
+/// <summary>
+/// The namespace's lists, shared by every service the provider is asked about (as client-go's informers are): one
+/// list+watch each for Services and Pods (mode Pods) and EndpointSlices, started on the first resolution and kept for
+/// the host's lifetime, however many services are routed. Only what routing needs is kept of each object.
+/// </summary>
+/// <remarks>
+/// An event only notes which services it touches, on the watch's thread: a Service event its service, a slice event
+/// the service of its <c>kubernetes.io/service-name</c> label (before and after), a pod event the services whose slices
+/// name that pod (an index kept from the slices). The services noted are rebuilt by one <see cref="RebuildQueue"/>:
+/// each at most once per <see cref="KubernetesLaneOptions.RebuildDelay"/>, however many events touched it, off the
+/// watch threads and off the request path, and a rebuild reads only that service's slices and their pods.
+/// </remarks>
+internal sealed class KubernetesLaneWatches : IAsyncDisposable
+{
+    private readonly KubernetesLaneOptions _options;
+    private readonly LanePropagator _propagator;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly KubernetesWatchTelemetry _telemetry;
+    private readonly ConcurrentDictionary<string, KubernetesServiceView> _views = new(StringComparer.Ordinal);
+    private readonly Reflector<V1Service, V1ServiceList, ServiceInfo>? _services;
+    private readonly Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo> _slices;
+    private readonly Reflector<V1Pod, V1PodList, PodInfo>? _pods;
+    private readonly TaskCompletionSource _servicesListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _slicesListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _podsListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RebuildQueue _queue;
+    private readonly Lock _start = new();
+
+    // The slice index (under _index): what each slice contributed when it was last indexed, the slices of each service,
+    // and for each pod the services whose slices name it.
+    private readonly Lock _index = new();
+    private readonly Dictionary<string, SliceInfo> _indexed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, SliceInfo>> _byService = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodRefs> _podRefs = new(StringComparer.Ordinal);
+    private bool _started;
+
+    public KubernetesLaneWatches(
+        KubernetesTarget target,
+        IOptions<KubernetesLaneOptions> options,
+        LanePropagator propagator,
+        TimeProvider time,
+        KubernetesWatchTelemetry telemetry,
+        ILoggerFactory loggers)
+    {
+        var o = _options = options.Value;
+        _propagator = propagator;
+        _time = time;
+        _telemetry = telemetry;
+        _logger = loggers.CreateLogger("Lanes.Kubernetes");
+        _queue = new RebuildQueue(o.RebuildDelay, time, Rebuild);
+        var client = target.Client;
+        var ns = target.Namespace;
+        var timeout = (int)Math.Clamp(o.IdleTimeout.TotalSeconds, 1, 3600);
+        if (o.Mode == KubernetesLaneMode.Pods)
+        {
+            var label = o.LaneLabel;
+            var podSelector = string.IsNullOrWhiteSpace(o.PodLabelSelector) ? null : o.PodLabelSelector;
+            _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
+                $"services {ns}",
+                (watch, version, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(
+                    ns, allowWatchBookmarks: watch ? true : null, resourceVersion: version,
+                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                service => KubernetesServiceView.ProjectService(service, o),
+                o,
+                telemetry,
+                _logger,
+                time);
+            _pods = new Reflector<V1Pod, V1PodList, PodInfo>(
+                $"pods {ns}",
+                (watch, version, ct) => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(
+                    ns, allowWatchBookmarks: watch ? true : null, labelSelector: podSelector, resourceVersion: version,
+                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                pod => new PodInfo(pod.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var lane) ? lane : null),
+                o,
+                telemetry,
+                _logger,
+                time);
+            _services.ItemChanged += _queue.Add;
+            _services.Listed += () => Listed(_servicesListed);
+            _pods.ItemChanged += PodChanged;
+            _pods.Listed += () => Listed(_podsListed);
+        }
+        else
+        {
+            _servicesListed.SetResult();
+            _podsListed.SetResult();
+        }
+
+        // Mode Pods: every slice that belongs to a Service; ServicePerLane: every slice carrying the service label.
+        var selector = o.Mode == KubernetesLaneMode.Pods ? KubernetesServiceView.ServiceNameLabel : o.ServiceLabel;
+        _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
+            $"endpointslices {ns}",
+            (watch, version, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(
+                ns, allowWatchBookmarks: watch ? true : null, labelSelector: selector, resourceVersion: version,
+                timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+            slice => KubernetesServiceView.ProjectSlice(slice, o),
+            o,
+            telemetry,
+            _logger,
+            time);
+        _slices.ItemChanged += SliceChanged;
+        _slices.Listed += SlicesListed;
+    }
+
+    public KubernetesLaneOptions Options => _options;
+
+    internal LanePropagator Propagator => _propagator;
+
+    internal TimeProvider Time => _time;
+
+    internal ILogger Logger => _logger;
+
+    /// <summary>Whether Services, Pods and EndpointSlices have each been listed once (and the slice index built).</summary>
+    public bool Synced => _slicesListed.Task.IsCompleted && _servicesListed.Task.IsCompleted && _podsListed.Task.IsCompleted;
+
+    public KubernetesServiceView Get(string service)
+    {
+        Start();
+        return _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
+    }
+
+    /// <summary>Starts the lists and watches (once; the first resolution or the readiness check does).</summary>
+    public void Start()
+    {
+        lock (_start)
+        {
+            if (!_started)
+            {
+                _started = true;
+                _services?.Start();
+                _pods?.Start();
+                _slices.Start();
+            }
+        }
+    }
+
+    /// <summary>The lists not read yet (for readiness): empty once every one has been read.</summary>
+    public IReadOnlyList<string> NotSynced()
+    {
+        var missing = new List<string>(3);
+        if (!_servicesListed.Task.IsCompleted)
+        {
+            missing.Add("services");
+        }
+
+        if (!_podsListed.Task.IsCompleted)
+        {
+            missing.Add("pods");
+        }
+
+        if (!_slicesListed.Task.IsCompleted)
+        {
+            missing.Add("endpointslices");
+        }
+
+        return missing;
+    }
+
+    /// <summary>Waits (up to the sync timeout) until every list has been read once.</summary>
+    public async Task<bool> WaitSyncedAsync(string service, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(_slicesListed.Task, _servicesListed.Task, _podsListed.Task)
+                .WaitAsync(_options.SyncTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            KubernetesLog.NotSynced(_logger, service, _options.SyncTimeout);
+            return false;
+        }
+    }
+
+    /// <summary>The service's Service (mode Pods), if it exists.</summary>
+    internal bool TryGetService(string service, out ServiceInfo info)
+    {
+        if (_services is null)
+        {
+            info = null!;
+            return false;
+        }
+
+        return _services.TryGet(service, out info);
+    }
+
+    internal bool ReadsServices => _services is not null;
+
+    /// <summary>A pod's projection, if the pod has been seen.</summary>
+    internal bool TryGetPod(string pod, out PodInfo info)
+    {
+        if (_pods is null)
+        {
+            info = default;
+            return false;
+        }
+
+        return _pods.TryGet(pod, out info);
+    }
+
+    /// <summary>The slices of one service, from the index (a copy).</summary>
+    internal SliceInfo[] SlicesOf(string service)
+    {
+        lock (_index)
+        {
+            return _byService.TryGetValue(service, out var slices) ? [.. slices.Values] : [];
+        }
+    }
+
+    /// <summary>Asks for <paramref name="service"/> to be rebuilt by the queue (a timer's wake-up, a pod wait that ran out).</summary>
+    internal void Enqueue(string service) => _queue.Add(service);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _queue.DisposeAsync().ConfigureAwait(false);
+        foreach (var view in _views.Values)
+        {
+            view.Dispose();
+        }
+
+        if (_services is not null)
+        {
+            await _services.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_pods is not null)
+        {
+            await _pods.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _slices.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Listed(TaskCompletionSource listed)
+    {
+        listed.TrySetResult();
+        _queue.AddRange(_views.Keys);
+    }
+
+    private void Rebuild(string service)
+    {
+        if (!_views.TryGetValue(service, out var view))
+        {
+            return;                                              // nobody asked for it: nothing to keep current
+        }
+
+        try
+        {
+            view.Recompute();
+            _telemetry.Rebuilt();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The last good state keeps serving; the next event for the service tries again.
+            KubernetesLog.RebuildFailed(_logger, ex, service);
+        }
+    }
+
+    private void PodChanged(string pod)
+    {
+        lock (_index)
+        {
+            for (var refs = _podRefs.GetValueOrDefault(pod); refs is not null; refs = refs.Next)
+            {
+                _queue.Add(refs.Service);
+            }
+        }
+    }
+
+    private void SliceChanged(string name)
+    {
+        var current = _slices.TryGet(name, out var slice) ? slice : null;
+        lock (_index)
+        {
+            if (_indexed.Remove(name, out var old))
+            {
+                Unindex(name, old);
+                if (old.Service is { } before)
+                {
+                    _queue.Add(before);
+                }
+            }
+
+            if (current is not null)
+            {
+                Index(name, current);
+                if (current.Service is { } after)
+                {
+                    _queue.Add(after);
+                }
+            }
+        }
+    }
+
+    private void SlicesListed()
+    {
+        var all = _slices.Items();
+        lock (_index)
+        {
+            _indexed.Clear();
+            _byService.Clear();
+            _podRefs.Clear();
+            foreach (var (name, slice) in all)
+            {
+                Index(name, slice);
+            }
+        }
+
+        Listed(_slicesListed);
+    }
+
+    private void Index(string name, SliceInfo slice)
+    {
+        _indexed[name] = slice;
+        if (slice.Service is not { } service)
+        {
+            return;
+        }
+
+        if (!_byService.TryGetValue(service, out var slices))
+        {
+            _byService[service] = slices = new Dictionary<string, SliceInfo>(StringComparer.Ordinal);
+        }
+
+        slices[name] = slice;
+        foreach (var endpoint in slice.Endpoints)
+        {
+            if (endpoint.Pod is not { } pod)
+            {
+                continue;
+            }
+
+            var head = _podRefs.GetValueOrDefault(pod);
+            var refs = head;
+            while (refs is not null && !string.Equals(refs.Service, service, StringComparison.Ordinal))
+            {
+                refs = refs.Next;
+            }
+
+            if (refs is null)
+            {
+                _podRefs[pod] = new PodRefs(service, head);
+            }
+            else
+            {
+                refs.Count++;
+            }
+        }
+    }
+
+    private void Unindex(string name, SliceInfo slice)
+    {
+        if (slice.Service is not { } service)
+        {
+            return;
+        }
+
+        if (_byService.TryGetValue(service, out var slices) && slices.Remove(name) && slices.Count == 0)
+        {
+            _byService.Remove(service);
+        }
+
+        foreach (var endpoint in slice.Endpoints)
+        {
+            if (endpoint.Pod is not { } pod || !_podRefs.TryGetValue(pod, out var head))
+            {
+                continue;
+            }
+
+            PodRefs? previous = null;
+            for (var refs = head; refs is not null; previous = refs, refs = refs.Next)
+            {
+                if (!string.Equals(refs.Service, service, StringComparison.Ordinal) || --refs.Count > 0)
+                {
+                    continue;
+                }
+
+                if (previous is not null)
+                {
+                    previous.Next = refs.Next;
+                }
+                else if (refs.Next is { } next)
+                {
+                    _podRefs[pod] = next;
+                }
+                else
+                {
+                    _podRefs.Remove(pod);
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>A service whose slices name a pod, with how many endpoints do; almost always the only one.</summary>
+    private sealed class PodRefs(string service, PodRefs? next)
+    {
+        public string Service { get; } = service;
+
+        public int Count { get; set; } = 1;
+
+        public PodRefs? Next { get; set; } = next;
+    }
+}

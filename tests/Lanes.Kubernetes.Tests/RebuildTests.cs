@@ -1,0 +1,184 @@
+using System.Diagnostics.Metrics;
+using Lanes.ServiceDiscovery;
+using Lanes.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Lanes.Kubernetes.Tests;
+
+/// <summary>
+/// Events reach a service's instances through one de-duplicating rebuild queue (docs/behaviour.md, "Kubernetes"): a
+/// burst for one service is a handful of rebuilds of that service and of no other, and a pod label selector narrows the
+/// pod watch without ever moving an instance into another lane.
+/// </summary>
+public sealed class RebuildTests
+{
+    [Fact]
+    public async Task BurstOfAThousandPodEvents_ForOneService_RebuildsThatServiceAHandfulOfTimes_AndNoOther()
+    {
+        await using var api = await FakeKubernetes.StartAsync();
+        const int Services = 10, PodsPerService = 10;
+        for (var s = 0; s < Services; s++)
+        {
+            api.Apply(Objects.Service($"svc{s}", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,dev2,dev3" }));
+            var endpoints = new List<Objects.Endpoint>();
+            for (var p = 0; p < PodsPerService; p++)
+            {
+                api.Apply(Objects.Pod($"svc{s}-pod{p}", "dev1"));
+                endpoints.Add(new Objects.Endpoint($"10.0.{s}.{p + 1}", $"svc{s}-pod{p}"));
+            }
+
+            api.Apply(Objects.Slice($"svc{s}-abcde", $"svc{s}", 8080, endpoints));
+        }
+
+        using var logs = new InMemoryLoggerProvider();
+        // A rebuild waits a second for the rest of its burst (real clock), so the count below does not depend on how
+        // fast this machine streams the burst.
+        var host = await WatchTests.StartHostAsync(api, logs, static o => o.RebuildDelay = TimeSpan.FromSeconds(1));
+        try
+        {
+            using var rebuilds = new RebuildCounter(host.Services.GetRequiredService<IMeterFactory>());
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            for (var s = 0; s < Services; s++)
+            {
+                Assert.Equal(PodsPerService, (await endpoints.GetAsync("http", $"svc{s}", CancellationToken.None))!.Definition.Instances.Count);
+            }
+
+            await api.WaitForWatchAsync("Pod");
+            await SentinelAsync(api, endpoints, "svc9-pod0", "dev2");          // whatever the first lists queued is done
+            var before = rebuilds.Count;
+
+            // 1,000 relabels of svc0's pods: blocks of ten alternating dev1 and dev2, the last block dev3 (a state no
+            // earlier moment of the burst had).
+            for (var i = 0; i < 1000; i++)
+            {
+                api.Apply(Objects.Pod($"svc0-pod{i % PodsPerService}", i >= 990 ? "dev3" : (i / PodsPerService) % 2 == 0 ? "dev1" : "dev2"));
+            }
+
+            await Wait.ForAsync(
+                async () => (await endpoints.GetAsync("http", "svc0", CancellationToken.None))!.Definition.Instances.Select(static i => i.Lane).ToArray(),
+                static lanes => lanes.All(static l => l == "dev3"),
+                "svc0's pods all in dev3 after the burst",
+                describe: static lanes => string.Join(", ", lanes));
+            await SentinelAsync(api, endpoints, "svc9-pod1", "dev2");          // one more rebuild: svc9's
+
+            // Rounds of the burst (one rebuild each, of svc0 only) plus the sentinel's. Rebuilding per event would be
+            // about 1,000; rebuilding every service per round at least 10 per round.
+            var during = rebuilds.Count - before;
+            Assert.InRange(during, 2, 6);
+        }
+        finally
+        {
+            await WatchTests.StopAsync(host);
+        }
+    }
+
+    [Fact]
+    public async Task PodLabelSelector_NarrowsThePodWatch_AndAnEndpointOfAPodOutsideItIsHeld_NeverServedUnlabelled()
+    {
+        await using var api = await FakeKubernetes.StartAsync();
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1,dev2" }));
+        api.Apply(Objects.Pod("pod1", "dev1"));
+        api.Apply(Objects.Pod("pod2", null));
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", 8080, [new Objects.Endpoint("10.0.0.1", "pod1"), new Objects.Endpoint("10.0.0.2", "pod2")]));
+        using var logs = new InMemoryLoggerProvider();
+        var host = await WatchTests.StartHostAsync(api, logs, static o =>
+        {
+            o.PodLabelSelector = Objects.HangoMark;                          // only pods that carry a lane
+            o.RebuildDelay = TimeSpan.Zero;
+        });
+        try
+        {
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            Task<string[]> InstancesAsync() => DescribeAsync(endpoints, "svc1");
+
+            // pod2 has no lane label, so the pod watch does not send it: its endpoint is held, not the baseline.
+            Assert.Equal(["pod1=dev1"], await InstancesAsync());
+            Assert.All(
+                api.Requests.Where(static r => r.Kind == "Pod"),
+                static r => Assert.Contains("labelSelector=" + Uri.EscapeDataString(Objects.HangoMark), r.Query, StringComparison.Ordinal));
+
+            api.Apply(Objects.Pod("pod2", "dev2"));                          // enters the selection
+            await Wait.ForAsync(InstancesAsync, static s => s is ["pod1=dev1", "pod2=dev2"], "pod2 to serve dev2 once it carries a lane", describe: static s => string.Join(", ", s));
+
+            api.Apply(Objects.Pod("pod1", null));                            // leaves it: the watch says DELETED
+            await Wait.ForAsync(InstancesAsync, static s => s is ["pod2=dev2"], "pod1 held once it left the selection", describe: static s => string.Join(", ", s));
+        }
+        finally
+        {
+            await WatchTests.StopAsync(host);
+        }
+    }
+
+    [Fact]
+    public async Task Queue_RebuildsEachWaitingNameOnce_AfterTheDelay_OnTheInjectedClock()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var delay = TimeSpan.FromMilliseconds(50);
+        var rebuilt = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        RebuildQueue? queue = null;
+        queue = new RebuildQueue(delay, time, name =>
+        {
+            rebuilt.Enqueue(name);
+            if (name == "again" && rebuilt.Count(static n => n == "again") == 1)
+            {
+                queue!.Add("again");                                       // changed again while being rebuilt
+            }
+        });
+        await using var _ = queue;
+
+        for (var i = 0; i < 1000; i++)
+        {
+            queue.Add("a");
+        }
+
+        queue.AddRange(["b", "again"]);
+        Assert.Empty(rebuilt);                                              // the clock has not moved: the round waits
+        Assert.Equal(3, queue.Waiting);
+
+        time.Advance(delay);
+        await Wait.UntilAsync(() => rebuilt.Count == 3 && queue.Waiting == 1, "the first round: a, b and again once each, again waiting", () => string.Join(", ", rebuilt));
+        Assert.Equal(["a", "again", "b"], rebuilt.Order(StringComparer.Ordinal));
+
+        time.Advance(delay);                                                // the next round: what changed meanwhile
+        await Wait.UntilAsync(() => rebuilt.Count == 4, "again rebuilt a second time", () => string.Join(", ", rebuilt));
+        Assert.Equal("again", rebuilt.Last());
+    }
+
+    private static async Task SentinelAsync(FakeKubernetes api, LaneServiceEndpoints endpoints, string pod, string lane)
+    {
+        api.Apply(Objects.Pod(pod, lane));
+        await Wait.ForAsync(
+            () => DescribeAsync(endpoints, "svc9"),
+            s => s.Contains($"{pod}={lane}"),
+            $"the sentinel {pod}={lane}",
+            describe: static s => string.Join(", ", s));
+    }
+
+    private static async Task<string[]> DescribeAsync(LaneServiceEndpoints endpoints, string service)
+        => [.. (await endpoints.GetAsync("http", service, CancellationToken.None))!.Definition.Instances.Select(static i => $"{i.Id}={i.Lane ?? "(none)"}")];
+
+    /// <summary>Counts <c>lanes.kubernetes.rebuilds</c> from one host's meters (its <see cref="IMeterFactory"/>), so parallel tests do not add to it.</summary>
+    private sealed class RebuildCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public RebuildCounter(IMeterFactory meters)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "lanes.kubernetes.rebuilds")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _count, value));
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
