@@ -65,6 +65,22 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         return entry.GetAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Every service asked for so far, in name order, with its state: instances, when its snapshot was built, and
+    /// whether (since when, why) refreshes are failing or hanging while the last good snapshot serves.
+    /// </summary>
+    public IReadOnlyList<LaneServiceStatus> GetStatuses()
+    {
+        var statuses = new List<LaneServiceStatus>(_entries.Count);
+        foreach (var entry in _entries.Values)
+        {
+            statuses.Add(entry.Status());
+        }
+
+        statuses.Sort(static (a, b) => string.CompareOrdinal(a.Service, b.Service) is var c && c != 0 ? c : string.CompareOrdinal(a.Scheme, b.Scheme));
+        return statuses;
+    }
+
     /// <summary>Stops watching every service.</summary>
     public void Dispose()
     {
@@ -148,6 +164,34 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private IDisposable? _watch;
         private int _refreshing;
         private int _pending;
+        private DateTimeOffset? _refreshed;
+        private (DateTimeOffset Since, string Reason)? _failing;
+
+        public LaneServiceStatus Status()
+        {
+            lock (_lock)
+            {
+                var current = _current;
+                return new LaneServiceStatus(scheme, service, !_unknown, current?.Definition.Instances.Count ?? 0, _refreshed, _failing?.Since, _failing?.Reason);
+            }
+        }
+
+        private void Refreshed()
+        {
+            lock (_lock)
+            {
+                _refreshed = owner._time.GetUtcNow();
+                _failing = null;
+            }
+        }
+
+        private void Failing(string reason)
+        {
+            lock (_lock)
+            {
+                _failing = (_failing?.Since ?? owner._time.GetUtcNow(), reason.Length > 200 ? reason[..200] : reason);
+            }
+        }
 
         public ValueTask<LaneServiceSnapshot?> GetAsync(CancellationToken cancellationToken)
         {
@@ -223,6 +267,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
             var snapshot = owner.Build(scheme, service, source);
             _current = snapshot;
+            Refreshed();
             Watch(source);
             return snapshot;
         }
@@ -313,6 +358,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 var source = await ResolveAsync().ConfigureAwait(false);
                 var snapshot = owner.Build(scheme, service, source);
                 _current = snapshot;
+                Refreshed();
                 Watch(source);
                 previous?.Supersede();
                 if (!SameInstances(previous, snapshot))
@@ -340,12 +386,14 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             {
                 // A provider that does not answer: keep serving the last good snapshot; try again after the period.
                 LaneServiceEndpointsLog.RefreshTimedOut(owner._logger, service, owner._refreshPeriod);
+                Failing(string.Create(CultureInfo.InvariantCulture, $"no answer within {owner._refreshPeriod}"));
                 Watch(NeverChanges.Instance, deferred: false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Keep serving the last good snapshot; try again after the refresh period.
                 LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
+                Failing($"{ex.GetType().Name}: {ex.Message}");
                 Watch(NeverChanges.Instance, deferred: false);
             }
         }

@@ -34,6 +34,11 @@ public sealed class HungRefreshTests
             var period = new ServiceDiscoveryOptions().RefreshPeriod;
             async Task<string?> LaneAsync() => (await endpoints.GetAsync("http", "details", CancellationToken.None))!.Definition.Instances.Single().Lane;
             Assert.Equal("yellow", await LaneAsync());
+            var good = Assert.Single(endpoints.GetStatuses());
+            Assert.True(good.IsKnown);
+            Assert.Equal(1, good.Instances);
+            Assert.Equal(time.GetUtcNow(), good.Refreshed);
+            Assert.Null(good.FailingSince);
 
             // The instance is relabelled green, but the provider hangs when asked again.
             discovery.Hang();
@@ -49,6 +54,12 @@ public sealed class HungRefreshTests
                 "the hung refresh to give up after the refresh period");
             Assert.Equal("yellow", await LaneAsync());                       // the last good snapshot keeps serving
 
+            // ... and says so where the admin page reads it: since when, why, and how old the serving snapshot is.
+            var stale = Assert.Single(endpoints.GetStatuses());
+            Assert.Equal(good.Refreshed, stale.Refreshed);
+            Assert.NotNull(stale.FailingSince);
+            Assert.Contains("no answer within", stale.Failure, StringComparison.Ordinal);
+
             // The provider answers again: the retry a period later applies the change.
             discovery.Release();
             await Wait.ForAsync(
@@ -59,6 +70,10 @@ public sealed class HungRefreshTests
                 },
                 static lane => lane == "green",
                 "the retry after the period to apply green");
+            var recovered = Assert.Single(endpoints.GetStatuses());
+            Assert.Null(recovered.FailingSince);
+            Assert.Null(recovered.Failure);
+            Assert.True(recovered.Refreshed > stale.FailingSince);
         }
         finally
         {
