@@ -76,7 +76,10 @@ internal static class LanesAdminReport
                     .OrderBy(static t => t.Service, StringComparer.Ordinal).ThenBy(static t => t.Lane, StringComparer.Ordinal).ThenBy(static t => t.Outcome, StringComparer.Ordinal)
                     .Select(static t => new AdminTrafficSeries(t.Service, t.Lane.Length == 0 ? null : t.Lane, t.Outcome, t.LastMinute, t.LastFiveMinutes, t.Series))
                     .ToList()),
-            clusters);
+            clusters,
+            sources.Discovery.GetStatuses()
+                .Select(static d => new AdminDiscoveredService(d.Service, d.Scheme, d.IsKnown, d.Instances, d.Refreshed, d.FailingSince, d.Failure))
+                .ToList());
     }
 
     private static AdminCluster Cluster(ClusterState cluster, LaneClusterRouting routing, LaneAdminSources sources, SortedSet<string> columns, SortedDictionary<string, List<AdminDeclaration>> declaredBy)

@@ -18,7 +18,18 @@ internal sealed record AdminReport(
     IReadOnlyCollection<string> MatrixLanes,
     long ObservedOverflow,
     AdminTraffic Traffic,
-    IReadOnlyList<AdminCluster> Clusters);
+    IReadOnlyList<AdminCluster> Clusters,
+    IReadOnlyList<AdminDiscoveredService> Discovery);
+
+/// <summary>A service resolved through service discovery, and whether its instances are current or stale.</summary>
+internal sealed record AdminDiscoveredService(
+    string Service,
+    string Scheme,
+    bool Known,
+    int Instances,
+    DateTimeOffset? Refreshed,
+    DateTimeOffset? FailingSince,
+    string? Failure);
 
 /// <summary>The entry's settings and colouring rules.</summary>
 internal sealed record AdminEntry(string Trust, string? DefaultLane, string Header, IReadOnlyList<string> Aliases, IReadOnlyList<AdminRule> Rules);

@@ -122,6 +122,22 @@
       : table(null, ['Cluster', 'Destination', 'Address', 'Lane', 'Lane from', 'Active health', 'Passive health', 'Available', 'In flight', 'Failures (1–2 min)'], rows, { id: 'instances-table' }));
   }
 
+  function renderDiscovery(report) {
+    const services = report.discovery || [];
+    if (services.length === 0) {
+      replace('discovery', el('p', null, 'No service resolved through service discovery.'));
+      return;
+    }
+    const rows = services.map(d => el('tr', { 'data-service': d.service, 'data-stale': d.failingSince !== null, 'data-known': d.known },
+      el('th', { scope: 'row' }, d.service),
+      el('td', null, d.scheme),
+      el('td', null, !d.known ? badge('unknown', 'unknown') : d.failingSince !== null ? badge('stale', 'unhealthy') : badge('current', 'healthy')),
+      el('td', { class: 'num' }, d.instances),
+      el('td', null, time(d.refreshed)),
+      el('td', null, d.failingSince === null ? '' : time(d.failingSince) + ': ' + (d.failure || ''))));
+    replace('discovery', table(null, ['Service', 'Scheme', 'State', 'Instances', 'Refreshed', 'Failing since'], rows, { id: 'discovery-table' }));
+  }
+
   function chart(series) {
     const width = 180, height = 28, bar = width / series.buckets.length;
     const max = Math.max(1, ...series.buckets);
@@ -185,6 +201,7 @@
       renderLanes(report);
       renderMatrix(report);
       renderInstances(report);
+      renderDiscovery(report);
       renderTraffic(report);
       renderEntry(report);
       status.textContent = 'Updated ' + new Date().toLocaleTimeString() + ' (every 2 s)';
