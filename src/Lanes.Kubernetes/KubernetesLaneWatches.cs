@@ -33,6 +33,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
     private readonly TaskCompletionSource _podsListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RebuildQueue _queue;
     private readonly Lock _start = new();
+    private readonly TimeSpan _idleTimeout;
+    private ITimer? _sweep;
 
     // The slice index (under _index): what each slice contributed when it was last indexed, the slices of each service,
     // and for each pod the services whose slices name it.
@@ -48,9 +50,11 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         LanePropagator propagator,
         TimeProvider time,
         KubernetesWatchTelemetry telemetry,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers,
+        TimeSpan idleTimeout)
     {
         var o = _options = options.Value;
+        _idleTimeout = idleTimeout;
         _propagator = propagator;
         _time = time;
         _telemetry = telemetry;
@@ -124,8 +128,13 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
     public KubernetesServiceView Get(string service)
     {
         Start();
-        return _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
+        var view = _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
+        view.Asked();
+        return view;
     }
+
+    /// <summary>How many services have a view (for tests and the admin report).</summary>
+    internal int ViewCount => _views.Count;
 
     /// <summary>Starts the lists and watches (once; the first resolution or the readiness check does).</summary>
     public void Start()
@@ -135,6 +144,13 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             if (!_started)
             {
                 _started = true;
+                if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    // Views of services nobody resolved for the idle timeout are dropped (LaneServiceEndpointsOptions).
+                    var every = _idleTimeout / 2;
+                    _sweep = _time.CreateTimer(static state => ((KubernetesLaneWatches)state!).Sweep(), this, every, every);
+                }
+
                 _services?.Start();
                 _pods?.Start();
                 _slices.Start();
@@ -220,6 +236,11 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (_start)
+        {
+            _sweep?.Dispose();
+        }
+
         await _queue.DisposeAsync().ConfigureAwait(false);
         foreach (var view in _views.Values)
         {
@@ -237,6 +258,21 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         }
 
         await _slices.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops the views nobody resolved within the idle timeout. A dropped view's token fires, so a follower that is
+    /// still there (service discovery's watch of that service) resolves again and gets a new view.
+    /// </summary>
+    private void Sweep()
+    {
+        foreach (var (name, view) in _views)
+        {
+            if (_time.GetElapsedTime(view.LastAsked) >= _idleTimeout && _views.TryRemove(new(name, view)))
+            {
+                view.Evict();
+            }
+        }
     }
 
     private void Listed(TaskCompletionSource listed)

@@ -56,7 +56,8 @@ public static class KubernetesServiceCollectionExtensions
             sp.GetRequiredService<Lanes.LanePropagator>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<KubernetesWatchTelemetry>(),
-            sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance));
+            sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance,
+            (sp.GetService<IOptions<LaneServiceEndpointsOptions>>()?.Value ?? new LaneServiceEndpointsOptions()).IdleTimeout));
 
         // After Lanes:Services (inserted first by AddLaneServiceEndpoints), before service discovery's configuration
         // and pass-through providers, whenever those were or will be added.

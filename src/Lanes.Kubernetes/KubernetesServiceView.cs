@@ -63,6 +63,7 @@ internal sealed class KubernetesServiceView : IDisposable
     private CancellationTokenSource _changed = new();
     private ITimer? _wake;
     private bool _computedSynced;
+    private long _lastAsked;
 
     public KubernetesServiceView(string service, KubernetesLaneWatches owner)
     {
@@ -71,6 +72,19 @@ internal sealed class KubernetesServiceView : IDisposable
         _options = owner.Options;
         _logger = owner.Logger;
         _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, [], Synced: false);
+        _lastAsked = owner.Time.GetTimestamp();
+    }
+
+    /// <summary>When service discovery last resolved this service (a timestamp of the injected clock).</summary>
+    public long LastAsked => Volatile.Read(ref _lastAsked);
+
+    public void Asked() => Volatile.Write(ref _lastAsked, _owner.Time.GetTimestamp());
+
+    /// <summary>Dropped for want of asks: stops its timer and fires its token, so a remaining follower asks again.</summary>
+    public void Evict()
+    {
+        Dispose();
+        Volatile.Read(ref _changed).Cancel();
     }
 
     /// <summary>Fires when <see cref="State"/> is replaced.</summary>

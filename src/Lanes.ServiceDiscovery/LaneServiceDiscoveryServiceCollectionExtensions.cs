@@ -48,7 +48,8 @@ public static class LaneServiceDiscoveryServiceCollectionExtensions
             sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<IOptions<ServiceDiscoveryOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<LaneServiceEndpoints>>()));
+            sp.GetRequiredService<ILogger<LaneServiceEndpoints>>(),
+            sp.GetService<IOptions<LaneServiceEndpointsOptions>>()?.Value));
         return services;
     }
 }

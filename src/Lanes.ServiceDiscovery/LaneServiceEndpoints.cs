@@ -28,6 +28,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(string Scheme, string Service), Entry> _entries = new();
     private readonly CancellationTokenSource _disposed = new();
+    private readonly TimeSpan _idleTimeout;
+    private readonly ITimer? _sweep;
 
     /// <summary>How soon to resolve again when discovery hands back a result that is already stale.</summary>
     private static readonly TimeSpan StaleRetry = TimeSpan.FromMilliseconds(100);
@@ -40,13 +42,20 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         LanePropagator propagator,
         IOptions<ServiceDiscoveryOptions> options,
         TimeProvider time,
-        ILogger<LaneServiceEndpoints> logger)
+        ILogger<LaneServiceEndpoints> logger,
+        LaneServiceEndpointsOptions? endpointsOptions = null)
     {
         _resolver = resolver;
         _propagator = propagator;
         _time = time;
         _refreshPeriod = options.Value.RefreshPeriod;
         _logger = logger;
+        _idleTimeout = endpointsOptions?.IdleTimeout ?? new LaneServiceEndpointsOptions().IdleTimeout;
+        if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            var every = _idleTimeout / 2;
+            _sweep = time.CreateTimer(static state => ((LaneServiceEndpoints)state!).Sweep(), this, every, every);
+        }
     }
 
     /// <summary>Raised after a service's snapshot was replaced by a newer one (not for its first resolution).</summary>
@@ -62,6 +71,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(scheme);
         ArgumentNullException.ThrowIfNull(service);
         var entry = _entries.GetOrAdd((scheme, service), static (key, self) => new Entry(self, key.Scheme, key.Service), this);
+        entry.Asked();
         return entry.GetAsync(cancellationToken);
     }
 
@@ -90,9 +100,25 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         }
 
         _disposed.Cancel();
+        _sweep?.Dispose();
         foreach (var entry in _entries.Values)
         {
             entry.Dispose();
+        }
+    }
+
+    /// <summary>Forgets services nobody asked for within the idle timeout (see <see cref="LaneServiceEndpointsOptions.IdleTimeout"/>).</summary>
+    private void Sweep()
+    {
+        foreach (var (key, entry) in _entries)
+        {
+            if (_time.GetElapsedTime(entry.LastAsked) < _idleTimeout || !_entries.TryRemove(new(key, entry)))
+            {
+                continue;
+            }
+
+            entry.Evict();
+            LaneServiceEndpointsLog.Evicted(_logger, key.Service, _idleTimeout);
         }
     }
 
@@ -166,6 +192,20 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private int _pending;
         private DateTimeOffset? _refreshed;
         private (DateTimeOffset Since, string Reason)? _failing;
+        private long _lastAsked = owner._time.GetTimestamp();
+        private volatile bool _evicted;
+
+        public long LastAsked => Volatile.Read(ref _lastAsked);
+
+        public void Asked() => Volatile.Write(ref _lastAsked, owner._time.GetTimestamp());
+
+        /// <summary>Stops following discovery and fires the snapshot's token, so whoever follows it asks again (a new entry).</summary>
+        public void Evict()
+        {
+            _evicted = true;
+            Dispose();
+            _current?.Supersede();
+        }
 
         public LaneServiceStatus Status()
         {
@@ -295,7 +335,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         {
             lock (_lock)
             {
-                if (owner._disposed.IsCancellationRequested)
+                if (owner._disposed.IsCancellationRequested || _evicted)
                 {
                     return;
                 }
@@ -333,7 +373,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         {
             try
             {
-                while (Interlocked.Exchange(ref _pending, 0) == 1 && !owner._disposed.IsCancellationRequested)
+                while (Interlocked.Exchange(ref _pending, 0) == 1 && !owner._disposed.IsCancellationRequested && !_evicted)
                 {
                     await RefreshAsync().ConfigureAwait(false);
                 }
@@ -462,6 +502,10 @@ internal static partial class LaneServiceEndpointsLog
     [LoggerMessage(EventId = 304, EventName = "ServiceEndpointsRefreshTimedOut", Level = LogLevel.Warning,
         Message = "Service '{Service}' did not resolve again within {Timeout}; the last good instances keep serving, and it is tried again after that long.")]
     public static partial void RefreshTimedOut(ILogger logger, string service, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 305, EventName = "ServiceEndpointsEvicted", Level = LogLevel.Debug,
+        Message = "Service '{Service}' was not asked for within {Timeout}; it is no longer watched (the next call resolves it again).")]
+    public static partial void Evicted(ILogger logger, string service, TimeSpan timeout);
 
     [LoggerMessage(EventId = 303, EventName = "InvalidEndpointLane", Level = LogLevel.Warning,
         Message = "Instance '{Instance}' of service '{Service}' is labelled with '{Lane}', which is not a valid lane; it is left out of routing.")]

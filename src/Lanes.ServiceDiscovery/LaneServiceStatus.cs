@@ -1,10 +1,10 @@
 namespace Lanes.ServiceDiscovery;
 
 /// <summary>
-/// How one service stands in <see cref="LaneServiceEndpoints"/> (docs/behaviour.md, "Service discovery and
-/// resilience"): whether a provider knows it, how many instances its current snapshot has and when it was built, and,
-/// while refreshes fail or hang, since when and why; the last good snapshot keeps serving meanwhile. The admin page
-/// lists these, so "serving from a stale picture" is visible, not only logged.
+/// How one service stands in <see cref="LaneServiceEndpoints"/>: whether a provider knows it, how many instances its
+/// current snapshot has and when it was built, and, while refreshes fail or hang, since when and why; the last good
+/// snapshot keeps serving meanwhile (docs/behaviour.md, "Service discovery and resilience"). The admin page lists
+/// these, so "serving from a stale picture" is visible, not only logged.
 /// </summary>
 public sealed class LaneServiceStatus
 {

@@ -111,6 +111,45 @@ public sealed class RebuildTests
     }
 
     [Fact]
+    public async Task ViewNobodyResolves_IsDroppedAfterTheIdleTimeout_AndTheNextResolutionBuildsItAgain()
+    {
+        await using var api = await FakeKubernetes.StartAsync();
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1" }));
+        api.Apply(Objects.Pod("pod1", "dev1"));
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", 8080, [new Objects.Endpoint("10.0.0.1", "pod1")]));
+        using var logs = new InMemoryLoggerProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var host = await WatchTests.StartHostAsync(api, logs, static o => o.RebuildDelay = TimeSpan.Zero, time);
+        try
+        {
+            var watches = host.Services.GetRequiredService<KubernetesLaneWatches>();
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            Assert.Equal(["pod1=dev1"], await DescribeAsync(endpoints, "svc1"));
+            Assert.Equal(1, watches.ViewCount);
+
+            // Nobody resolves svc1 any more: discovery forgets it, then the provider drops its view (the view's token
+            // may first make discovery resolve once more; a later sweep drops it for good).
+            var idle = new LaneServiceEndpointsOptions().IdleTimeout;
+            await Wait.UntilAsync(
+                () =>
+                {
+                    time.Advance(idle / 2);
+                    return watches.ViewCount == 0;
+                },
+                "svc1's view to be dropped",
+                () => $"{watches.ViewCount} view(s)");
+
+            // Resolved again: a new view, built from the lists the watches kept.
+            Assert.Equal(["pod1=dev1"], await DescribeAsync(endpoints, "svc1"));
+            Assert.Equal(1, watches.ViewCount);
+        }
+        finally
+        {
+            await WatchTests.StopAsync(host);
+        }
+    }
+
+    [Fact]
     public async Task Queue_RebuildsEachWaitingNameOnce_AfterTheDelay_OnTheInjectedClock()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);

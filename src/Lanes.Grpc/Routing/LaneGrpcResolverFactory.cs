@@ -71,6 +71,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         /// <summary>How long a resolve in progress has to consume a change flag before it is asked again: far longer than a resolve from the snapshot takes, short enough not to be noticed; on the injected clock.</summary>
         private static readonly TimeSpan StaleCheckDelay = TimeSpan.FromMilliseconds(50);
         private int _stale;
+        private IDisposable? _following;
 
         private readonly TimeProvider _time;
 
@@ -107,6 +108,10 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
                 return;
             }
 
+            // Besides Changed (a newer snapshot), the snapshot's own token: it also fires when the service is forgotten
+            // after its idle timeout, and the resolve it starts asks for the service afresh.
+            Interlocked.Exchange(ref _following, snapshot.ChangeToken.RegisterChangeCallback(static state => ((LaneGrpcResolver)state!).Stale(), this))?.Dispose();
+
             var instances = snapshot.Definition.Instances;
             var addresses = new List<BalancerAddress>(instances.Count);
             foreach (var instance in instances)
@@ -127,6 +132,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         protected override void Dispose(bool disposing)
         {
             _endpoints.Changed -= OnChanged;
+            Interlocked.Exchange(ref _following, null)?.Dispose();
             base.Dispose(disposing);
         }
 
@@ -134,18 +140,23 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         {
             if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase))
             {
-                Volatile.Write(ref _stale, 1);
-                try
-                {
-                    Refresh();
-                }
-                catch (InvalidOperationException)
-                {
-                    return;                                              // not started yet (its first resolve reads the new snapshot), or disposed
-                }
-
-                _ = RefreshIfStillStaleAsync();
+                Stale();
             }
+        }
+
+        private void Stale()
+        {
+            Volatile.Write(ref _stale, 1);
+            try
+            {
+                Refresh();
+            }
+            catch (InvalidOperationException)
+            {
+                return;                                                  // not started yet (its first resolve reads the new snapshot), or disposed
+            }
+
+            _ = RefreshIfStillStaleAsync();
         }
 
         /// <summary>
