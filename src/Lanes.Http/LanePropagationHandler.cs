@@ -62,7 +62,7 @@ internal sealed class LanePropagationHandler : DelegatingHandler
                 var below = false;
                 for (var handler = InnerHandler; handler is DelegatingHandler delegating; handler = delegating.InnerHandler)
                 {
-                    below |= handler is Routing.LaneRoutingHandler;
+                    below |= handler is LaneAttemptHandler;
                 }
 
                 _routingBelow = below ? 1 : -1;

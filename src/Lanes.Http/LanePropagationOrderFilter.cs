@@ -1,11 +1,10 @@
-using Lanes.Http.Routing;
 using Microsoft.Extensions.Http;
 
 namespace Lanes.Http;
 
 /// <summary>
 /// Puts lane propagation inside every other handler of a client, whatever order the application registered them in
-/// (only lane routing stays inside it): a retry or hedging handler registered after Lanes (Aspire's ServiceDefaults
+/// (only a <see cref="LaneAttemptHandler"/>, lane routing, stays inside it): a retry or hedging handler registered after Lanes (Aspire's ServiceDefaults
 /// called after <c>AddLanes()</c>) would otherwise resend a message Lanes wrote once, and each attempt must go through the
 /// outbound step (docs/behaviour.md, "Propagation over HttpClient").
 /// </summary>
@@ -36,7 +35,7 @@ internal sealed class LanePropagationOrderFilter : IHttpMessageHandlerBuilderFil
             var routing = -1;
             for (var i = 0; i < handlers.Count; i++)
             {
-                if (handlers[i] is LaneRoutingHandler)
+                if (handlers[i] is LaneAttemptHandler)
                 {
                     routing = i;
                     break;

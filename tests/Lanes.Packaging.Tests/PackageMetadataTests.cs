@@ -124,6 +124,17 @@ public sealed partial class PackageMetadataTests
     }
 
     [Fact]
+    public void LanesHttp_IsPropagationOnly_AndDoesNotShipServiceDiscovery()
+    {
+        // Routing lives with discovery (Lanes.ServiceDiscovery); a service that only propagates, and
+        // Lanes.OpenTelemetry through it, does not bring Microsoft.Extensions.ServiceDiscovery.
+        var http = PackedPackages.Get("Lanes.Http");
+        Assert.Equal(["Lanes", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Http"], http.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(PackedPackages.Get("Lanes.OpenTelemetry").Dependencies, static d => d.Id.Contains("ServiceDiscovery", StringComparison.Ordinal));
+        Assert.Contains(PackedPackages.Get("Lanes.ServiceDiscovery").Dependencies, static d => d.Id == "Lanes.Http");
+    }
+
+    [Fact]
     public void LanesGrpcAspNetCore_IsTheServerHalf()
     {
         var server = PackedPackages.Get("Lanes.Grpc.AspNetCore");

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Lanes.Configuration;
-using Lanes.Http.Routing;
+using Lanes.ServiceDiscovery.Routing;
 using Lanes.Routing;
 using Lanes.ServiceDiscovery;
 using Lanes.Testing;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// Runs after every other configuration of a lane-routed client's handlers, whatever order the application called

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Lanes.Routing;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// The outermost handler of a lane-routed client: answers a <see cref="LaneUnavailableException"/> from the routing

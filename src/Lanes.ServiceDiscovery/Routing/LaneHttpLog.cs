@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>Log events of client-side HTTP lane routing (fallbacks and local 503s are <c>LaneTelemetry</c>'s).</summary>
 internal static partial class LaneHttpLog

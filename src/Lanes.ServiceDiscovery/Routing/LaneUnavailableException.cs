@@ -1,7 +1,7 @@
 using Lanes.Configuration;
 using Lanes.Routing;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// Thrown inside an HttpClient pipeline when lane routing has no healthy instance to send a call to (docs/behaviour.md, "Subset selection": the

@@ -1,7 +1,7 @@
+using Lanes.Http;
 using Lanes.Routing;
-using Lanes.ServiceDiscovery;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// Sends a request addressed to a logical service (<c>http://details/...</c>) to an instance of the request's lane
@@ -14,7 +14,7 @@ namespace Lanes.Http.Routing;
 /// which resilience predicates do not retry and the client's outermost handler answers with the local 503.
 /// Both <c>SendAsync</c> and <c>Send</c> are routed.
 /// </summary>
-internal sealed class LaneRoutingHandler : DelegatingHandler
+internal sealed class LaneRoutingHandler : LaneAttemptHandler
 {
     private readonly LaneHttpRouter _router;
     private readonly LaneServiceEndpoints _endpoints;
@@ -44,7 +44,7 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
-            var sent = OutboundAttempt.Next(request);
+            var sent = NextAttempt(request);
             try
             {
                 return await base.SendAsync(sent, cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ internal sealed class LaneRoutingHandler : DelegatingHandler
         for (var attempt = 0; ; attempt++)
         {
             var instance = Pick(service, lane, request, logical);
-            var sent = OutboundAttempt.Next(request);
+            var sent = NextAttempt(request);
             try
             {
                 return base.Send(sent, cancellationToken);

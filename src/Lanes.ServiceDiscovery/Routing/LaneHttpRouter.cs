@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using Lanes.Routing;
-using Lanes.ServiceDiscovery;
 using Microsoft.Extensions.Logging;
 
-namespace Lanes.Http.Routing;
+namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// Client-side lane routing for HTTP (docs/behaviour.md, "Client-side HTTP routing", "Service discovery and resilience"): per service that discovery resolves (<see cref="LaneServiceEndpoints"/>),
