@@ -133,8 +133,14 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         return view;
     }
 
-    /// <summary>How many services have a view (for tests and the admin report).</summary>
+    /// <summary>How many services have a view (for tests).</summary>
     internal int ViewCount => _views.Count;
+
+    /// <summary>Whether every rebuild asked for so far is done (for tests).</summary>
+    internal bool RebuildsDone => _queue.Idle;
+
+    /// <summary>The last resource version the pod watch applied (for tests: an event has been read).</summary>
+    internal string? PodsVersion => _pods?.ResourceVersion;
 
     /// <summary>Starts the lists and watches (once; the first resolution or the readiness check does).</summary>
     public void Start()

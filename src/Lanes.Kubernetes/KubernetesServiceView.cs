@@ -64,6 +64,7 @@ internal sealed class KubernetesServiceView : IDisposable
     private ITimer? _wake;
     private bool _computedSynced;
     private long _lastAsked;
+    private int _rebuilds;
 
     public KubernetesServiceView(string service, KubernetesLaneWatches owner)
     {
@@ -74,6 +75,9 @@ internal sealed class KubernetesServiceView : IDisposable
         _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, [], Synced: false);
         _lastAsked = owner.Time.GetTimestamp();
     }
+
+    /// <summary>How many times the state was computed (for tests).</summary>
+    internal int Rebuilds => Volatile.Read(ref _rebuilds);
 
     /// <summary>When service discovery last resolved this service (a timestamp of the injected clock).</summary>
     public long LastAsked => Volatile.Read(ref _lastAsked);
@@ -162,6 +166,7 @@ internal sealed class KubernetesServiceView : IDisposable
     {
         lock (_lock)
         {
+            Interlocked.Increment(ref _rebuilds);
             var next = Compute();
             if (next.Synced)
             {

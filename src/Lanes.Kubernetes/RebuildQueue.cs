@@ -42,6 +42,18 @@ internal sealed class RebuildQueue : IAsyncDisposable
         }
     }
 
+    /// <summary>No name waits and no round runs (for tests: every rebuild asked for so far is done).</summary>
+    public bool Idle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return !_running && _waiting.Count == 0;
+            }
+        }
+    }
+
     public void Add(string name)
     {
         lock (_lock)
