@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -69,9 +70,9 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             var podSelector = string.IsNullOrWhiteSpace(o.PodLabelSelector) ? null : o.PodLabelSelector;
             _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
                 $"services {ns}",
-                (watch, version, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(
-                    ns, allowWatchBookmarks: watch ? true : null, resourceVersion: version,
-                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                ct => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, cancellationToken: ct),
+                (version, onError, ct) => client.CoreV1.WatchListNamespacedServiceAsync(
+                    ns, allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct),
                 service => KubernetesServiceView.ProjectService(service, o),
                 o,
                 telemetry,
@@ -79,9 +80,10 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
                 time);
             _pods = new Reflector<V1Pod, V1PodList, PodInfo>(
                 $"pods {ns}",
-                (watch, version, ct) => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(
-                    ns, allowWatchBookmarks: watch ? true : null, labelSelector: podSelector, resourceVersion: version,
-                    timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+                ct => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: podSelector, cancellationToken: ct),
+                (version, onError, ct) => client.CoreV1.WatchListNamespacedPodAsync(
+                    ns, allowWatchBookmarks: true, labelSelector: podSelector, resourceVersion: version, timeoutSeconds: timeout,
+                    onError: onError, cancellationToken: ct),
                 pod => new PodInfo(pod.Metadata?.Labels is { } labels && labels.TryGetValue(label, out var lane) ? lane : null),
                 o,
                 telemetry,
@@ -102,9 +104,10 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         var selector = o.Mode == KubernetesLaneMode.Pods ? KubernetesServiceView.ServiceNameLabel : o.ServiceLabel;
         _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
             $"endpointslices {ns}",
-            (watch, version, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(
-                ns, allowWatchBookmarks: watch ? true : null, labelSelector: selector, resourceVersion: version,
-                timeoutSeconds: watch ? timeout : null, watch: watch ? true : null, cancellationToken: ct),
+            ct => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(ns, labelSelector: selector, cancellationToken: ct),
+            (version, onError, ct) => client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
+                ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: version, timeoutSeconds: timeout,
+                onError: onError, cancellationToken: ct),
             slice => KubernetesServiceView.ProjectSlice(slice, o),
             o,
             telemetry,

@@ -18,7 +18,8 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
     private readonly string _resource;
-    private readonly Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> _call;
+    private readonly Func<CancellationToken, Task<HttpOperationResponse<TList>>> _list;
+    private readonly Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> _watch;
     private readonly Func<T, TItem> _project;
     private readonly KubernetesLaneOptions _options;
     private readonly KubernetesWatchTelemetry _telemetry;
@@ -30,7 +31,11 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     private Task? _loop;
 
     /// <param name="resource">What is watched, for logs and metrics (<c>endpointslices svc1</c>).</param>
-    /// <param name="call">Lists (<c>watch: false</c>) or watches (<c>watch: true</c>, from the version given).</param>
+    /// <param name="list">Lists the resource.</param>
+    /// <param name="watch">
+    /// Watches it from the version given, with bookmarks (KubernetesClient's generated <c>WatchList...Async</c>); the
+    /// action receives an error of the stream (a line that does not decode, an ERROR event).
+    /// </param>
     /// <param name="project">What to keep of an object.</param>
     /// <param name="options">Timeouts and reconnect delays.</param>
     /// <param name="telemetry">Counts restarts.</param>
@@ -38,7 +43,8 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     /// <param name="time">The clock of the reconnect backoff and the idle-watch timeout.</param>
     public Reflector(
         string resource,
-        Func<bool, string?, CancellationToken, Task<HttpOperationResponse<TList>>> call,
+        Func<CancellationToken, Task<HttpOperationResponse<TList>>> list,
+        Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
         Func<T, TItem> project,
         KubernetesLaneOptions options,
         KubernetesWatchTelemetry telemetry,
@@ -47,7 +53,8 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     {
         _time = time;
         _resource = resource;
-        _call = call;
+        _list = list;
+        _watch = watch;
         _project = project;
         _options = options;
         _telemetry = telemetry;
@@ -177,7 +184,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
         HttpOperationResponse<TList> response;
         try
         {
-            response = await _call(false, null, cancellationToken).ConfigureAwait(false);
+            response = await _list(cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
@@ -221,20 +228,16 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
         Exception? error = null;
         try
         {
-            var response = _call(true, version, idle.Token);
-            // The extension over the list call keeps list and watch on one generated method per resource; its
-            // replacement (per-resource WatchListAsync) has no common shape to write this loop once against.
-#pragma warning disable CS0618
             // An error in the stream (a line that does not decode, an ERROR event) ends this watch at once, before any
             // later event moves the version past what was missed.
-            var events = response.WatchAsync<T, TList>(
+            var events = _watch(
+                version,
                 e =>
                 {
                     error ??= e;
                     idle.Cancel();
                 },
                 idle.Token);
-#pragma warning restore CS0618
             await foreach (var (type, item) in events.ConfigureAwait(false))
             {
                 idle.CancelAfter(_options.IdleTimeout);
