@@ -60,7 +60,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         _time = time;
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("Lanes.Kubernetes");
-        _queue = new RebuildQueue(o.RebuildDelay, time, Rebuild);
+        // A rebuild that throws keeps the service's last state (error 408); the next change to it tries again.
+        _queue = new RebuildQueue(o.RebuildDelay, time, Rebuild, (service, ex) => KubernetesLog.RebuildFailed(_logger, ex, service));
         var client = target.Client;
         var ns = target.Namespace;
         var timeout = (int)Math.Clamp(o.IdleTimeout.TotalSeconds, 1, 3600);
@@ -297,16 +298,8 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             return;                                              // nobody asked for it: nothing to keep current
         }
 
-        try
-        {
-            view.Recompute();
-            _telemetry.Rebuilt();
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // The last good state keeps serving; the next event for the service tries again.
-            KubernetesLog.RebuildFailed(_logger, ex, service);
-        }
+        view.Recompute();
+        _telemetry.Rebuilt();
     }
 
     private void PodChanged(string pod)

@@ -13,6 +13,7 @@ internal sealed class RebuildQueue : IAsyncDisposable
     private readonly TimeSpan _delay;
     private readonly TimeProvider _time;
     private readonly Action<string> _rebuild;
+    private readonly Action<string, Exception> _failed;
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
     private HashSet<string> _waiting = new(StringComparer.Ordinal);
@@ -23,11 +24,16 @@ internal sealed class RebuildQueue : IAsyncDisposable
     /// <param name="delay">How long the worker waits after the first name of a round; zero: no wait.</param>
     /// <param name="time">The clock of that wait.</param>
     /// <param name="rebuild">Rebuilds one name; called by the worker only, one name at a time.</param>
-    public RebuildQueue(TimeSpan delay, TimeProvider time, Action<string> rebuild)
+    /// <param name="failed">
+    /// Told when <paramref name="rebuild"/> threw for a name: the worker goes on with the other names and later rounds
+    /// (a throwing rebuild never stops the queue), and the name is rebuilt again when it is next added.
+    /// </param>
+    public RebuildQueue(TimeSpan delay, TimeProvider time, Action<string> rebuild, Action<string, Exception> failed)
     {
         _delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
         _time = time;
         _rebuild = rebuild;
+        _failed = failed;
     }
 
     /// <summary>How many names wait for the next round.</summary>
@@ -135,7 +141,14 @@ internal sealed class RebuildQueue : IAsyncDisposable
                     return;
                 }
 
-                _rebuild(name);
+                try
+                {
+                    _rebuild(name);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    _failed(name, ex);
+                }
             }
 
             lock (_lock)

@@ -175,14 +175,18 @@ public sealed class RebuildTests
         var delay = TimeSpan.FromMilliseconds(50);
         var rebuilt = new System.Collections.Concurrent.ConcurrentQueue<string>();
         RebuildQueue? queue = null;
-        queue = new RebuildQueue(delay, time, name =>
-        {
-            rebuilt.Enqueue(name);
-            if (name == "again" && rebuilt.Count(static n => n == "again") == 1)
+        queue = new RebuildQueue(
+            delay,
+            time,
+            name =>
             {
-                queue!.Add("again");                                       // changed again while being rebuilt
-            }
-        });
+                rebuilt.Enqueue(name);
+                if (name == "again" && rebuilt.Count(static n => n == "again") == 1)
+                {
+                    queue!.Add("again");                                   // changed again while being rebuilt
+                }
+            },
+            static (name, ex) => throw new Xunit.Sdk.XunitException($"{name} failed: {ex}"));
         await using var _ = queue;
 
         for (var i = 0; i < 1000; i++)
@@ -206,6 +210,38 @@ public sealed class RebuildTests
         Assert.Equal(["a", "again", "again", "b"], rebuilt.Order(StringComparer.Ordinal));
         Assert.Equal("again", rebuilt.Last());
         Assert.Equal(0, queue.Waiting);
+    }
+
+    [Fact]
+    public async Task Queue_ARebuildThatThrows_IsReported_AndNeitherTheRoundNorLaterRoundsStop()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var rebuilt = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var queue = new RebuildQueue(
+            TimeSpan.Zero,
+            time,
+            name =>
+            {
+                if (name == "broken")
+                {
+                    throw new InvalidOperationException("a rebuild that throws");
+                }
+
+                rebuilt.Enqueue(name);
+            },
+            (name, ex) => failed.Enqueue($"{name}: {ex.Message}"));
+        await using var _ = queue;
+
+        queue.AddRange(["broken", "fine"]);
+        await Wait.UntilAsync(() => queue.Idle, "the first round to finish", () => string.Join(", ", rebuilt));
+        Assert.Equal(["broken: a rebuild that throws"], failed);
+        Assert.Equal(["fine"], rebuilt);                                   // the round went on past the failure
+
+        // The queue still runs: a later name is rebuilt (a worker that died would leave it waiting for good).
+        queue.Add("later");
+        await Wait.UntilAsync(() => rebuilt.Contains("later"), "a later name to be rebuilt", () => string.Join(", ", rebuilt));
+        Assert.True(queue.Idle);
     }
 
     private static async Task<string[]> DescribeAsync(LaneServiceEndpoints endpoints, string service)
