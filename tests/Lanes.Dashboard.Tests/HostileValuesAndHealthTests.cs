@@ -104,7 +104,7 @@ public sealed class HostileValuesAndHealthTests(BrowserFixture browser) : IClass
     {
         const string HostileFailure = "<img src=x onerror=\"window.__xss=6\">";
         await using var upstream = await StartUpstreamAsync(() => true);
-        using var discovery = new FailingProviderFactory("details", upstream.Address, HostileFailure);
+        using var discovery = new SwitchableDiscoveryProvider("details", upstream.Address.Port, "green");
         await using var gateway = await StartGatewayAsync(
             new Dictionary<string, string?>
             {
@@ -119,7 +119,7 @@ public sealed class HostileValuesAndHealthTests(BrowserFixture browser) : IClass
         await Expect(row).ToHaveAttributeAsync("data-stale", "false");
         await Expect(row).ToContainTextAsync("current");
 
-        discovery.Fail();
+        discovery.Fail(HostileFailure);
         await Expect(row).ToHaveAttributeAsync("data-stale", "true");
         await Expect(row).ToContainTextAsync("stale");
         await Expect(row).ToContainTextAsync(HostileFailure);
@@ -146,47 +146,4 @@ public sealed class HostileValuesAndHealthTests(BrowserFixture browser) : IClass
                 });
             },
             configuration);
-
-    /// <summary>One instance (lane green) of one service; after <see cref="Fail"/> resolving it throws with the given message, and its token fires.</summary>
-    private sealed class FailingProviderFactory(string service, Uri address, string failure)
-        : Microsoft.Extensions.ServiceDiscovery.IServiceEndpointProviderFactory, IDisposable
-    {
-        private readonly CancellationTokenSource _changes = new();
-        private readonly Uri _address = address;
-        private readonly string _failureMessage = failure;
-        private volatile bool _failing;
-
-        public void Fail()
-        {
-            _failing = true;
-            _changes.Cancel();
-        }
-
-        public void Dispose() => _changes.Dispose();
-
-        public bool TryCreateProvider(Microsoft.Extensions.ServiceDiscovery.ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Microsoft.Extensions.ServiceDiscovery.IServiceEndpointProvider? provider)
-        {
-            provider = query.ServiceName == service ? new Provider(this) : null;
-            return provider is not null;
-        }
-
-        private sealed class Provider(FailingProviderFactory owner) : Microsoft.Extensions.ServiceDiscovery.IServiceEndpointProvider
-        {
-            public ValueTask PopulateAsync(Microsoft.Extensions.ServiceDiscovery.IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
-            {
-                if (owner._failing)
-                {
-                    throw new InvalidOperationException(owner._failureMessage);
-                }
-
-                var endpoint = Microsoft.Extensions.ServiceDiscovery.ServiceEndpoint.Create(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, owner._address.Port));
-                endpoint.Features.Set<Lanes.ServiceDiscovery.ILaneEndpointFeature>(new Lanes.ServiceDiscovery.LaneEndpointFeature("green", "a"));
-                endpoints.Endpoints.Add(endpoint);
-                Lanes.ServiceDiscovery.LaneServiceEndpointBuilderExtensions.AddLaneChangeToken(endpoints, new Microsoft.Extensions.Primitives.CancellationChangeToken(owner._changes.Token));
-                return default;
-            }
-
-            public ValueTask DisposeAsync() => default;
-        }
-    }
 }

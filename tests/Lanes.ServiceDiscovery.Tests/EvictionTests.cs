@@ -1,7 +1,5 @@
-using System.Net;
 using Lanes.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 using Microsoft.Extensions.Time.Testing;
 
@@ -20,7 +18,7 @@ public sealed class EvictionTests
     public async Task NotAskedWithinTheIdleTimeout_IsForgotten_ItsTokenFires_AndTheNextAskResolvesAfresh()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var discovery = new CountingProviderFactory();
+        using var discovery = new SwitchableDiscoveryProvider(service: null, port: 1, lane: "yellow");
         await using var provider = Build(time, discovery);
         var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();
 
@@ -45,7 +43,7 @@ public sealed class EvictionTests
     public async Task AskedWithinEachIdleTimeout_IsKept_AndKeepsItsSnapshot()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
-        var discovery = new CountingProviderFactory();
+        using var discovery = new SwitchableDiscoveryProvider(service: null, port: 1, lane: "yellow");
         await using var provider = Build(time, discovery);
         var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();
         var first = (await endpoints.GetAsync("http", "details", CancellationToken.None))!;
@@ -63,7 +61,7 @@ public sealed class EvictionTests
         Assert.Equal(["details"], endpoints.GetStatuses().Select(static s => s.Service));
     }
 
-    private static ServiceProvider Build(TimeProvider time, CountingProviderFactory discovery)
+    private static ServiceProvider Build(TimeProvider time, SwitchableDiscoveryProvider discovery)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -73,34 +71,5 @@ public sealed class EvictionTests
         services.Configure<LaneServiceEndpointsOptions>(static o => o.IdleTimeout = Idle);
         services.AddLaneServiceEndpoints();
         return services.BuildServiceProvider();
-    }
-
-    /// <summary>One instance per name; counts how often it was asked.</summary>
-    private sealed class CountingProviderFactory : IServiceEndpointProviderFactory
-    {
-        private int _asked;
-
-        public int Asked => Volatile.Read(ref _asked);
-
-        public bool TryCreateProvider(ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider? provider)
-        {
-            provider = new Provider(this);
-            return true;
-        }
-
-        private sealed class Provider(CountingProviderFactory owner) : IServiceEndpointProvider
-        {
-            public ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
-            {
-                Interlocked.Increment(ref owner._asked);
-                var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, 1));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature("yellow", "a"));
-                endpoints.Endpoints.Add(endpoint);
-                endpoints.AddLaneChangeToken(new CancellationChangeToken(CancellationToken.None));   // never changes
-                return default;
-            }
-
-            public ValueTask DisposeAsync() => default;
-        }
     }
 }

@@ -1,11 +1,9 @@
 using System.Net;
 using System.Text.Json;
 using Lanes.ReverseProxy.Admin;
-using Lanes.ServiceDiscovery;
 using Lanes.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace Lanes.ReverseProxy.Tests.Admin;
@@ -23,7 +21,7 @@ public sealed class AdminDiscoveryTests
     public async Task FailingRefresh_TheLastGoodInstanceKeepsServing_AndTheReportSaysStaleSinceWhenAndWhy()
     {
         await using var yellow = await Upstream.StartAsync("yellow");
-        using var discovery = new BreakableProviderFactory("details", yellow.Address);
+        using var discovery = new SwitchableDiscoveryProvider("details", yellow.Address.Port, "yellow");
         var config = new GatewayConfig()
             .Lanes("Preset", "mspider")
             .Route("details", "details")
@@ -42,60 +40,21 @@ public sealed class AdminDiscoveryTests
         Assert.NotNull(current.Refreshed);
         Assert.Null(current.FailingSince);
 
-        // The provider breaks and its token fires: the refresh fails, the snapshot of the last good refresh serves.
-        discovery.Break();
+        // The provider breaks and its token fires: the refresh fails, the snapshot of the last good refresh serves. Its
+        // message is long and carries CR/LF: the report keeps the first 200 characters, as JSON-escaped text.
+        var hostile = "the provider is broken\r\nx-injected: 1 " + new string('x', 500);
+        discovery.Fail(hostile);
         var stale = await Wait.ForAsync(
             async () => Assert.Single((await ReportAsync()).Discovery),
             static d => d.FailingSince is not null,
             "the report to show details failing",
             describe: static d => $"failingSince {d.FailingSince}, failure {d.Failure}");
-        Assert.Contains("the provider is broken", stale.Failure, StringComparison.Ordinal);
+        Assert.StartsWith("InvalidOperationException: the provider is broken\r\nx-injected: 1 ", stale.Failure, StringComparison.Ordinal);
+        Assert.Equal(200, stale.Failure!.Length);
         Assert.Equal(current.Refreshed, stale.Refreshed);
         Assert.Equal(1, stale.Instances);
         var (after, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal("yellow", echo!.Instance);
-    }
-
-    /// <summary>One instance of one service (lane yellow); once broken, resolving it throws, and its token fires.</summary>
-    private sealed class BreakableProviderFactory(string service, Uri address) : IServiceEndpointProviderFactory, IDisposable
-    {
-        private readonly CancellationTokenSource _changes = new();
-        private volatile bool _broken;
-
-        public void Break()
-        {
-            _broken = true;
-            _changes.Cancel();
-        }
-
-        public void Dispose() => _changes.Dispose();
-
-        public bool TryCreateProvider(ServiceEndpointQuery query, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider? provider)
-        {
-            provider = query.ServiceName == service ? new Provider(this) : null;
-            return provider is not null;
-        }
-
-        private sealed class Provider(BreakableProviderFactory owner) : IServiceEndpointProvider
-        {
-            public ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
-            {
-                if (owner._broken)
-                {
-                    throw new InvalidOperationException("the provider is broken");
-                }
-
-                var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, owner.Port));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature("yellow", "a"));
-                endpoints.Endpoints.Add(endpoint);
-                endpoints.AddLaneChangeToken(new CancellationChangeToken(owner._changes.Token));
-                return default;
-            }
-
-            public ValueTask DisposeAsync() => default;
-        }
-
-        private int Port => address.Port;
     }
 }
