@@ -11,10 +11,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class LaneServiceDiscoveryServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes the instances of lane routing come from service discovery: adds service discovery's core (the resolver,
-    /// no providers of its own: call <c>services.AddServiceDiscovery()</c> for configuration and pass-through, as
-    /// Aspire's ServiceDefaults do), the <c>Lanes:Services</c> provider ahead of every other provider, and
-    /// <see cref="LaneServiceEndpoints"/>. <c>AddLaneRouting()</c>, <c>AddGrpcLaneRouting()</c> and the gateway's
+    /// Makes the instances of lane routing come from service discovery: adds service discovery's core (no providers of
+    /// its own: call <c>services.AddServiceDiscovery()</c> for configuration and pass-through, as Aspire's
+    /// ServiceDefaults do), the <c>Lanes:Services</c> provider ahead of every other provider, and
+    /// <see cref="LaneServiceEndpoints"/>, which reads those providers itself. <c>AddLaneRouting()</c>, <c>AddGrpcLaneRouting()</c> and the gateway's
     /// <c>AddLanes()</c> call it; calling it again is harmless.
     /// </summary>
     public static IServiceCollection AddLaneServiceEndpoints(this IServiceCollection services)
@@ -43,8 +43,9 @@ public static class LaneServiceDiscoveryServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp => new ServiceDiscoveryReader(sp.GetServices<IServiceEndpointProviderFactory>()));
         services.TryAddSingleton(static sp => new LaneServiceEndpoints(
-            sp.GetRequiredService<ServiceEndpointResolver>(),
+            sp.GetRequiredService<ServiceDiscoveryReader>(),
             sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<IOptions<ServiceDiscoveryOptions>>(),
             sp.GetRequiredService<TimeProvider>(),

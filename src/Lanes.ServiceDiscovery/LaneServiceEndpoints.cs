@@ -10,18 +10,19 @@ using Microsoft.Extensions.ServiceDiscovery;
 namespace Lanes.ServiceDiscovery;
 
 /// <summary>
-/// The live, per-service view client-side routing and the gateway read: for a service name, the instances
-/// <c>Microsoft.Extensions.ServiceDiscovery</c> resolves (from any provider: <c>Lanes:Services</c>, configuration,
-/// Kubernetes) with their lanes and the service's settings, as a <see cref="LaneServiceSnapshot"/>. A service is
-/// resolved on first use; after that, discovery's change tokens (or, for providers without one, discovery's refresh
-/// period) bring a new snapshot, built off the request path, and <see cref="Changed"/> is raised so a router
-/// rebuilds that one service's subsets. A refresh that fails, or that has not answered within discovery's refresh
-/// period (a hung provider), keeps the last good snapshot, is logged and is tried again a refresh period later.
+/// The one owner of instance state that client-side routing, gRPC routing and the gateway read: for a service name,
+/// the instances the <c>Microsoft.Extensions.ServiceDiscovery</c> providers give (<c>Lanes:Services</c>, Kubernetes,
+/// configuration, any other; read directly, in discovery's order, not through discovery's own watcher) with their
+/// lanes and the service's settings, as a <see cref="LaneServiceSnapshot"/>. A service is read on first use; after
+/// that, the providers' change tokens (or, for providers without one, discovery's refresh period) bring a new snapshot,
+/// built off the request path, and <see cref="Changed"/> is raised so a router rebuilds that one service's subsets. A
+/// reading that fails, or that has not answered within discovery's refresh period (a hung provider), keeps the last
+/// good snapshot, is logged, shows in <see cref="GetStatuses"/> (the admin page) and is tried again a refresh period
+/// later. A service nobody asked for within <see cref="LaneServiceEndpointsOptions.IdleTimeout"/> is forgotten.
 /// </summary>
-/// <remarks>Registered by <c>services.AddLaneServiceEndpoints()</c> (which the routing extensions call).</remarks>
 public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 {
-    private readonly ServiceEndpointResolver _resolver;
+    private readonly ServiceDiscoveryReader _reader;
     private readonly LanePropagator _propagator;
     private readonly TimeProvider _time;
     private readonly TimeSpan _refreshPeriod;
@@ -31,21 +32,15 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     private readonly TimeSpan _idleTimeout;
     private readonly ITimer? _sweep;
 
-    /// <summary>How soon to resolve again when discovery hands back a result that is already stale.</summary>
-    private static readonly TimeSpan StaleRetry = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>How long a refresh triggered through discovery's combined token waits for discovery's own callback.</summary>
-    private static readonly TimeSpan DeferredRefresh = TimeSpan.FromMilliseconds(20);
-
     internal LaneServiceEndpoints(
-        ServiceEndpointResolver resolver,
+        ServiceDiscoveryReader reader,
         LanePropagator propagator,
         IOptions<ServiceDiscoveryOptions> options,
         TimeProvider time,
         ILogger<LaneServiceEndpoints> logger,
         LaneServiceEndpointsOptions? endpointsOptions = null)
     {
-        _resolver = resolver;
+        _reader = reader;
         _propagator = propagator;
         _time = time;
         _refreshPeriod = options.Value.RefreshPeriod;
@@ -91,21 +86,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         return statuses;
     }
 
-    /// <summary>Stops watching every service.</summary>
-    public void Dispose()
-    {
-        if (_disposed.IsCancellationRequested)
-        {
-            return;
-        }
-
-        _disposed.Cancel();
-        _sweep?.Dispose();
-        foreach (var entry in _entries.Values)
-        {
-            entry.Dispose();
-        }
-    }
+    /// <summary>Stops reading every service and disposes the providers, without waiting for them.</summary>
+    public void Dispose() => _ = DisposeAsync().AsTask();
 
     /// <summary>Forgets services nobody asked for within the idle timeout (see <see cref="LaneServiceEndpointsOptions.IdleTimeout"/>).</summary>
     private void Sweep()
@@ -122,11 +104,20 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Stops watching every service.</summary>
-    public ValueTask DisposeAsync()
+    /// <summary>Stops reading every service and disposes the providers.</summary>
+    public async ValueTask DisposeAsync()
     {
-        Dispose();
-        return default;
+        if (_disposed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _disposed.Cancel();
+        _sweep?.Dispose();
+        foreach (var entry in _entries.Values)
+        {
+            await entry.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The base address of an endpoint: a URI endpoint as it is, a host or IP endpoint with the query's scheme.</summary>
@@ -142,7 +133,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         };
     }
 
-    private LaneServiceSnapshot Build(string scheme, string service, ServiceEndpointSource source)
+    private LaneServiceSnapshot Build(string scheme, string service, ServiceDiscoveryReading source)
     {
         var instances = new List<LaneServiceInstance>(source.Endpoints.Count);
         var labelled = false;
@@ -178,8 +169,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, declared is not null);
     }
 
-    /// <summary>One service: its current snapshot and the watch that replaces it.</summary>
-    private sealed class Entry(LaneServiceEndpoints owner, string scheme, string service) : IDisposable
+    /// <summary>One service: its providers, its current snapshot and the watch that replaces it.</summary>
+    private sealed class Entry(LaneServiceEndpoints owner, string scheme, string service) : IAsyncDisposable
     {
         private readonly Lock _lock = new();
         private readonly string _query = scheme + "://" + service;
@@ -187,23 +178,23 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private volatile bool _unknown;
         private long _unknownSince;
         private Task<LaneServiceSnapshot?>? _first;
-        private IDisposable? _watch;
+        private IServiceEndpointProvider[]? _providers;
+        private Watcher? _watch;
         private int _refreshing;
         private int _pending;
         private DateTimeOffset? _refreshed;
         private (DateTimeOffset Since, string Reason)? _failing;
         private long _lastAsked = owner._time.GetTimestamp();
-        private volatile bool _evicted;
+        private bool _closed;
 
         public long LastAsked => Volatile.Read(ref _lastAsked);
 
         public void Asked() => Volatile.Write(ref _lastAsked, owner._time.GetTimestamp());
 
-        /// <summary>Stops following discovery and fires the snapshot's token, so whoever follows it asks again (a new entry).</summary>
+        /// <summary>Stops reading and fires the snapshot's token, so whoever follows it asks again (a new entry).</summary>
         public void Evict()
         {
-            _evicted = true;
-            Dispose();
+            _ = DisposeAsync().AsTask();
             _current?.Supersede();
         }
 
@@ -213,23 +204,6 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             {
                 var current = _current;
                 return new LaneServiceStatus(scheme, service, !_unknown, current?.Definition.Instances.Count ?? 0, _refreshed, _failing?.Since, _failing?.Reason);
-            }
-        }
-
-        private void Refreshed()
-        {
-            lock (_lock)
-            {
-                _refreshed = owner._time.GetUtcNow();
-                _failing = null;
-            }
-        }
-
-        private void Failing(string reason)
-        {
-            lock (_lock)
-            {
-                _failing = (_failing?.Since ?? owner._time.GetUtcNow(), reason.Length > 200 ? reason[..200] : reason);
             }
         }
 
@@ -250,7 +224,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             {
                 if (_unknown)
                 {
-                    // No provider knew the name: calls go out as they are, and the name is asked about again once per
+                    // No provider took the name: calls go out as they are, and the name is asked about again once per
                     // refresh period (a reload may add it to Lanes:Services, a provider may learn it).
                     if (owner._time.GetElapsedTime(_unknownSince) < owner._refreshPeriod)
                     {
@@ -261,31 +235,79 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                     _first = null;
                 }
 
-                first = _first ??= FirstAsync();
+                first = _first ??= StartFirst();
             }
 
             return first.IsCompletedSuccessfully ? new ValueTask<LaneServiceSnapshot?>(first.Result) : new ValueTask<LaneServiceSnapshot?>(first.WaitAsync(cancellationToken));
         }
 
-        public void Dispose()
+        /// <summary>Stops following the providers and disposes them.</summary>
+        public ValueTask DisposeAsync()
+        {
+            IServiceEndpointProvider[]? providers;
+            lock (_lock)
+            {
+                _closed = true;
+                _watch?.Dispose();
+                _watch = null;
+                providers = _providers;
+                _providers = null;
+            }
+
+            return ServiceDiscoveryReader.DisposeAsync(providers);
+        }
+
+        private void Refreshed()
         {
             lock (_lock)
             {
-                _watch?.Dispose();
-                _watch = null;
+                _refreshed = owner._time.GetUtcNow();
+                _failing = null;
+            }
+        }
+
+        private void Failing(string reason)
+        {
+            lock (_lock)
+            {
+                _failing = (_failing?.Since ?? owner._time.GetUtcNow(), reason.Length > 200 ? reason[..200] : reason);
+            }
+        }
+
+        /// <summary>
+        /// The first reading, without the caller's ExecutionContext: a provider's reading (and the watch, timers and
+        /// later readings it starts) must not run under the request's lane or carry its AsyncLocals, as discovery's own
+        /// watcher does it.
+        /// </summary>
+        private Task<LaneServiceSnapshot?> StartFirst()
+        {
+            var restore = false;
+            try
+            {
+                if (!ExecutionContext.IsFlowSuppressed())
+                {
+                    ExecutionContext.SuppressFlow();
+                    restore = true;
+                }
+
+                return FirstAsync();
+            }
+            finally
+            {
+                if (restore)
+                {
+                    ExecutionContext.RestoreFlow();
+                }
             }
         }
 
         private async Task<LaneServiceSnapshot?> FirstAsync()
         {
-            ServiceEndpointSource source;
-            try
+            // Off the caller's thread: it holds the entry's lock.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            if (!TryGetProviders(out var providers))
             {
-                source = await ResolveAsync().ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                // No discovery provider knows this name (no pass-through either): calls to it are left alone for now.
+                // No provider takes this name (no pass-through either): calls to it are left alone for now.
                 lock (_lock)
                 {
                     _unknownSince = owner._time.GetTimestamp();
@@ -294,9 +316,15 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
                 return null;
             }
+
+            ServiceDiscoveryReading reading;
+            try
+            {
+                reading = await ReadAsync(providers).ConfigureAwait(false);
+            }
             catch
             {
-                // A failed first resolution is not remembered: the next call tries again.
+                // A failed first reading is not remembered: the next call tries again.
                 lock (_lock)
                 {
                     _first = null;
@@ -305,67 +333,58 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 throw;
             }
 
-            var snapshot = owner.Build(scheme, service, source);
+            var snapshot = owner.Build(scheme, service, reading);
             _current = snapshot;
             Refreshed();
-            Watch(source);
+            Watch(reading.ChangeTokens());
             return snapshot;
         }
 
-        /// <summary>
-        /// Resolves again when discovery's token fires (or, for a token without callbacks, after the refresh period; for
-        /// a token that has already fired, shortly). Callbacks only queue a refresh, so a token that fires while it is
-        /// being registered never runs a refresh inside this lock.
-        /// </summary>
-        private void Watch(ServiceEndpointSource source)
-        {
-            // The Lanes providers' own tokens when they gave them (see AddLaneChangeToken); other providers' through
-            // discovery's combined token, with the refresh a little later so discovery's own callback has run first.
-            if (source.Features.Get<LaneServiceEndpointBuilderExtensions.LaneChangeTokens>() is { } lanes)
-            {
-                Watch(lanes.Combined(), deferred: false);
-            }
-            else
-            {
-                Watch(source.ChangeToken, deferred: true);
-            }
-        }
-
-        private void Watch(IChangeToken discovery, bool deferred)
+        /// <summary>The providers for this name, created once (as discovery's watcher does) and kept until eviction.</summary>
+        private bool TryGetProviders([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IServiceEndpointProvider[]? providers)
         {
             lock (_lock)
             {
-                if (owner._disposed.IsCancellationRequested || _evicted)
+                if (_providers is null && !_closed)
+                {
+                    _providers = owner._reader.CreateProviders(_query);
+                }
+
+                providers = _providers;
+                return providers is not null;
+            }
+        }
+
+        /// <summary>
+        /// Reads again when a provider's token fires (every token followed directly, whichever way it was added); after
+        /// the refresh period when some provider gave no token with callbacks; at once when a token fired while the
+        /// providers were being read. Callbacks only queue a refresh, so a token that fires while it is being registered
+        /// never runs a reading inside this lock.
+        /// </summary>
+        private void Watch(IReadOnlyList<IChangeToken> tokens)
+        {
+            lock (_lock)
+            {
+                if (_closed || owner._disposed.IsCancellationRequested)
                 {
                     return;
                 }
 
                 _watch?.Dispose();
-                _watch = discovery.ActiveChangeCallbacks && !discovery.HasChanged
-                    ? discovery.RegisterChangeCallback(
-                        deferred ? static state => ((Entry)state!).RequestRefreshSoon() : static state => ((Entry)state!).RequestRefresh(),
-                        this)
-                    : owner._time.CreateTimer(
-                        static state => ((Entry)state!).RequestRefresh(),
-                        this,
-                        discovery.HasChanged ? StaleRetry : owner._refreshPeriod,
-                        Timeout.InfiniteTimeSpan);
+                _watch = new Watcher(this, tokens, owner._time, owner._refreshPeriod);
             }
         }
 
-        /// <summary>A refresh after discovery's own watcher has handled the same token (it takes its lock in the callback), on the injected clock.</summary>
-        private void RequestRefreshSoon() => _ = Task.Delay(DeferredRefresh, owner._time).ContinueWith(static (_, state) => ((Entry)state!).RequestRefresh(), this, TaskScheduler.Default);
-
         /// <summary>
         /// Refreshes one at a time: a request while a refresh runs is remembered and served by one more pass, so an
-        /// older resolution never replaces a newer one and no change is dropped.
+        /// older reading never replaces a newer one and no change is dropped.
         /// </summary>
         private void RequestRefresh()
         {
             Volatile.Write(ref _pending, 1);
             if (Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
             {
-                _ = Task.Run(RefreshLoopAsync);
+                ThreadPool.UnsafeQueueUserWorkItem(static entry => _ = entry.RefreshLoopAsync(), this, preferLocal: false);
             }
         }
 
@@ -373,7 +392,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         {
             try
             {
-                while (Interlocked.Exchange(ref _pending, 0) == 1 && !owner._disposed.IsCancellationRequested && !_evicted)
+                while (Interlocked.Exchange(ref _pending, 0) == 1 && !owner._disposed.IsCancellationRequested && !Volatile.Read(ref _closed))
                 {
                     await RefreshAsync().ConfigureAwait(false);
                 }
@@ -395,11 +414,16 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
             var previous = _current;
             try
             {
-                var source = await ResolveAsync().ConfigureAwait(false);
-                var snapshot = owner.Build(scheme, service, source);
+                if (!TryGetProviders(out var providers))
+                {
+                    return;                                          // closed meanwhile
+                }
+
+                var reading = await ReadAsync(providers).ConfigureAwait(false);
+                var snapshot = owner.Build(scheme, service, reading);
                 _current = snapshot;
                 Refreshed();
-                Watch(source);
+                Watch(reading.ChangeTokens());
                 previous?.Supersede();
                 if (!SameInstances(previous, snapshot))
                 {
@@ -427,23 +451,24 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 // A provider that does not answer: keep serving the last good snapshot; try again after the period.
                 LaneServiceEndpointsLog.RefreshTimedOut(owner._logger, service, owner._refreshPeriod);
                 Failing(string.Create(CultureInfo.InvariantCulture, $"no answer within {owner._refreshPeriod}"));
-                Watch(NeverChanges.Instance, deferred: false);
+                Watch([]);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Keep serving the last good snapshot; try again after the refresh period.
                 LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
                 Failing($"{ex.GetType().Name}: {ex.Message}");
-                Watch(NeverChanges.Instance, deferred: false);
+                Watch([]);
             }
         }
 
         /// <summary>
-        /// Resolves through discovery, waiting at most one refresh period (on the injected clock): a provider that hangs
-        /// must not freeze the service's instances silently, and the next refresh is due then anyway.
+        /// Reads the providers, waiting at most one refresh period (on the injected clock): a provider that hangs must not
+        /// freeze the service's instances silently, and the next reading is due then anyway. The hung reading is left to
+        /// finish on its own; its result is never used.
         /// </summary>
-        private Task<ServiceEndpointSource> ResolveAsync()
-            => owner._resolver.GetEndpointsAsync(_query, owner._disposed.Token).AsTask().WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token);
+        private Task<ServiceDiscoveryReading> ReadAsync(IServiceEndpointProvider[] providers)
+            => ServiceDiscoveryReader.ReadAsync(providers, owner._disposed.Token).WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token);
 
         private static bool SameInstances(LaneServiceSnapshot? a, LaneServiceSnapshot b)
         {
@@ -464,25 +489,48 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
             return true;
         }
-    }
 
-    /// <summary>A token without callbacks: the watch falls back to the refresh period.</summary>
-    private sealed class NeverChanges : IChangeToken
-    {
-        public static readonly NeverChanges Instance = new();
-
-        public bool HasChanged => false;
-
-        public bool ActiveChangeCallbacks => false;
-
-        public IDisposable RegisterChangeCallback(Action<object?> callback, object? state) => EmptyDisposable.Instance;
-
-        private sealed class EmptyDisposable : IDisposable
+        /// <summary>
+        /// One reading's watch: a callback on each token that has them, and a timer at the refresh period when any token
+        /// has none (or there is no token), since such a provider only tells by being read again.
+        /// </summary>
+        private sealed class Watcher : IDisposable
         {
-            public static readonly EmptyDisposable Instance = new();
+            private readonly List<IDisposable> _registrations = [];
+
+            public Watcher(Entry entry, IReadOnlyList<IChangeToken> tokens, TimeProvider time, TimeSpan refreshPeriod)
+            {
+                var poll = tokens.Count == 0;
+                foreach (var token in tokens)
+                {
+                    if (token.HasChanged)
+                    {
+                        entry.RequestRefresh();                          // changed while it was being read
+                        return;
+                    }
+
+                    if (token.ActiveChangeCallbacks)
+                    {
+                        _registrations.Add(token.RegisterChangeCallback(static state => ((Entry)state!).RequestRefresh(), entry));
+                    }
+                    else
+                    {
+                        poll = true;
+                    }
+                }
+
+                if (poll)
+                {
+                    _registrations.Add(time.CreateTimer(static state => ((Entry)state!).RequestRefresh(), entry, refreshPeriod, Timeout.InfiniteTimeSpan));
+                }
+            }
 
             public void Dispose()
             {
+                foreach (var registration in _registrations)
+                {
+                    registration.Dispose();
+                }
             }
         }
     }

@@ -20,6 +20,9 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
 
     private sealed class Provider(LanePropagator propagator, string service, IServiceProvider services) : IServiceEndpointProvider
     {
+        /// <summary>The providers of each discovery name an instance address names, created once, disposed with this one.</summary>
+        private readonly Dictionary<string, IServiceEndpointProvider[]?> _names = new(StringComparer.OrdinalIgnoreCase);
+
         public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(endpoints);
@@ -36,15 +39,19 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
             foreach (var instance in definition.Instances)
             {
                 if (IsDiscoveryName(instance.Address, settings)
-                    && await ResolveAsync(instance.Address, cancellationToken).ConfigureAwait(false) is { } source)
+                    && await ReadAsync(instance.Address, cancellationToken).ConfigureAwait(false) is { } reading)
                 {
                     // An address that is itself a discovery name (an Aspire resource per version: http://details-yellow):
                     // its endpoints, each with this instance's lane, followed live.
-                    endpoints.AddLaneChangeToken(source.ChangeToken);
-                    for (var i = 0; i < source.Endpoints.Count; i++)
+                    foreach (var token in reading.ChangeTokens())
                     {
-                        var id = source.Endpoints.Count == 1 ? instance.Id : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance.Id}[{i}]");
-                        Add(endpoints, source.Endpoints[i].EndPoint, id, instance.Lane);
+                        endpoints.AddLaneChangeToken(token);
+                    }
+
+                    for (var i = 0; i < reading.Endpoints.Count; i++)
+                    {
+                        var id = reading.Endpoints.Count == 1 ? instance.Id : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{instance.Id}[{i}]");
+                        Add(endpoints, reading.Endpoints[i].EndPoint, id, instance.Lane);
                     }
 
                     continue;
@@ -54,7 +61,20 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
             }
         }
 
-        public ValueTask DisposeAsync() => default;
+        public async ValueTask DisposeAsync()
+        {
+            IServiceEndpointProvider[]?[] names;
+            lock (_names)
+            {
+                names = [.. _names.Values];
+                _names.Clear();
+            }
+
+            foreach (var providers in names)
+            {
+                await ServiceDiscoveryReader.DisposeAsync(providers).ConfigureAwait(false);
+            }
+        }
 
         public override string ToString() => "Lanes:Services";
 
@@ -77,30 +97,37 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
                && !settings.Services.ContainsKey(address.Host);
 
         /// <summary>
-        /// The name's endpoints from the other providers; <see langword="null"/> when only pass-through knows it (the
-        /// name itself, resolved by DNS when connecting, as before) or no provider answers.
+        /// The name's endpoints from the other providers, read directly (<see cref="ServiceDiscoveryReader"/>);
+        /// <see langword="null"/> when only pass-through knows it (the name itself, resolved by DNS when connecting, as
+        /// before) or no provider answers.
         /// </summary>
-        private async ValueTask<ServiceEndpointSource?> ResolveAsync(Uri address, CancellationToken cancellationToken)
+        private async ValueTask<ServiceDiscoveryReading?> ReadAsync(Uri address, CancellationToken cancellationToken)
         {
-            if (services.GetService(typeof(ServiceEndpointResolver)) is not ServiceEndpointResolver resolver)
+            if (services.GetService(typeof(ServiceDiscoveryReader)) is not ServiceDiscoveryReader reader)
             {
                 return null;
             }
 
-            ServiceEndpointSource source;
-            try
+            var query = address.GetLeftPart(UriPartial.Authority);
+            IServiceEndpointProvider[]? providers;
+            lock (_names)
             {
-                source = await resolver.GetEndpointsAsync(address.GetLeftPart(UriPartial.Authority), cancellationToken).ConfigureAwait(false);
+                if (!_names.TryGetValue(query, out providers))
+                {
+                    _names[query] = providers = reader.CreateProviders(query);
+                }
             }
-            catch (InvalidOperationException)
+
+            if (providers is null)
             {
                 return null;                                          // no provider for the name
             }
 
-            var passThrough = source.Endpoints.Count == 1
-                && source.Endpoints[0].EndPoint is System.Net.DnsEndPoint dns
+            var reading = await ServiceDiscoveryReader.ReadAsync(providers, cancellationToken).ConfigureAwait(false);
+            var passThrough = reading.Endpoints.Count == 1
+                && reading.Endpoints[0].EndPoint is System.Net.DnsEndPoint dns
                 && string.Equals(dns.Host, address.Host, StringComparison.OrdinalIgnoreCase);
-            return passThrough || source.Endpoints.Count == 0 ? null : source;
+            return passThrough || reading.Endpoints.Count == 0 ? null : reading;
         }
     }
 }
