@@ -76,7 +76,7 @@ public static class LaneGrpcChannel
             + "(AddGrpcLaneRouting() and AddLaneRouting() do) before LaneGrpcChannel.ForService.");
         return new RoutingServices(
             services,
-            [new LaneGrpcResolverFactory(endpoints, services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(), services.GetService<TimeProvider>() ?? TimeProvider.System)],
+            [new LaneGrpcResolverFactory(endpoints, services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())],
             [new LaneGrpcLoadBalancerFactory(propagator, services.GetRequiredService<LaneTelemetry>())]);
     }
 

@@ -83,8 +83,7 @@ public static class LanesGrpcClientBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, LaneGrpcResolverFactory>(
             static sp => new LaneGrpcResolverFactory(
                 sp.GetRequiredService<LaneServiceEndpoints>(),
-                sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>(),
-                sp.GetService<TimeProvider>() ?? TimeProvider.System)));
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, LaneGrpcLoadBalancerFactory>(
             static sp => new LaneGrpcLoadBalancerFactory(RequirePropagator(sp), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>())));
     }

@@ -26,16 +26,12 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
 
     private readonly LaneServiceEndpoints _endpoints;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly TimeProvider _time;
-
-    public LaneGrpcResolverFactory(LaneServiceEndpoints endpoints, ILoggerFactory loggerFactory, TimeProvider time)
+    public LaneGrpcResolverFactory(LaneServiceEndpoints endpoints, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        ArgumentNullException.ThrowIfNull(time);
         _endpoints = endpoints;
         _loggerFactory = loggerFactory;
-        _time = time;
     }
 
     public override string Name => Scheme;
@@ -43,7 +39,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LaneGrpcResolver(_endpoints, ServiceName(options.Address), _loggerFactory, _time);
+        return new LaneGrpcResolver(_endpoints, ServiceName(options.Address), _loggerFactory);
     }
 
     /// <summary>The service of <c>lanes:///reviews</c> or <c>lanes://reviews</c>.</summary>
@@ -64,21 +60,25 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         return serviceConfig;
     }
 
+    /// <summary>
+    /// grpc-dotnet drops a <c>Refresh()</c> that arrives while a resolve runs, so a change is not sent through it: a new
+    /// snapshot is published straight to the channel's listener, and so is the first resolution and every refresh the
+    /// channel asks for (with <see cref="PollingResolver"/>'s back-off after a failure). Publishing is serialised, and
+    /// a snapshot that has been superseded by the time its turn comes is not published: the newer one is, by whoever
+    /// brought it, so an older result never overwrites a newer one and no change waits for a timer.
+    /// </summary>
     private sealed class LaneGrpcResolver : PollingResolver
     {
         private readonly LaneServiceEndpoints _endpoints;
         private readonly string _service;
-        /// <summary>How long a resolve in progress has to consume a change flag before it is asked again: far longer than a resolve from the snapshot takes, short enough not to be noticed; on the injected clock.</summary>
-        private static readonly TimeSpan StaleCheckDelay = TimeSpan.FromMilliseconds(50);
-        private int _stale;
+        private readonly Lock _publishing = new();
+        private readonly CancellationTokenSource _disposed = new();
         private IDisposable? _following;
+        private bool _started;
 
-        private readonly TimeProvider _time;
-
-        public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory, TimeProvider time)
+        public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory)
             : base(loggerFactory)
         {
-            _time = time;
             _endpoints = endpoints;
             _service = service;
             endpoints.Changed += OnChanged;
@@ -86,32 +86,49 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
 
         protected override async Task ResolveAsync(CancellationToken cancellationToken)
         {
-            // grpc-dotnet drops a Refresh() that arrives while a resolve runs: a change raised after this resolve read
-            // its snapshot would be lost. So a change marks the resolver stale, and a resolve that finds it stale when
-            // it is done publishes again.
-            do
+            lock (_publishing)
             {
-                Volatile.Write(ref _stale, 0);
-                await PublishAsync(cancellationToken).ConfigureAwait(false);
+                _started = true;
             }
-            while (Volatile.Read(ref _stale) == 1 && !cancellationToken.IsCancellationRequested);
+
+            var snapshot = await _endpoints.GetAsync(DiscoveryScheme, _service, cancellationToken).ConfigureAwait(false);
+            Publish(snapshot);
         }
 
-        private async Task PublishAsync(CancellationToken cancellationToken)
+        protected override void Dispose(bool disposing)
         {
-            var snapshot = await _endpoints.GetAsync(DiscoveryScheme, _service, cancellationToken).ConfigureAwait(false);
-            if (snapshot is null)
+            _endpoints.Changed -= OnChanged;
+            _disposed.Cancel();
+            Interlocked.Exchange(ref _following, null)?.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private void Publish(LaneServiceSnapshot? snapshot)
+        {
+            lock (_publishing)
             {
-                Listener(ResolverResult.ForFailure(new Status(
-                    StatusCode.Unavailable,
-                    $"No lane routing service '{_service}': list it under {LaneOptions.SectionName}:Services with its Instances, or under any service discovery provider.")));
-                return;
+                if (_disposed.IsCancellationRequested || snapshot?.ChangeToken.HasChanged == true)
+                {
+                    return;                                          // a newer snapshot is (or will be) published
+                }
+
+                if (snapshot is null)
+                {
+                    Listener(ResolverResult.ForFailure(new Status(
+                        StatusCode.Unavailable,
+                        $"No lane routing service '{_service}': list it under {LaneOptions.SectionName}:Services with its Instances, or under any service discovery provider.")));
+                    return;
+                }
+
+                // Besides Changed (a newer snapshot), the snapshot's own token: it also fires when the service is
+                // forgotten after its idle timeout, and then the service is asked for afresh.
+                Interlocked.Exchange(ref _following, snapshot.ChangeToken.RegisterChangeCallback(static state => ((LaneGrpcResolver)state!).Forgotten(), this))?.Dispose();
+                Listener(ResolverResult.ForResult(Addresses(snapshot), ServiceConfigFor(_service), serviceConfigStatus: null));
             }
+        }
 
-            // Besides Changed (a newer snapshot), the snapshot's own token: it also fires when the service is forgotten
-            // after its idle timeout, and the resolve it starts asks for the service afresh.
-            Interlocked.Exchange(ref _following, snapshot.ChangeToken.RegisterChangeCallback(static state => ((LaneGrpcResolver)state!).Stale(), this))?.Dispose();
-
+        private static List<BalancerAddress> Addresses(LaneServiceSnapshot snapshot)
+        {
             var instances = snapshot.Definition.Instances;
             var addresses = new List<BalancerAddress>(instances.Count);
             foreach (var instance in instances)
@@ -126,55 +143,46 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
                 addresses.Add(address);
             }
 
-            Listener(ResolverResult.ForResult(addresses, ServiceConfigFor(_service), serviceConfigStatus: null));
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            _endpoints.Changed -= OnChanged;
-            Interlocked.Exchange(ref _following, null)?.Dispose();
-            base.Dispose(disposing);
+            return addresses;
         }
 
         private void OnChanged(LaneServiceSnapshot snapshot)
         {
-            if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase) && Started())
             {
-                Stale();
+                Publish(snapshot);
             }
         }
 
-        private void Stale()
+        /// <summary>The snapshot was superseded or forgotten: read the service again and publish what it is now.</summary>
+        private void Forgotten()
+            => ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.RepublishAsync(), this, preferLocal: false);
+
+        private async Task RepublishAsync()
         {
-            Volatile.Write(ref _stale, 1);
             try
             {
-                Refresh();
+                Publish(await _endpoints.GetAsync(DiscoveryScheme, _service, _disposed.Token).ConfigureAwait(false));
             }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return;                                                  // not started yet (its first resolve reads the new snapshot), or disposed
-            }
-
-            _ = RefreshIfStillStaleAsync();
-        }
-
-        /// <summary>
-        /// A change that lands between a resolve's last check and the end of its task is ignored by <c>Refresh()</c>;
-        /// a flag nobody consumed shortly after means exactly that, so ask once more.
-        /// </summary>
-        private async Task RefreshIfStillStaleAsync()
-        {
-            await Task.Delay(StaleCheckDelay, _time).ConfigureAwait(false);
-            if (Volatile.Read(ref _stale) == 1)
-            {
+                // A failed reading (or disposal): the channel's own refresh, with its back-off, takes it from here.
                 try
                 {
                     Refresh();
                 }
-                catch (ObjectDisposedException)
+                catch (Exception refresh) when (refresh is InvalidOperationException or ObjectDisposedException)
                 {
                 }
+            }
+        }
+
+        /// <summary>Before the channel started the resolver there is no listener; its first resolve reads the newest snapshot.</summary>
+        private bool Started()
+        {
+            lock (_publishing)
+            {
+                return _started;
             }
         }
     }
