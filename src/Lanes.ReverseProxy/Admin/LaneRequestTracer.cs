@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Lanes.Resolution;
 using Lanes.ReverseProxy.Configuration;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Model;
 
@@ -20,7 +22,7 @@ namespace Lanes.ReverseProxy.Admin;
 /// The endpoints it matches against are copies whose handlers do nothing: no endpoint ever runs. The only state it
 /// touches is the trace cache, read (and filled, for a valid lane with a <c>traceparent</c>) as a real request would.
 /// </summary>
-internal sealed class LaneRequestTracer
+internal sealed class LaneRequestTracer : IDisposable
 {
     private readonly IServiceProvider _services;
     private readonly LaneResolver _resolver;
@@ -30,6 +32,7 @@ internal sealed class LaneRequestTracer
     private readonly Lock _gate = new();
     private ICollection<EndpointDataSource>? _sources;
     private RequestDelegate? _matcher;
+    private ServiceProvider? _routingServices;
 
     public LaneRequestTracer(IServiceProvider services, LaneResolver resolver, LaneGatewayConfigSource config, LaneClusterRouting routing, ILogger<LaneRequestTracer> logger)
     {
@@ -62,6 +65,7 @@ internal sealed class LaneRequestTracer
 
         await Matcher()(context).ConfigureAwait(false);
         var endpoint = context.GetEndpoint();
+        var matched = context.Response.StatusCode;
         if (endpoint is null)
         {
             return new LaneTraceResult(lane, source, rule, null, null, null, "no_route", null, null, StatusCodes.Status404NotFound, [],
@@ -70,7 +74,8 @@ internal sealed class LaneRequestTracer
 
         if (endpoint.Metadata.GetMetadata<RouteModel>() is not { } route)
         {
-            var status = endpoint.DisplayName?.StartsWith("405 ", StringComparison.Ordinal) == true ? StatusCodes.Status405MethodNotAllowed : (int?)null;
+            // Routing's own endpoint for a method no route takes set 405 when it ran; an inert copy sets nothing.
+            var status = matched == StatusCodes.Status405MethodNotAllowed ? StatusCodes.Status405MethodNotAllowed : (int?)null;
             return new LaneTraceResult(lane, source, rule, null, null, null, status is null ? "local" : "no_route", null, null, status, [],
                 status is null
                     ? $"Served by the gateway itself (endpoint '{endpoint.DisplayName}'), not proxied."
@@ -171,6 +176,9 @@ internal sealed class LaneRequestTracer
         return context;
     }
 
+    /// <summary>Disposes the tracer's own routing services.</summary>
+    public void Dispose() => _routingServices?.Dispose();
+
     private RequestDelegate Matcher()
     {
         if (Volatile.Read(ref _matcher) is { } matcher)
@@ -182,17 +190,46 @@ internal sealed class LaneRequestTracer
         {
             if (_matcher is null)
             {
-                // ASP.NET Core's own routing middleware over inert copies of the application's endpoints: it picks the
-                // endpoint exactly as the real pipeline does (YARP's matcher policies included) and stops there.
-                var app = new ApplicationBuilder(_services);
+                // ASP.NET Core's own routing, through its public pipeline (UseRouting, UseEndpoints), over inert copies of
+                // the application's endpoints: it picks the endpoint exactly as the real pipeline does (the application's
+                // matcher policies, YARP's header and query matches among them) and runs only what it picked: an inert
+                // copy does nothing, routing's own 405 endpoint sets the status the trace reports. It runs in services of
+                // its own, so the copies never join the application's endpoints (ApiExplorer, health checks, the admin
+                // decision all read those) and its routing metrics are not the application's.
+                _routingServices = RoutingServices(_services);
+                var app = new ApplicationBuilder(_routingServices);
                 app.UseRouting();
-                var builder = app.Properties.Values.OfType<IEndpointRouteBuilder>().First();
-                builder.DataSources.Add(new InertEndpointDataSource(new CompositeEndpointDataSource(_sources ?? [])));
+                app.UseEndpoints(endpoints => endpoints.DataSources.Add(new InertEndpointDataSource(new CompositeEndpointDataSource(_sources ?? []))));
                 app.Run(static _ => Task.CompletedTask);
                 _matcher = app.Build();
             }
 
             return _matcher;
         }
+    }
+
+    /// <summary>
+    /// Routing and the application's matcher policies (those routing does not bring itself), its logging and
+    /// diagnostics. Security metadata is left to the real pipeline: nothing that runs here (inert copies, routing's
+    /// 405) is something a policy guards, and the real request still meets the policy.
+    /// </summary>
+    private static ServiceProvider RoutingServices(IServiceProvider application)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(application.GetRequiredService<ILoggerFactory>());
+        services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        services.AddSingleton(application.GetService<DiagnosticListener>() ?? new DiagnosticListener("Lanes.ReverseProxy.Tracer"));
+        services.AddMetrics();
+        services.AddRouting(static o => o.SuppressCheckForUnhandledSecurityMetadata = true);
+        var routing = services.Where(static d => d.ServiceType == typeof(MatcherPolicy)).Select(static d => d.ImplementationType).ToHashSet();
+        foreach (var policy in application.GetServices<MatcherPolicy>())
+        {
+            if (!routing.Contains(policy.GetType()))
+            {
+                services.AddSingleton(policy);
+            }
+        }
+
+        return services.BuildServiceProvider();
     }
 }

@@ -147,6 +147,39 @@ public sealed class AdminTraceTests
         Assert.Equal(endpointsBefore, gateway.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.Count);
     }
 
+    [Fact]
+    public async Task Trace_RouteGuardedByAnAuthorizationPolicy_IsTracedToItsSubset_WithoutRunningAnything()
+    {
+        // The tracer runs ASP.NET Core routing's public pipeline (UseRouting, UseEndpoints) in services of its own; its
+        // endpoint middleware would refuse a route with authorization metadata when no authorization middleware ran,
+        // unless told that nothing it runs needs guarding (the copies are inert). The real request still meets the policy.
+        await using var pod1 = await Upstream.StartAsync("pod1");
+        await using var pod2 = await Upstream.StartAsync("pod2");
+        await using var gateway = await Gateway.StartAsync(
+            SeedScenarioTests.HangoConfig(pod1, pod2).Set("ReverseProxy:Routes:svc1:AuthorizationPolicy", "callers"),
+            configure: static builder =>
+            {
+                builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
+                    .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, null);
+                builder.Services.AddAuthorization(static o => o.AddPolicy("callers", static p => p.RequireRole("caller")));
+            },
+            configureApp: static app =>
+            {
+                app.UseAuthentication();
+                app.UseAuthorization();
+                app.MapLanesAdmin().AllowAnonymousOnLoopback();
+            });
+
+        var trace = await TraceAsync(gateway, new { path = "/svc1", headers = new Dictionary<string, string> { ["x-nsf-mark"] = "dev1" } });
+        var (real, _) = await gateway.SendAsync("/svc1", [("x-nsf-mark", "dev1")]);
+
+        Assert.Equal("svc1", Str(trace, "route"));
+        Assert.Equal("dev1", Str(trace, "served"));
+        Assert.Equal(JsonValueKind.Null, trace.GetProperty("status").ValueKind);
+        Assert.Equal(0, pod1.Paths.Count + pod2.Paths.Count);
+        Assert.Equal(HttpStatusCode.Unauthorized, real.StatusCode);
+    }
+
     [Theory]
     [InlineData("{\"path\":\"/svc1\",\"headers\":{\"x-nsf-mark\":\"dev1\\r\\nx-evil: 1\"}}", "headers: a value")]
     [InlineData("{\"path\":\"svc1\"}", "path must start")]
