@@ -74,7 +74,8 @@ internal sealed class LaneGatewayMiddleware
 
         var decision = LaneGatewayEntry.Decide(context, config, _resolver, _routing, _logger);
         var resolution = decision.Resolution;
-        var counted = !_adminPaths.Contains(context.Request.Path);
+        var admin = _adminPaths.Mapped;
+        var counted = !admin || !_adminPaths.Contains(context.Request.Path);
         if (counted)
         {
             _resolver.Record(resolution);
@@ -85,8 +86,9 @@ internal sealed class LaneGatewayMiddleware
             return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
         }
 
-        if (counted)
+        if (counted && admin)
         {
+            // What only the admin page shows: recorded only when it is mapped.
             decision.Rule?.Hit();
             if (resolution.Lane is { } lane)
             {

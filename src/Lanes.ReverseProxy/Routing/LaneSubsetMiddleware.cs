@@ -24,14 +24,18 @@ internal sealed class LaneSubsetMiddleware
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneTelemetry _telemetry;
     private readonly LaneDestinationFailures _failures;
+    private readonly LaneAdminPaths _admin;
 
     public LaneSubsetMiddleware(
         RequestDelegate next,
         LaneClusterRouting routing,
         LaneGatewayConfigSource config,
         LaneTelemetry telemetry,
-        LaneDestinationFailures failures)
+        LaneDestinationFailures failures,
+        LaneAdminPaths admin)
     {
+        ArgumentNullException.ThrowIfNull(admin);
+        _admin = admin;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(config);
@@ -50,13 +54,18 @@ internal sealed class LaneSubsetMiddleware
         var subsets = cluster is null ? null : _routing.GetSubsets(cluster);
         if (subsets is null)
         {
-            return NextAsync(context);
+            return _admin.Mapped ? NextAsync(context) : _next(context);
         }
 
         var lane = LaneContext.Current;
         var choice = subsets.Select(lane);
         var clusterId = cluster!.ClusterId;
-        _routing.Count(clusterId, choice);
+        var admin = _admin.Mapped;
+        if (admin)
+        {
+            _routing.Count(clusterId, choice);                          // the admin page's per-cluster counts
+        }
+
         _telemetry.Routed(clusterId, lane, choice);
 
         if (_config.Current.DebugHeaders)
@@ -79,10 +88,10 @@ internal sealed class LaneSubsetMiddleware
         }
 
         context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
-        return NextAsync(context);
+        return admin ? NextAsync(context) : _next(context);
     }
 
-    /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures).</summary>
+    /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures; only when it is mapped).</summary>
     private Task NextAsync(HttpContext context)
     {
         var task = _next(context);
