@@ -18,7 +18,7 @@ namespace Lanes.RabbitMQ;
 /// lane character, so garbage is an invalid value: counted, logged escaped, treated as absent). A header of another AMQP
 /// type (a number, a table, a timestamp) is not a lane and is treated as absent. Nothing here throws on a message's content.
 /// </remarks>
-public static class LaneMessageHeaders
+internal static class LaneMessageHeaders
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 

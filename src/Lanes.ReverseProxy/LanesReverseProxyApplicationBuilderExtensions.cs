@@ -3,7 +3,7 @@ using Lanes.ReverseProxy.Routing;
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>The lane step of YARP's proxy pipeline.</summary>
-public static class LanesReverseProxyApplicationBuilderExtensions
+public static partial class LanesReverseProxyApplicationBuilderExtensions
 {
     /// <summary>
     /// Adds lane subset selection (docs/behaviour.md, "Subset selection") to the proxy pipeline. Call it first, before session affinity and load

@@ -33,7 +33,7 @@ public static class LaneResiliencePipelines
     public static Func<HttpRequestMessage, string> ByLane(IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var propagator = Microsoft.Extensions.DependencyInjection.LanesHttpClientBuilderExtensions.GetPropagator(services);
+        var propagator = Microsoft.Extensions.DependencyInjection.LanesHttpExtensions.GetPropagator(services);
         var seen = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
         return request =>
         {

@@ -55,7 +55,7 @@ public sealed class LaneChoice<T>
     public string? Served { get; }
 
     /// <summary>For a 503 that came from falling back: the baseline that had no healthy instance (a lane, <see cref="UnlabelledSubset"/> or <see cref="AllSubset"/>).</summary>
-    internal string? EmptyBaseline { get; }
+    public string? EmptyBaseline { get; }
 
     /// <summary>The bounded <c>lane</c> metric tag: the lane when the service declares it or has instances of it, else <c>other</c>; <see langword="null"/> without a lane.</summary>
     public string? LaneTag { get; }

@@ -255,8 +255,10 @@ public sealed class AdminTraceTests
         foreach (var cell in cells)
         {
             var choice = subsets.Select(cell.GetProperty("lane").GetString());
-            Assert.Equal(Lanes.Routing.LaneRoutingNames.Get(choice.Outcome), Str(cell, "outcome"));
-            Assert.Equal(Lanes.Routing.LaneRoutingNames.Get(choice.Reason), Str(cell, "reason"));
+            // The documented spellings: outcomes snake_case (matched, fallback, no_upstream), reasons as the
+            // x-lane-fallback header (kebab-case), none for a match.
+            Assert.Equal(JsonNamingPolicy.SnakeCaseLower.ConvertName(choice.Outcome.ToString()), Str(cell, "outcome"));
+            Assert.Equal(choice.Reason == Lanes.Routing.LaneFallbackReason.None ? null : JsonNamingPolicy.KebabCaseLower.ConvertName(choice.Reason.ToString()), Str(cell, "reason"));
             Assert.Equal(choice.Served, Str(cell, "served"));
         }
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.ServiceDiscovery;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Lanes on <c>Microsoft.Extensions.ServiceDiscovery</c>.</summary>
-public static class LaneServiceDiscoveryServiceCollectionExtensions
+public static partial class LanesServiceDiscoveryExtensions
 {
     /// <summary>
     /// Makes the instances of lane routing come from service discovery: adds service discovery's core (no providers of

@@ -16,7 +16,7 @@ namespace Lanes.Configuration;
 /// </remarks>
 /// <typeparam name="TOptions">The options type (for example <see cref="LaneOptions"/>).</typeparam>
 /// <typeparam name="TSnapshot">The immutable snapshot built from it (for example <see cref="LaneSettings"/>).</typeparam>
-public sealed class ReloadingSnapshot<TOptions, TSnapshot> : IDisposable
+internal sealed class ReloadingSnapshot<TOptions, TSnapshot> : IDisposable
     where TOptions : class
     where TSnapshot : class
 {

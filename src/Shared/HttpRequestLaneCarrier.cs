@@ -10,7 +10,7 @@ namespace Lanes.Http;
 /// hook, the OpenTelemetry propagator and the gateway all write through it). Reads without validation, writes without
 /// validation, never throws for odd values.
 /// </summary>
-public readonly struct HttpRequestLaneCarrier : ILaneCarrier
+internal readonly struct HttpRequestLaneCarrier : ILaneCarrier
 {
     private readonly HttpRequestHeaders _headers;
 

@@ -3,7 +3,7 @@ using Lanes.Configuration;
 namespace Lanes.Routing;
 
 /// <summary>The wire names of routing outcomes and fallback reasons, shared by debug headers, metrics and the admin endpoint.</summary>
-public static class LaneRoutingNames
+internal static class LaneRoutingNames
 {
     /// <summary>The title of every "nothing can serve this" answer (Envoy's wording): gateway 503, client 503, gRPC <c>Unavailable</c>.</summary>
     public const string NoHealthyUpstream = "no healthy upstream";

@@ -14,7 +14,7 @@ namespace Lanes.Routing;
 /// means the unlabelled instances; absent means the default lane, or the unlabelled instances without one),
 /// <c>lanePanicToAny</c> (<c>true</c>/<c>false</c>). Instance key: <c>lane</c> (absent or empty: unlabelled).
 /// </remarks>
-public static class LaneRoutingMetadata
+internal static class LaneRoutingMetadata
 {
     /// <summary>The declared lanes of a service (comma list).</summary>
     public const string Lanes = "lanes";

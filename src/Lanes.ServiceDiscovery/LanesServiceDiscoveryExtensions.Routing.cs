@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Client-side routing by lane for one <see cref="IHttpClientBuilder"/> (a named or typed client).</summary>
-public static class LaneRoutingHttpClientBuilderExtensions
+public static partial class LanesServiceDiscoveryExtensions
 {
     /// <summary>
     /// Routes this client's requests by lane without a mesh (docs/behaviour.md, "Client-side HTTP routing", "Service discovery and resilience"): a request to <c>http://&lt;service&gt;/...</c>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.ServiceDiscovery;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the Kubernetes endpoint provider.</summary>
-public static class KubernetesServiceCollectionExtensions
+public static partial class LanesKubernetesExtensions
 {
     /// <summary>
     /// Adds the Kubernetes endpoint provider to service discovery: lane routing (<c>AddLaneRouting()</c>,

@@ -7,7 +7,7 @@ using Microsoft.Extensions.ServiceDiscovery;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Clients whose calls Lanes routes through service discovery.</summary>
-public static class LaneServiceDiscoveryHttpClientBuilderExtensions
+public static partial class LanesServiceDiscoveryExtensions
 {
     /// <summary>
     /// This client's services are resolved by Lanes routing (<see cref="LaneServiceEndpoints"/>), not by service

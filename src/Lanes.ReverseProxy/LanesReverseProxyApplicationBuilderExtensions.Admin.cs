@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>The opt-in lanes admin endpoint of the gateway.</summary>
-public static class LanesAdminEndpointRouteBuilderExtensions
+public static partial class LanesReverseProxyApplicationBuilderExtensions
 {
     /// <summary>
     /// Maps the lanes admin endpoints under <paramref name="pattern"/> (docs/behaviour.md, "The admin page and tracer"): <c>GET {pattern}</c>, a JSON report

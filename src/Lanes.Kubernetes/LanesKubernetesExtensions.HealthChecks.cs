@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Readiness of the Kubernetes instance source as an ASP.NET Core health check.</summary>
-public static class KubernetesHealthChecksBuilderExtensions
+public static partial class LanesKubernetesExtensions
 {
     /// <summary>
     /// Adds a health check (name <c>lanes-kubernetes</c>, tag <c>ready</c>) that is unhealthy until the namespace's

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Http;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Lane propagation for one <see cref="IHttpClientBuilder"/> (a named or typed client).</summary>
-public static class LanesHttpClientBuilderExtensions
+public static partial class LanesHttpExtensions
 {
     /// <summary>
     /// Every request of this client carries the current lane as the canonical header, unless the request sets

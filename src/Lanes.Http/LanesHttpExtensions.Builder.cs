@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Lane propagation for every HttpClient, without touching each registration.</summary>
-public static class LanesBuilderHttpExtensions
+public static partial class LanesHttpExtensions
 {
     /// <summary>
     /// Every client made by <c>IHttpClientFactory</c> (named, typed, and the default) carries the current lane,
@@ -28,7 +28,7 @@ public static class LanesBuilderHttpExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, LanePropagatorInstaller>(
-            static sp => new LanePropagatorInstaller(LanesHttpClientBuilderExtensions.GetPropagator(sp))));
+            static sp => new LanePropagatorInstaller(GetPropagator(sp))));
         return builder;
     }
 }
