@@ -18,7 +18,7 @@ namespace Lanes.RabbitMQ;
 /// lane character, so garbage is an invalid value: counted, logged escaped, treated as absent). A header of another AMQP
 /// type (a number, a table, a timestamp) is not a lane and is treated as absent. Nothing here throws on a message's content.
 /// </remarks>
-internal static class LaneMessageHeaders
+public static class LaneMessageHeaders
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -50,7 +50,7 @@ internal static class LaneMessageHeaders
     /// Decodes one header value as text: a byte array (what RabbitMQ delivers) as UTF-8 with invalid sequences replaced,
     /// a string as it is. False for every other AMQP type, and for null.
     /// </summary>
-    public static bool TryDecode(object? value, out string? text)
+    internal static bool TryDecode(object? value, out string? text)
     {
         switch (value)
         {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Primitives;
 namespace Lanes.AspNetCore;
 
 /// <summary>Reads lane sources from ASP.NET Core request headers, for <see cref="LaneResolver"/>.</summary>
-public readonly struct HttpHeadersLaneReader : ILaneValueReader
+internal readonly struct HttpHeadersLaneReader : ILaneValueReader
 {
     private readonly IHeaderDictionary _headers;
 

@@ -14,7 +14,7 @@ namespace Lanes.AspNetCore;
 /// forwarding) with the lane added to ASP.NET Core's own request metrics (<c>http.server.request.duration</c>,
 /// attribute <c>lane.name</c>, bounded).
 /// </summary>
-public static class LaneRequests
+internal static class LaneRequests
 {
     private static readonly Func<(HttpContext Context, RequestDelegate Next), Task> s_next = static s => s.Next(s.Context);
 
