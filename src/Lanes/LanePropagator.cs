@@ -117,11 +117,11 @@ public sealed class LanePropagator
     /// nothing when there is none. Writes the header only: <see cref="InjectCall{TCarrier}(TCarrier, Func{TCarrier, string, IEnumerable{string}?}, Action{TCarrier, string, string}, Action{TCarrier, string}, LaneCallOptions)"/>
     /// also writes <c>baggage</c>.
     /// </summary>
-    public void Inject<TCarrier>(TCarrier carrier, Action<TCarrier, string, string> setter)
+    internal void Inject<TCarrier>(TCarrier carrier, Action<TCarrier, string, string> setter)
         => Inject(GetOutboundLane(_settings.Current), carrier, setter);
 
     /// <summary>Writes <paramref name="lane"/> into <paramref name="carrier"/> under the canonical header; nothing when it is null or invalid.</summary>
-    public void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
+    internal void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
     {
         ArgumentNullException.ThrowIfNull(setter);
         var settings = _settings.Current;
