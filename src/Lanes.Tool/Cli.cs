@@ -14,8 +14,9 @@ internal static class Cli
         var format = new Option<string>("--format") { Description = "text (default), json, or sarif (SARIF 2.1.0)", DefaultValueFactory = static _ => "text" };
         format.AcceptOnlyFromAmong("text", "json", "sarif");
         var paths = new Argument<string[]>("PATH") { Description = "files or folders of YAML manifests and Lanes JSON configuration", Arity = ArgumentArity.OneOrMore };
-        var lint = new Command("lint", "Lint Istio and Kubernetes lane configuration.") { format, paths };
-        lint.SetAction(result => Lint(result.GetValue(paths)!, result.GetValue(format)!, output, error));
+        var laneHeader = new Option<string[]>("--lane-header") { Description = "a header that carries lanes in this deployment, besides the presets' and those the WasmPlugin or a gateway sets (repeatable)" };
+        var lint = new Command("lint", "Lint Istio and Kubernetes lane configuration.") { format, laneHeader, paths };
+        lint.SetAction(result => Lint(result.GetValue(paths)!, result.GetValue(format)!, result.GetValue(laneHeader) ?? [], output, error));
 
         var config = new Option<string>("--config") { Description = "a JSON file with the Lanes section (appsettings.json)", Required = true };
         var check = new Command("check", "Validate a Lanes configuration with the SDK's own validator.") { config };
@@ -46,7 +47,7 @@ internal static class Cli
         return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
-    private static int Lint(string[] paths, string format, TextWriter output, TextWriter error)
+    private static int Lint(string[] paths, string format, string[] laneHeaders, TextWriter output, TextWriter error)
     {
         var findings = new List<Finding>();
         var manifests = new List<Manifest>();
@@ -88,7 +89,7 @@ internal static class Cli
             manifests.AddRange(ManifestReader.Read(file, text, findings));
         }
 
-        Linter.Lint(manifests, findings);
+        Linter.Lint(manifests, findings, laneHeaders);
         var ordered = findings.OrderBy(static f => f.File, StringComparer.Ordinal).ThenBy(static f => f.Line).ThenBy(static f => f.Column).ToList();
         Formats.Write(format, ordered, output);
         return ordered.Any(static f => f.Rule.Severity == Severity.Error) ? 1 : 0;

@@ -22,18 +22,19 @@ internal static class Rules
     public static readonly Rule SubsetNotDefined = new("subset-not-defined", "LANES003", Severity.Error, "a route's host and subset have no DestinationRule subset", "IST0101");
     public static readonly Rule SubsetSelectsNothing = new("subset-selects-nothing", "LANES004", Severity.Error, "a DestinationRule subset's labels select no workload among the manifests", "IST0173");
     public static readonly Rule SelectorMatchesNothing = new("selector-matches-nothing", "LANES005", Severity.Error, "a WasmPlugin, Service or workload selector matches no workload");
-    public static readonly Rule NoDefaultRoute = new("no-default-route", "LANES006", Severity.Error, "a mesh VirtualService whose last rule has a match: a request with no or another lane has nowhere to go");
-    public static readonly Rule UnreachableRule = new("unreachable-rule", "LANES007", Severity.Warning, "a rule after a rule with no match, or with the same match as an earlier rule", "IST0130, IST0131");
+    public static readonly Rule NoDefaultRoute = new("no-default-route", "LANES006", Severity.Error, "a mesh VirtualService that routes by a lane header and whose last rule has a match: a request with no or another lane has nowhere to go (only VirtualServices that match a lane header)");
+    public static readonly Rule UnreachableRule = new("unreachable-rule", "LANES007", Severity.Warning, "a rule (or one match of it) that an earlier rule's match already takes: no match, equal conditions, or a prefix covering an exact value or longer prefix", "IST0130, IST0131");
     public static readonly Rule DuplicateHost = new("duplicate-host", "LANES008", Severity.Error, "two mesh VirtualServices for one host: Istio merges them unpredictably", "IST0109");
-    public static readonly Rule LaneHeaderMismatch = new("lane-header-mismatch", "LANES009", Severity.Error, "a hop matches a lane header, or a lane value, that nothing upstream sets or forwards");
+    public static readonly Rule LaneHeaderMismatch = new("lane-header-mismatch", "LANES009", Severity.Error, "a mesh hop matches a lane value no gateway sets, a lane on a header the gateway does not set it on, or an alias only the entry sees (match the canonical header)");
     public static readonly Rule SetRouteMismatch = new("set-route-mismatch", "LANES010", Severity.Error, "a rule sets the lane header to one lane and routes to another lane's subset");
     public static readonly Rule TemplateValue = new("template-value", "LANES011", Severity.Error, "a header value with `{{ ... }}` or `%REQ(...)%`: Istio sends it as text");
     public static readonly Rule InvalidLaneValue = new("invalid-lane-value", "LANES012", Severity.Error, "a lane that the lane rules or Kubernetes label rules reject (`dev1,dev2` as a label value)");
     public static readonly Rule PortRequired = new("port-required", "LANES013", Severity.Error, "a route to a service with several ports that names no port", "IST0112");
+    public static readonly Rule PortProtocol = new("port-protocol", "LANES014", Severity.Warning, "a port of a routed Service that Istio will not treat as HTTP or gRPC (name `http`, `http2`, `grpc`, `grpc-web` with an optional `-suffix`, or `appProtocol`): it is proxied as TCP and no lane header match applies", "IST0118 (port name, partly)");
 
     public static readonly IReadOnlyList<Rule> All =
     [
         YamlSyntax, UnknownField, SubsetNotDefined, SubsetSelectsNothing, SelectorMatchesNothing, NoDefaultRoute,
-        UnreachableRule, DuplicateHost, LaneHeaderMismatch, SetRouteMismatch, TemplateValue, InvalidLaneValue, PortRequired,
+        UnreachableRule, DuplicateHost, LaneHeaderMismatch, SetRouteMismatch, TemplateValue, InvalidLaneValue, PortRequired, PortProtocol,
     ];
 }

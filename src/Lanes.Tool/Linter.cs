@@ -14,7 +14,13 @@ internal static partial class Linter
     /// <summary>Headers that carry lanes in the presets, besides those the input sets or a WasmPlugin names.</summary>
     private static readonly string[] KnownLaneHeaders = ["x-mspider-lane", "x-mspider-laneid", "x-nsf-mark"];
 
-    public static List<Finding> Lint(IReadOnlyList<Manifest> manifests, List<Finding> findings)
+    /// <summary>The presets' canonical headers: what the WasmPlugin and Lanes propagate hop after hop.</summary>
+    private static readonly string[] CanonicalLaneHeaders = ["x-mspider-lane", "x-nsf-mark"];
+
+    /// <summary>The presets' aliases (what clients send to the entry) and their canonical header.</summary>
+    private static readonly Dictionary<string, string> KnownAliases = new(StringComparer.OrdinalIgnoreCase) { ["x-mspider-laneid"] = "x-mspider-lane" };
+
+    public static List<Finding> Lint(IReadOnlyList<Manifest> manifests, List<Finding> findings, IReadOnlyCollection<string>? extraLaneHeaders = null)
     {
         foreach (var manifest in manifests)
         {
@@ -31,7 +37,10 @@ internal static partial class Linter
         var gatewayRules = services.Where(static v => !v.IsMesh).SelectMany(static v => v.Rules).ToList();
         var setHeaders = gatewayRules.SelectMany(static r => r.Sets).ToList();
         var pluginHeaders = plugins.Select(static p => p.Spec?.Map("pluginConfig")?.Str("lane_header")).OfType<string>().ToList();
-        var laneHeaders = new HashSet<string>(KnownLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders), StringComparer.OrdinalIgnoreCase);
+        var laneHeaders = new HashSet<string>(KnownLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders).Concat(extraLaneHeaders ?? []), StringComparer.OrdinalIgnoreCase);
+
+        // Headers that reach every hop: set by a gateway, propagated by the WasmPlugin or Lanes (--lane-header, presets).
+        var propagated = new HashSet<string>(CanonicalLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders).Concat(extraLaneHeaders ?? []), StringComparer.OrdinalIgnoreCase);
 
         foreach (var vs in services)
         {
@@ -39,7 +48,8 @@ internal static partial class Linter
         }
 
         DuplicateHosts(services, findings);
-        HeaderMismatch(services, gatewayRules, plugins, findings);
+        HeaderMismatch(services, gatewayRules, plugins, laneHeaders, propagated, findings);
+        PortProtocols(services, rules, k8sServices, findings);
         Subsets(rules, workloads, k8sServices, findings);
         Selectors(manifests, workloads, findings);
         return findings;
@@ -47,30 +57,30 @@ internal static partial class Linter
 
     private static void RoutesAndRules(VirtualService vs, List<Manifest> rules, List<Manifest> k8sServices, HashSet<string> laneHeaders, List<Finding> findings)
     {
-        var catchAll = (YamlNode?)null;
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var earlier = new List<(HttpRule Rule, MatchEntry Entry)>();
         foreach (var rule in vs.Rules)
         {
-            // unreachable-rule: after a catch-all, or the same match as an earlier rule.
-            if (catchAll is not null)
+            // unreachable-rule (Istio's IST0130 / IST0131 for HTTP): a rule every match of which an earlier rule's match
+            // already takes (a rule without match takes everything; equal conditions, or a prefix that covers an exact
+            // value or a longer prefix); a single match entry so covered is ineffective.
+            var covered = rule.Entries.Select(entry => (Entry: entry, By: earlier.FirstOrDefault(e => e.Entry.Covers(entry)))).ToList();
+            if (covered.Count > 0 && covered.All(static c => c.By.Rule is not null))
             {
-                findings.Add(At(Rules.UnreachableRule, vs.Manifest, rule.Node,
-                    $"rule '{rule.Name}' can never match: the rule at line {ManifestReader.LineOf(catchAll)} has no match and takes every request; move this rule above it."));
-            }
-            else if (rule.MatchKey is { } key && seen.TryGetValue(key, out var earlier))
-            {
-                findings.Add(At(Rules.UnreachableRule, vs.Manifest, rule.Node,
-                    $"rule '{rule.Name}' has the same match as the rule at line {earlier}, which takes its requests; change or remove one."));
-            }
-
-            if (rule.MatchKey is null)
-            {
-                catchAll ??= rule.Node;
+                var by = covered[0].By;
+                findings.Add(At(Rules.UnreachableRule, vs.Manifest, rule.Node, by.Entry.IsCatchAll
+                    ? $"rule '{rule.Name}' can never match: the rule at line {ManifestReader.LineOf(by.Rule.Node)} has no match and takes every request; move this rule above it."
+                    : $"rule '{rule.Name}' can never match: the rule at line {ManifestReader.LineOf(by.Rule.Node)} matches every request it matches ({by.Entry}), and comes first; change or remove one."));
             }
             else
             {
-                seen.TryAdd(rule.MatchKey, ManifestReader.LineOf(rule.Node));
+                foreach (var (entry, by) in covered.Where(static c => c.By.Rule is not null))
+                {
+                    findings.Add(At(Rules.UnreachableRule, vs.Manifest, entry.Node,
+                        $"this match of rule '{rule.Name}' never takes effect: the rule at line {ManifestReader.LineOf(by.Rule.Node)} matches every request it matches ({by.Entry}); remove it or move it up."));
+                }
             }
+
+            earlier.AddRange(rule.Entries.Select(e => (rule, e)));
 
             foreach (var (header, value, node) in rule.Sets)
             {
@@ -93,6 +103,11 @@ internal static partial class Linter
                 }
             }
 
+            foreach (var mirror in rule.Mirrors.Where(static m => m.Subset is not null))
+            {
+                SubsetDefined(vs, rules, mirror, "mirror", findings);
+            }
+
             foreach (var route in rule.Routes)
             {
                 var service = FindService(k8sServices, route.Host, vs.Manifest.Namespace);
@@ -107,16 +122,7 @@ internal static partial class Linter
                     continue;
                 }
 
-                var rule2 = rules.FirstOrDefault(r => SameHost(r.Spec?.Str("host"), r.Namespace, route.Host, vs.Manifest.Namespace));
-                var subsets = rule2?.Spec?.Seq("subsets").Maps().ToList() ?? [];
-                var subset = subsets.FirstOrDefault(s => s.Str("name") == route.Subset);
-                if (subset is null)
-                {
-                    var known = subsets.Select(static s => s.Str("name")).OfType<string>().ToList();
-                    findings.Add(At(Rules.SubsetNotDefined, vs.Manifest, route.SubsetNode ?? route.Node, rule2 is null
-                        ? $"no DestinationRule for host '{route.Host}' defines subset '{route.Subset}'; add one with that subset."
-                        : $"the DestinationRule '{rule2.Name}' for '{route.Host}' has no subset '{route.Subset}' (it has {(known.Count == 0 ? "none" : string.Join(", ", known))}); rename the route's subset or add it."));
-                }
+                var subset = SubsetDefined(vs, rules, route, "route", findings);
 
                 // set-route-mismatch: a rule that sets a lane routes to that lane's subset.
                 foreach (var (header, value, node) in rule.Sets.Where(s => laneHeaders.Contains(s.Header)))
@@ -132,11 +138,63 @@ internal static partial class Linter
             }
         }
 
-        if (vs.IsMesh && vs.Rules.Count > 0 && vs.Rules[^1].MatchKey is not null)
+        // A lane rule: only for a VirtualService that routes by a lane header (one that routes by URI or method is not
+        // about lanes, and a last rule with a match is its author's choice).
+        var laneHeader = vs.Rules.SelectMany(static r => r.MatchedHeaders).FirstOrDefault(laneHeaders.Contains);
+        if (vs.IsMesh && laneHeader is not null && vs.Rules.Count > 0 && vs.Rules[^1].Entries.All(static e => !e.IsCatchAll))
         {
             findings.Add(At(Rules.NoDefaultRoute, vs.Manifest, vs.Rules[^1].Node,
-                $"the last rule of mesh VirtualService '{vs.Manifest.Name}' has a match, so a request with no lane or another lane matches nothing (404 from the sidecar); add a last rule without match that routes to the baseline."));
+                $"mesh VirtualService '{vs.Manifest.Name}' routes by lane header '{laneHeader}' and its last rule has a match, so a request with no lane or another lane matches nothing (404 from the sidecar); add a last rule without match that routes to the baseline."));
         }
+    }
+
+    /// <summary>subset-not-defined for a route or mirror destination; the subset when it is defined.</summary>
+    private static YamlMappingNode? SubsetDefined(VirtualService vs, List<Manifest> rules, Route route, string what, List<Finding> findings)
+    {
+        var rule = rules.FirstOrDefault(r => SameHost(r.Spec?.Str("host"), r.Namespace, route.Host, vs.Manifest.Namespace));
+        var subsets = rule?.Spec?.Seq("subsets").Maps().ToList() ?? [];
+        var subset = subsets.FirstOrDefault(s => s.Str("name") == route.Subset);
+        if (subset is null)
+        {
+            var known = subsets.Select(static s => s.Str("name")).OfType<string>().ToList();
+            findings.Add(At(Rules.SubsetNotDefined, vs.Manifest, route.SubsetNode ?? route.Node, rule is null
+                ? $"no DestinationRule for host '{route.Host}' defines subset '{route.Subset}' (this {what}'s destination); add one with that subset."
+                : $"the DestinationRule '{rule.Name}' for '{route.Host}' has no subset '{route.Subset}' (it has {(known.Count == 0 ? "none" : string.Join(", ", known))}); rename this {what}'s subset or add it."));
+        }
+
+        return subset;
+    }
+
+    /// <summary>
+    /// port-protocol: a port of a Service that a VirtualService or DestinationRule routes to, which Istio will not treat as
+    /// HTTP or gRPC (its name is not <c>http</c>, <c>http2</c>, <c>grpc</c>, <c>grpc-web</c>, alone or followed by
+    /// <c>-suffix</c>, and its <c>appProtocol</c> says none of them): Istio proxies it as TCP and no header match applies.
+    /// </summary>
+    private static void PortProtocols(List<VirtualService> services, List<Manifest> rules, List<Manifest> k8sServices, List<Finding> findings)
+    {
+        var routed = services.SelectMany(static v => v.Rules.SelectMany(static r => r.Routes.Concat(r.Mirrors)).Select(r => (r.Host, v.Manifest.Namespace)))
+            .Concat(rules.Select(static r => (Host: r.Spec?.Str("host") ?? string.Empty, r.Namespace)))
+            .ToList();
+        foreach (var service in k8sServices.Where(s => routed.Any(r => SameHost(s.Name, s.Namespace, r.Host, r.Namespace))))
+        {
+            foreach (var port in service.Spec?.Seq("ports").Maps() ?? [])
+            {
+                var name = port.Str("name");
+                var appProtocol = port.Str("appProtocol");
+                if (IsHttpProtocol(appProtocol) || (appProtocol is null && IsHttpProtocol(name?.Split('-')[0])))
+                {
+                    continue;
+                }
+
+                findings.Add(At(Rules.PortProtocol, service, port,
+                    $"port {port.Str("port")} of Service '{service.Name}' is {(name is null ? "unnamed" : $"named '{name}'")}{(appProtocol is null ? string.Empty : $" with appProtocol '{appProtocol}'")}: Istio treats it as TCP and no lane header match applies. Name it 'http', 'http2', 'grpc' or 'grpc-web' (optionally '-suffix', e.g. 'http-web'), or set appProtocol: http."));
+            }
+        }
+
+        static bool IsHttpProtocol(string? protocol)
+            => protocol is not null && (protocol.Equals("http", StringComparison.OrdinalIgnoreCase) || protocol.Equals("http2", StringComparison.OrdinalIgnoreCase)
+                || protocol.Equals("grpc", StringComparison.OrdinalIgnoreCase) || protocol.Equals("grpc-web", StringComparison.OrdinalIgnoreCase)
+                || protocol.Equals("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase));
     }
 
     private static void DuplicateHosts(List<VirtualService> services, List<Finding> findings)
@@ -160,23 +218,22 @@ internal static partial class Linter
         }
     }
 
-    private static void HeaderMismatch(List<VirtualService> services, List<HttpRule> gatewayRules, List<Manifest> plugins, List<Finding> findings)
+    /// <summary>
+    /// lane-header-mismatch, for a mesh hop's exact header matches that are about lanes: a lane header (a preset's, the
+    /// WasmPlugin's, one a gateway sets, <c>--lane-header</c>), or another header matched with a lane value a gateway
+    /// sets (a misspelt header). An alias (what clients send to the entry) reaches only the first hop: the WasmPlugin and
+    /// Lanes propagate the canonical header. A value no gateway sets, on a header the gateway sets, is lost here.
+    /// </summary>
+    private static void HeaderMismatch(List<VirtualService> services, List<HttpRule> gatewayRules, List<Manifest> plugins, HashSet<string> laneHeaders, HashSet<string> propagated, List<Finding> findings)
     {
-        if (gatewayRules.Count == 0 && plugins.Count == 0)
-        {
-            return;                                                     // nothing upstream is given: nothing to compare with
-        }
-
-        // What reaches the mesh: headers a gateway sets (with their values), headers a gateway matches and forwards as
-        // they came, and the WasmPlugin's header (with its default lane).
         var setValues = gatewayRules.SelectMany(static r => r.Sets).GroupBy(static s => s.Header, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(static g => g.Key, static g => g.Select(static s => s.Value).ToHashSet(StringComparer.Ordinal), StringComparer.OrdinalIgnoreCase);
-        var forwarded = gatewayRules.SelectMany(static r => r.ExactMatches.Select(static m => m.Header)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var pluginHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var plugin in plugins)
         {
             if (plugin.Spec?.Map("pluginConfig") is { } config && config.Str("lane_header") is { } header)
             {
-                forwarded.Add(header);
+                pluginHeaders.Add(header);
                 if (setValues.TryGetValue(header, out var values) && config.Str("traffic_lane") is { } defaultLane)
                 {
                     values.Add(defaultLane);
@@ -184,24 +241,38 @@ internal static partial class Linter
             }
         }
 
+        // Headers the gateway only matches (forwards as they came): they reach the first hop, not the next.
+        var entryOnly = gatewayRules.SelectMany(static r => r.ExactMatches.Select(static m => m.Header))
+            .Where(h => !propagated.Contains(h)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var vs in services.Where(static v => v.IsMesh))
         {
             foreach (var rule in vs.Rules)
             {
                 foreach (var (header, value, node) in rule.ExactMatches)
                 {
-                    if (!setValues.ContainsKey(header) && !forwarded.Contains(header))
+                    if (laneHeaders.Contains(header) && (entryOnly.Contains(header) || KnownAliases.ContainsKey(header)) && !propagated.Contains(header) && !setValues.ContainsKey(header))
                     {
                         findings.Add(At(Rules.LaneHeaderMismatch, vs.Manifest, node,
-                            $"this hop matches header '{header}', which no gateway sets or forwards (they set {Describe(setValues.Keys)}); match the header the gateway sets."));
+                            $"this hop matches '{header}', which only the entry sees (clients send it to the gateway; the WasmPlugin and Lanes propagate {Canonical(header)} from hop to hop), so every hop after the first loses the lane: match {Canonical(header)} instead."));
                     }
-                    else if (setValues.TryGetValue(header, out var values) && !forwarded.Contains(header) && !values.Contains(value))
+                    else if (setValues.TryGetValue(header, out var values) && !pluginHeaders.Contains(header) && !values.Contains(value))
                     {
                         findings.Add(At(Rules.LaneHeaderMismatch, vs.Manifest, node,
                             $"this hop matches '{header}: {value}', a value no gateway sets (they set {Describe(values)}); the lane is lost here: match one of those."));
                     }
+                    else if (!laneHeaders.Contains(header) && setValues.FirstOrDefault(p => p.Value.Contains(value)) is { Key: { } setHeader })
+                    {
+                        findings.Add(At(Rules.LaneHeaderMismatch, vs.Manifest, node,
+                            $"this hop matches header '{header}' with lane '{value}', which the gateway sets on '{setHeader}', not on '{header}'; match '{setHeader}'."));
+                    }
                 }
             }
+        }
+
+        string Canonical(string alias)
+        {
+            var canonical = KnownAliases.TryGetValue(alias, out var known) ? [known] : propagated.Where(p => !KnownAliases.ContainsKey(p)).ToList();
+            return Describe(canonical);
         }
 
         static string Describe(IEnumerable<string> values) => values.Any() ? string.Join(", ", values.Select(static v => $"'{v}'")) : "none";
@@ -342,10 +413,100 @@ internal static partial class Linter
     internal sealed record HttpRule(
         YamlMappingNode Node,
         string Name,
-        string? MatchKey,
+        List<MatchEntry> Entries,
+        List<string> MatchedHeaders,
         List<(string Header, string Value, YamlNode Node)> ExactMatches,
         List<(string Header, string Value, YamlNode Node)> Sets,
-        List<Route> Routes);
+        List<Route> Routes,
+        List<Route> Mirrors);
+
+    /// <summary>
+    /// One entry of a rule's <c>match</c> (its conditions ANDed; entries are ORed), or the whole rule for a rule without
+    /// match. Conditions are keyed by field (<c>uri</c>, <c>headers.x-mspider-lane</c>, <c>queryParams.v</c>, ...) with
+    /// their kind (<c>exact</c>, <c>prefix</c>, <c>regex</c>, or the field's value as written); <c>name</c> is ignored,
+    /// as Istio ignores it when it compares matches.
+    /// </summary>
+    internal sealed class MatchEntry(YamlNode node, Dictionary<string, (string Kind, string Value)> conditions)
+    {
+        private static readonly string[] StringMatches = ["uri", "scheme", "method", "authority"];
+        private static readonly string[] StringMatchMaps = ["headers", "queryParams", "withoutHeaders"];
+
+        public YamlNode Node { get; } = node;
+
+        public bool IsCatchAll => conditions.Count == 0;
+
+        public static MatchEntry Of(YamlNode node)
+        {
+            var conditions = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+            foreach (var (key, value) in (node as YamlMappingNode).Pairs())
+            {
+                var field = (key as YamlScalarNode)?.Value ?? string.Empty;
+                if (field is "name" or "statPrefix")
+                {
+                    continue;
+                }
+
+                if (StringMatches.Contains(field))
+                {
+                    conditions[field] = Condition(value);
+                }
+                else if (StringMatchMaps.Contains(field) && value is YamlMappingNode map)
+                {
+                    foreach (var (name, match) in map.Pairs())
+                    {
+                        conditions[$"{field}.{((YamlScalarNode)name).Value?.ToLowerInvariant()}"] = Condition(match);
+                    }
+                }
+                else
+                {
+                    conditions[field] = ("=", Text(value));
+                }
+            }
+
+            return new MatchEntry(node, conditions);
+        }
+
+        /// <summary>True when every request <paramref name="later"/> matches, this entry matches too (so, earlier, it takes them all).</summary>
+        public bool Covers(MatchEntry later)
+        {
+            foreach (var (field, (kind, value)) in conditions)
+            {
+                if (!later.Conditions.TryGetValue(field, out var other))
+                {
+                    return false;                                       // later also takes requests without this condition
+                }
+
+                var implied = (kind, other.Kind) switch
+                {
+                    ("prefix", "exact" or "prefix") => other.Value.StartsWith(value, StringComparison.Ordinal),
+                    _ => kind == other.Kind && value == other.Value,
+                };
+                if (!implied)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public override string ToString() => IsCatchAll ? "no condition" : string.Join(", ", conditions.Select(static c => $"{c.Key} {c.Value.Kind} '{c.Value.Value}'"));
+
+        private Dictionary<string, (string Kind, string Value)> Conditions => conditions;
+
+        private static (string, string) Condition(YamlNode node)
+            => node is YamlMappingNode { Children.Count: 1 } m && m.Children.First() is var (k, v) && k is YamlScalarNode { Value: { } kind } && v is YamlScalarNode { Value: { } text }
+                ? (kind, text)
+                : ("=", Text(node));
+
+        private static string Text(YamlNode node) => node switch
+        {
+            YamlScalarNode s => s.Value ?? string.Empty,
+            YamlSequenceNode q => "[" + string.Join(",", q.Children.Select(Text)) + "]",
+            YamlMappingNode m => "{" + string.Join(",", m.Children.OrderBy(static c => ((YamlScalarNode)c.Key).Value, StringComparer.Ordinal).Select(static c => Text(c.Key) + ":" + Text(c.Value))) + "}",
+            _ => string.Empty,
+        };
+    }
 
     internal sealed record Route(YamlNode Node, string Host, string? Subset, YamlNode? SubsetNode, string? Port);
 
@@ -364,10 +525,16 @@ internal static partial class Linter
                 index++;
                 var matches = http.Seq("match")?.Children ?? [];
                 var exact = new List<(string, string, YamlNode)>();
+                var matched = new List<string>();
                 foreach (var match in matches.OfType<YamlMappingNode>())
                 {
                     foreach (var (key, value) in match.Map("headers").Pairs())
                     {
+                        if (key is YamlScalarNode { Value: { } name })
+                        {
+                            matched.Add(name);
+                        }
+
                         if (key is YamlScalarNode { Value: { } header } && value is YamlMappingNode condition && condition.Get("exact") is YamlScalarNode { Value: { } lane } laneNode)
                         {
                             exact.Add((header, lane, laneNode));
@@ -396,7 +563,17 @@ internal static partial class Linter
                     }
                 }
 
-                Rules.Add(new HttpRule(http, http.Str("name") ?? $"#{index}", matches.Count == 0 ? null : Canonical(http.Get("match")!), exact, sets, routes));
+                var mirrors = new List<Route>();
+                foreach (var destination in new[] { http.Map("mirror") }.Concat(http.Seq("mirrors").Maps().Select(static m => m.Map("destination"))))
+                {
+                    if (destination is not null && destination.Str("host") is { } host)
+                    {
+                        mirrors.Add(new Route(destination, host, destination.Str("subset"), destination.Get("subset"), destination.Map("port")?.Str("number")));
+                    }
+                }
+
+                List<MatchEntry> entries = matches.Count == 0 ? [new MatchEntry(http, [])] : [.. matches.Select(MatchEntry.Of)];
+                Rules.Add(new HttpRule(http, http.Str("name") ?? $"#{index}", entries, matched, exact, sets, routes, mirrors));
             }
         }
 
@@ -407,13 +584,5 @@ internal static partial class Linter
         public List<(string Host, YamlNode Node)> Hosts { get; }
 
         public List<HttpRule> Rules { get; } = [];
-
-        private static string Canonical(YamlNode node) => node switch
-        {
-            YamlScalarNode s => s.Value ?? string.Empty,
-            YamlSequenceNode q => "[" + string.Join(",", q.Children.Select(Canonical)) + "]",
-            YamlMappingNode m => "{" + string.Join(",", m.Children.OrderBy(static c => ((YamlScalarNode)c.Key).Value, StringComparer.Ordinal).Select(static c => Canonical(c.Key) + ":" + Canonical(c.Value))) + "}",
-            _ => string.Empty,
-        };
     }
 }

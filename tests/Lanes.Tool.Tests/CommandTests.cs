@@ -29,7 +29,7 @@ public sealed class CommandTests
         Assert.Contains("sarif-2.1.0", (string?)log["$schema"], StringComparison.Ordinal);
         var run = Assert.Single(log["runs"]!.AsArray())!;
         Assert.Equal("lanes", (string?)run["tool"]!["driver"]!["name"]);
-        Assert.Equal(13, run["tool"]!["driver"]!["rules"]!.AsArray().Count);
+        Assert.Equal(14, run["tool"]!["driver"]!["rules"]!.AsArray().Count);
         var results = run["results"]!.AsArray();
         Assert.Equal(3, results.Count);
         Assert.All(results, static r =>

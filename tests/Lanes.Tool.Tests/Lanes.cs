@@ -12,14 +12,14 @@ internal static class Lanes
     }
 
     /// <summary>Lints <paramref name="yaml"/> written to a temporary file; returns the findings as JSON objects.</summary>
-    public static (int Exit, List<System.Text.Json.Nodes.JsonObject> Findings) LintText(string yaml)
+    public static (int Exit, List<System.Text.Json.Nodes.JsonObject> Findings) LintText(string yaml, params string[] options)
     {
         var directory = Directory.CreateTempSubdirectory("lanes-lint-").FullName;
         try
         {
             var file = Path.Combine(directory, "input.yaml");
             File.WriteAllText(file, yaml);
-            var (exit, output, error) = Run("lint", "--format", "json", file);
+            var (exit, output, error) = Run(["lint", "--format", "json", .. options, file]);
             Assert.True(exit is 0 or 1, error);
             return (exit, [.. System.Text.Json.Nodes.JsonNode.Parse(output)!.AsArray().Select(static n => n!.AsObject())]);
         }

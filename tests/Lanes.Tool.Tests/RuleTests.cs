@@ -66,7 +66,54 @@ public sealed class RuleTests
           "kind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { bu: wtchk } } }\n      route: [{ destination: { host: reviews, subset: green } }]\n---\n" + Vs("    - match: [{ headers: { bu: { exact: wtchk } } }]\n      route: [{ destination: { host: reviews, subset: yellow } }]\n" + DefaultRule), 16 },
         { "set-route-mismatch", Dr + "\n---\nkind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { x-mspider-lane: yellow } } }\n      route: [{ destination: { host: reviews, subset: green } }]\n",
           Dr + "\n---\nkind: VirtualService\nmetadata: { name: gw }\nspec:\n  gateways: [gw]\n  hosts: ['*']\n  http:\n    - headers: { request: { set: { x-mspider-lane: yellow } } }\n      route: [{ destination: { host: reviews, subset: yellow } }]\n", 19 },
+        // issue 30: mirrors, covered matches, port protocol, an alias past the entry
+        { "subset-not-defined", Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule + "\n      mirror: { host: reviews, subset: blue }"), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule + "\n      mirror: { host: reviews, subset: yellow }"), 27 },
+        { "subset-not-defined", Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule + "\n      mirrors:\n        - destination: { host: reviews, subset: blue }"), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule + "\n      mirrors:\n        - destination: { host: reviews, subset: green }"), 28 },
+        { "unreachable-rule", Dr + "\n---\n" + Vs(PrefixRule + "\n" + ExactRule + "\n" + DefaultRule), Dr + "\n---\n" + Vs(ExactRule + "\n" + PrefixRule + "\n" + DefaultRule), 23 },
+        { "unreachable-rule", Dr + "\n---\n" + Vs(YellowRule + "\n" + YellowRule.Replace("name: yellow", "name: again", StringComparison.Ordinal).Replace("- headers:", "- name: same-match-other-name\n          headers:", StringComparison.Ordinal) + "\n" + DefaultRule), Dr + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 24 },
+        { "unreachable-rule", Dr + "\n---\n" + Vs(ExactRule + "\n" + TwoMatchRule + "\n" + DefaultRule), Dr + "\n---\n" + Vs(ExactRule + "\n" + TwoMatchRule.Replace("exact: /api/v1", "exact: /api/v3", StringComparison.Ordinal) + "\n" + DefaultRule), 26 },
+        { "port-protocol", "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports:\n    - { name: web, port: 9080 }\n---\n" + Vs(YellowRule + "\n" + DefaultRule), "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports:\n    - { name: http-web, port: 9080 }\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 5 },
+        { "port-protocol", "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports:\n    - { port: 9080 }\n---\n" + Vs(YellowRule + "\n" + DefaultRule), "kind: Service\nmetadata: { name: reviews }\nspec:\n  ports:\n    - { port: 9080, appProtocol: http }\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 5 },
+        { "lane-header-mismatch", AliasGateway + "\n---\n" + Vs(YellowRule.Replace("x-mspider-lane:", "x-mspider-laneid:", StringComparison.Ordinal) + "\n" + DefaultRule), AliasGateway + "\n---\n" + Vs(YellowRule + "\n" + DefaultRule), 20 },
     };
+
+    /// <summary>A gateway that matches the mspider alias clients send (and forwards it as it came).</summary>
+    private const string AliasGateway = """
+        kind: VirtualService
+        metadata: { name: gw }
+        spec:
+          gateways: [gw]
+          hosts: ['*']
+          http:
+            - match: [{ headers: { x-mspider-laneid: { exact: yellow } } }]
+              route: [{ destination: { host: reviews, subset: yellow } }]
+            - route: [{ destination: { host: reviews, subset: green } }]
+        """;
+
+    private const string PrefixRule = """
+            - name: api
+              match:
+                - uri: { prefix: /api }
+              route:
+                - destination: { host: reviews, subset: green }
+        """;
+
+    private const string ExactRule = """
+            - name: api-v1
+              match:
+                - uri: { exact: /api/v1 }
+              route:
+                - destination: { host: reviews, subset: yellow }
+        """;
+
+    private const string TwoMatchRule = """
+            - name: api-both
+              match:
+                - uri: { exact: /api/v2 }
+                - uri: { exact: /api/v1 }
+              route:
+                - destination: { host: reviews, subset: green }
+        """;
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -89,5 +136,61 @@ public sealed class RuleTests
         var (_, found) = Lanes.LintText(Vs(YellowRule.Replace("match:", "matchs:", StringComparison.Ordinal) + "\n" + DefaultRule));
         var finding = Assert.Single(found, static f => (string?)f["rule"] == "unknown-field");
         Assert.Contains("did you mean 'match'?", (string)finding["message"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VirtualServicesThatRouteByUriOrMethod_OrMatchAnApplicationHeader_HaveNoLaneFindings()
+    {
+        // Istio's overlapping-match shape: a mesh VirtualService that routes by URI and method, whose last rule has a
+        // match, beside a gateway that sets a lane, and a hop that matches an application header (bookinfo's end-user).
+        const string byUri = """
+            kind: VirtualService
+            metadata: { name: ratings }
+            spec:
+              hosts: [ratings]
+              http:
+                - match: [{ uri: { prefix: /ratings/v2 } }]
+                  route: [{ destination: { host: ratings } }]
+                - match: [{ method: { exact: GET } }]
+                  route: [{ destination: { host: ratings } }]
+            ---
+            kind: VirtualService
+            metadata: { name: reviews }
+            spec:
+              hosts: [reviews]
+              http:
+                - match: [{ headers: { end-user: { exact: jason } } }]
+                  route: [{ destination: { host: reviews } }]
+                - route: [{ destination: { host: reviews } }]
+            ---
+            kind: VirtualService
+            metadata: { name: gw }
+            spec:
+              gateways: [gw]
+              hosts: ['*']
+              http:
+                - headers: { request: { set: { x-mspider-lane: green } } }
+                  route: [{ destination: { host: productpage } }]
+            """;
+
+        var (exit, found) = Lanes.LintText(byUri);
+
+        Assert.Empty(found);
+        Assert.Equal(0, exit);
+    }
+
+    [Fact]
+    public void LaneHeaderOption_MakesAVirtualServiceThatMatchesIt_AboutLanes()
+    {
+        // A team's own lane header, not a preset's and set by no gateway in the input: its VirtualService is about lanes
+        // once --lane-header names it, and only then.
+        var vs = Dr + "\n---\n" + Vs(YellowRule.Replace("x-mspider-lane:", "x-env-lane:", StringComparison.Ordinal));
+
+        var (_, without) = Lanes.LintText(vs);
+        var (exit, with) = Lanes.LintText(vs, "--lane-header", "x-env-lane");
+
+        Assert.DoesNotContain(without, static f => (string?)f["rule"] == "no-default-route");
+        Assert.Equal(18, (int)Assert.Single(with, static f => (string?)f["rule"] == "no-default-route")["line"]!);
+        Assert.Equal(1, exit);
     }
 }
