@@ -18,6 +18,15 @@ export LANES_VERSION="$(dotnet msbuild "$root/src/Lanes/Lanes.csproj" -getProper
 CI=true dotnet pack "$root/Lanes.Packages.slnf" -c Release -o "$out" -nologo -v q -clp:NoSummary -p:LanesBuildStamp="$stamp"
 echo "packed $LANES_VERSION: $(cd "$out" && ls ./*.nupkg | xargs -n1 basename | tr '\n' ' ')"
 
+# The packed tool installs as the tool README says (from this folder of packages; --tool-path instead of --global so a
+# run leaves the machine as it was), answers as `lanes`, and lints the samples' configuration clean.
+tools="$(mktemp -d)"
+dotnet tool install Lanes.Tool --tool-path "$tools" --version "$LANES_VERSION" --add-source "$out" >/dev/null
+"$tools/lanes" --version
+"$tools/lanes" --help | grep -q '^  lanes \[command\]'
+"$tools/lanes" lint "$root/samples/KubernetesGateway" "$root/samples/Gateway/appsettings.json"
+rm -rf "$tools"
+
 LANES_PACKAGES="$out" dotnet test "$root/tests/Lanes.Packaging.Tests/Lanes.Packaging.Tests.csproj" -nologo
 bash "$root/.ci/readme-snippets.sh" "$out"
 # Again with the newest Microsoft.Extensions.ServiceDiscovery and Http.Resilience the registry serves.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Reflection;
 using Lanes.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,12 +27,26 @@ internal static class Cli
         var ns = new Option<string?>("--namespace") { Description = "metadata.namespace of every object" };
         var labelKey = new Option<string>("--label-key") { Description = "the pod label a subset selects (default: lane)", DefaultValueFactory = static _ => "lane" };
         var gateway = new Option<string?>("--gateway") { Description = "also write a gateway VirtualService for this Istio Gateway (namespace/name)" };
-        var entry = new Option<string?>("--entry") { Description = "the service the gateway routes to (default: the first under Lanes:Services)" };
+        var entry = new Option<string?>("--entry") { Description = "the service the gateway routes to (required with --gateway when Lanes:Services lists several)" };
         var generate = new Command("generate", "Write DestinationRules and VirtualServices for the services under Lanes:Services.") { generateConfig, ns, labelKey, gateway, entry };
         generate.SetAction(result => Generate(result.GetValue(generateConfig)!, result.GetValue(ns), result.GetValue(labelKey)!, result.GetValue(gateway), result.GetValue(entry), output, error));
         var istio = new Command("istio", "Istio configuration from the Lanes configuration.") { generate };
 
-        var root = new RootCommand("lanes: lint and generate lane configuration for Istio, check Lanes configuration.") { lint, check, istio };
+        // Named "lanes" whatever the executable (the tool shim runs Lanes.Tool.dll): help and errors say the command users type.
+        var version = new Option<bool>("--version") { Description = "Show the version of the lanes tool" };
+        var root = new Command("lanes", "lanes: lint and generate lane configuration for Istio, check Lanes configuration.") { lint, check, istio, new System.CommandLine.Help.HelpOption(), version };
+        root.SetAction(result =>
+        {
+            // This tool's own version (the entry assembly is another one when the command runs in process).
+            if (result.GetValue(version))
+            {
+                output.WriteLine(typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+                return 0;
+            }
+
+            error.WriteLine("lanes: a command is required (lint, check, istio generate). Run 'lanes --help' for usage.");
+            return 2;
+        });
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -83,6 +98,12 @@ internal static class Cli
                     findings.Add(new Finding(Rules.InvalidLaneValue, file, line, column, problem));
                 }
 
+                foreach (var problem in UnknownKeys(file))
+                {
+                    var (line, column) = JsonPositions.Find(text, problem);
+                    findings.Add(new Finding(Rules.UnknownField, file, line, column, problem));
+                }
+
                 continue;
             }
 
@@ -114,6 +135,7 @@ internal static class Cli
             return 2;
         }
 
+        problems.AddRange(UnknownKeys(file));
         foreach (var problem in problems)
         {
             output.WriteLine($"{file}: {problem}");
@@ -147,6 +169,7 @@ internal static class Cli
             return 2;
         }
 
+        problems.AddRange(UnknownKeys(file));
         if (problems.Count > 0)
         {
             foreach (var problem in problems)
@@ -203,6 +226,10 @@ internal static class Cli
             return [$"{e.Message} {e.InnerException.Message}"];
         }
     }
+
+    /// <summary>Keys no Lanes package reads (<see cref="LanesJsonKeys"/>), each naming its key.</summary>
+    internal static List<string> UnknownKeys(string file)
+        => LanesJsonKeys.Find(new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false).Build());
 
     /// <summary>The settings the SDK would run with: the file bound and validated exactly as <c>AddLanes()</c> does at start-up.</summary>
     private static LaneSettings Load(string file)

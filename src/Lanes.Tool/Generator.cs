@@ -17,6 +17,12 @@ internal static class Generator
     {
         var yaml = new StringBuilder();
         var services = lanes.Services.Values.OrderBy(static s => s.Name, StringComparer.Ordinal).ToList();
+        if (services.Count == 0)
+        {
+            throw new InvalidOperationException(
+                "the configuration lists no service under Lanes:Services (a service is 'Lanes:Services:<name>:Instances:<id>:Address' with its lane under 'Metadata:lane'; a top-level 'Services' section, Aspire's shape, is service discovery's, not Lanes'): nothing to generate.");
+        }
+
         foreach (var service in services)
         {
             var present = service.Instances.Select(static i => i.Lane).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -61,7 +67,10 @@ internal static class Generator
 
         if (gateway is not null)
         {
-            var host = entry ?? services.FirstOrDefault()?.Name ?? throw new InvalidOperationException("--gateway needs a service under Lanes:Services to route to.");
+            // Configuration does not keep the order services are listed in, so with several there is no "first": the
+            // entry must be named.
+            var host = entry ?? (services.Count == 1 ? services[0].Name : throw new InvalidOperationException(
+                $"--gateway needs --entry with {services.Count} services under Lanes:Services ({string.Join(", ", services.Select(static s => s.Name))}): name the service the gateway routes to."));
             var service = lanes.Services.TryGetValue(host, out var s) ? s : throw new InvalidOperationException($"--entry '{host}' is not a service under Lanes:Services.");
             var lanesOf = service.Instances.Select(static i => i.Lane).OfType<string>()
                 .Union(service.Settings.Policy == LanePolicy.Strict ? service.Settings.DeclaredLanes ?? [] : [], StringComparer.Ordinal)

@@ -59,9 +59,17 @@ internal sealed class Schema
 
     private static readonly Schema Top = Of(F("apiVersion"), F("kind"), F("metadata", Metadata), F("spec"), F("status"), F("data"));
 
-    /// <summary>Reports every unknown field of <paramref name="manifest"/>, with the closest known name.</summary>
+    /// <summary>
+    /// Reports every unknown field of <paramref name="manifest"/>, with the closest known name. Only kinds described here
+    /// (and Pods) are checked: a Role's <c>rules</c> or a RoleBinding's <c>subjects</c> sit at the top level too.
+    /// </summary>
     public static void Check(Manifest manifest, List<Finding> findings)
     {
+        if (!Specs.ContainsKey(manifest.Kind) && manifest.Kind != "Pod")
+        {
+            return;
+        }
+
         Walk(manifest.File, manifest.Root, Top, findings);
         if (manifest.Spec is { } spec && Specs.TryGetValue(manifest.Kind, out var schema))
         {
@@ -107,7 +115,7 @@ internal sealed class Schema
         }
     }
 
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (var i = 0; i <= a.Length; i++)

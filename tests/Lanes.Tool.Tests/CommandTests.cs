@@ -143,4 +143,42 @@ public sealed class JsonLintTests
         Assert.Contains(findings, static f => ((string)f!["message"]!).Contains("Lanes:DefaultLane", StringComparison.Ordinal) && (int)f["line"]! == 4 && (int)f["column"]! == 5);
         Assert.Contains(findings, static f => ((string)f!["message"]!).Contains("Instances:a:Address", StringComparison.Ordinal) && (int)f["line"]! == 8 && (int)f["column"]! == 18);
     }
+
+    [Fact]
+    public void Help_NamesTheCommandLanes_AndVersionPrintsTheToolsVersion()
+    {
+        var (helpExit, help, _) = Lanes.Run("--help");
+        var (lintHelpExit, lintHelp, _) = Lanes.Run("lint", "--help");
+        var (versionExit, version, _) = Lanes.Run("--version");
+
+        Assert.Equal([0, 0, 0], new[] { helpExit, lintHelpExit, versionExit });
+        Assert.Contains("  lanes [command] [options]", help, StringComparison.Ordinal);
+        Assert.Contains("  lanes lint <PATH>... [options]", lintHelp, StringComparison.Ordinal);
+        Assert.Contains("--lane-header", lintHelp, StringComparison.Ordinal);
+        Assert.StartsWith(typeof(Cli).Assembly.GetName().Version!.ToString(3), version.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Lint_KindsItDoesNotDescribe_AreNotCheckedForUnknownFields()
+    {
+        // A Role and a RoleBinding (the Kubernetes sample's RBAC) keep rules, subjects and roleRef at the top level.
+        var (exit, found) = Lanes.LintText("""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: { name: lanes-reader }
+            rules:
+              - apiGroups: [""]
+                resources: [pods, services]
+                verbs: [get, list, watch]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: { name: lanes-reader }
+            subjects: [{ kind: ServiceAccount, name: gateway }]
+            roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: lanes-reader }
+            """);
+
+        Assert.Empty(found);
+        Assert.Equal(0, exit);
+    }
 }

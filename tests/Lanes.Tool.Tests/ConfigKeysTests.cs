@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace Lanes.Tool.Tests;
+
+/// <summary>
+/// Lanes JSON as a new user writes it: misspelt keys are reported (not "valid", not "no findings"), <c>istio generate</c>
+/// says what it expected when there is nothing to generate, and a gateway with several services needs <c>--entry</c>.
+/// </summary>
+public sealed class ConfigKeysTests
+{
+    private const string Misspelt = """
+        {
+          "Lanes": {
+            "Preset": "mspider",
+            "DefualtLane": "green",
+            "Services": {
+              "reviews": {
+                "Metadata": { "lanePolcy": "Strict", "lanes": "green,yellow", "owner": "team-a" },
+                "Instances": {
+                  "g": { "Address": "http://10.0.0.1:9080", "Metadata": { "lane": "green" } },
+                  "y": { "Adress": "http://10.0.0.2:9080", "Metadata": { "lane": "yellow" } }
+                }
+              }
+            }
+          }
+        }
+        """;
+
+    [Fact]
+    public void MisspeltKeys_AreReportedWithASuggestion_ByCheckAndLint_AtTheirLines()
+    {
+        var file = Write(Misspelt);
+        try
+        {
+            var (checkExit, checkOutput, _) = Lanes.Run("check", "--config", file);
+            var (lintExit, lintOutput, _) = Lanes.Run("lint", "--format", "json", file);
+
+            Assert.Equal(1, checkExit);
+            Assert.DoesNotContain("valid (", checkOutput, StringComparison.Ordinal);
+            Assert.Contains("Lanes:DefualtLane is not a Lanes setting and is ignored: did you mean 'DefaultLane'?", checkOutput, StringComparison.Ordinal);
+            Assert.Contains("Lanes:Services:reviews:Metadata:lanePolcy is not a lane metadata key and is ignored by lane routing: did you mean 'lanePolicy'?", checkOutput, StringComparison.Ordinal);
+            Assert.Contains("Lanes:Services:reviews:Instances:y:Adress is not a Lanes setting and is ignored: did you mean 'Address'?", checkOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("owner", checkOutput, StringComparison.Ordinal);              // the application's own metadata
+
+            Assert.Equal(1, lintExit);
+            var unknown = JsonNode.Parse(lintOutput)!.AsArray().Where(static f => (string?)f!["rule"] == "unknown-field").ToList();
+            Assert.Equal([4, 7, 10], unknown.Select(static f => (int)f!["line"]!).Order());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void TheSamplesAndSeedsConfigurations_HaveNoUnknownKeys()
+    {
+        foreach (var name in new[] { "bu-buid", "mspider-bookinfo" })
+        {
+            Assert.Empty(Cli.UnknownKeys(GenerateTests.Config(name)));
+        }
+    }
+
+    [Fact]
+    public void Generate_WithServicesAtTheTopLevel_SaysWhatItExpected()
+    {
+        // Aspire's shape: "Services" is service discovery's section, not Lanes:Services.
+        var file = Write("""{ "Lanes": { "Preset": "mspider" }, "Services": { "reviews": { "http": [ "http://10.0.0.1:9080" ] } } }""");
+        try
+        {
+            var (exit, output, error) = Lanes.Run("istio", "generate", "--config", file);
+
+            Assert.NotEqual(0, exit);
+            Assert.Empty(output);
+            Assert.Contains("no service under Lanes:Services", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Generate_AGatewayWithSeveralServices_NeedsTheEntry()
+    {
+        var (exit, output, error) = Lanes.Run("istio", "generate", "--config", GenerateTests.Config("bu-buid"), "--label-key", "bu", "--gateway", "cars/cars");
+
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Contains("--gateway needs --entry with 2 services under Lanes:Services (cars-api-portal, cars-rti-adapter)", error, StringComparison.Ordinal);
+    }
+
+    private static string Write(string json)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"lanes-config-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, json);
+        return file;
+    }
+}
