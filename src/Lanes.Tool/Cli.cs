@@ -66,6 +66,8 @@ internal static class Cli
     {
         var findings = new List<Finding>();
         var manifests = new List<Manifest>();
+        var jsonHeaders = new List<string>();
+        var jsonAliases = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var file in ManifestReader.Expand(paths))
         {
             string text;
@@ -104,13 +106,24 @@ internal static class Cli
                     findings.Add(new Finding(Rules.UnknownField, file, line, column, problem));
                 }
 
+                if (problems.Count == 0)
+                {
+                    // The lane header this configuration propagates, and the aliases only its entry reads.
+                    var settings = Load(file);
+                    jsonHeaders.Add(settings.Header);
+                    foreach (var alias in settings.Aliases)
+                    {
+                        jsonAliases[alias] = settings.Header;
+                    }
+                }
+
                 continue;
             }
 
             manifests.AddRange(ManifestReader.Read(file, text, findings));
         }
 
-        Linter.Lint(manifests, findings, laneHeaders);
+        Linter.Lint(manifests, findings, [.. laneHeaders, .. jsonHeaders], jsonAliases);
         var ordered = findings.OrderBy(static f => f.File, StringComparer.Ordinal).ThenBy(static f => f.Line).ThenBy(static f => f.Column).ToList();
         Formats.Write(format, ordered, output);
         return ordered.Any(static f => f.Rule.Severity == Severity.Error) ? 1 : 0;

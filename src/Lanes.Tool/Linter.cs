@@ -20,8 +20,18 @@ internal static partial class Linter
     /// <summary>The presets' aliases (what clients send to the entry) and their canonical header.</summary>
     private static readonly Dictionary<string, string> KnownAliases = new(StringComparer.OrdinalIgnoreCase) { ["x-mspider-laneid"] = "x-mspider-lane" };
 
-    public static List<Finding> Lint(IReadOnlyList<Manifest> manifests, List<Finding> findings, IReadOnlyCollection<string>? extraLaneHeaders = null)
+    /// <param name="manifests">The YAML documents.</param>
+    /// <param name="findings">Where findings go.</param>
+    /// <param name="extraLaneHeaders">Canonical lane headers from <c>--lane-header</c> and the Lanes JSON files given.</param>
+    /// <param name="aliases">Aliases (what clients send to the entry) from the Lanes JSON files given, with their canonical header.</param>
+    public static List<Finding> Lint(IReadOnlyList<Manifest> manifests, List<Finding> findings, IReadOnlyCollection<string>? extraLaneHeaders = null, IReadOnlyDictionary<string, string>? aliases = null)
     {
+        var knownAliases = new Dictionary<string, string>(KnownAliases, StringComparer.OrdinalIgnoreCase);
+        foreach (var (alias, canonical) in aliases ?? new Dictionary<string, string>())
+        {
+            knownAliases[alias] = canonical;
+        }
+
         foreach (var manifest in manifests)
         {
             Schema.Check(manifest, findings);
@@ -37,7 +47,7 @@ internal static partial class Linter
         var gatewayRules = services.Where(static v => !v.IsMesh).SelectMany(static v => v.Rules).ToList();
         var setHeaders = gatewayRules.SelectMany(static r => r.Sets).ToList();
         var pluginHeaders = plugins.Select(static p => p.Spec?.Map("pluginConfig")?.Str("lane_header")).OfType<string>().ToList();
-        var laneHeaders = new HashSet<string>(KnownLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders).Concat(extraLaneHeaders ?? []), StringComparer.OrdinalIgnoreCase);
+        var laneHeaders = new HashSet<string>(KnownLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders).Concat(extraLaneHeaders ?? []).Concat(knownAliases.Keys), StringComparer.OrdinalIgnoreCase);
 
         // Headers that reach every hop: set by a gateway, propagated by the WasmPlugin or Lanes (--lane-header, presets).
         var propagated = new HashSet<string>(CanonicalLaneHeaders.Concat(setHeaders.Select(static s => s.Header)).Concat(pluginHeaders).Concat(extraLaneHeaders ?? []), StringComparer.OrdinalIgnoreCase);
@@ -48,7 +58,7 @@ internal static partial class Linter
         }
 
         DuplicateHosts(services, findings);
-        HeaderMismatch(services, gatewayRules, plugins, laneHeaders, propagated, findings);
+        HeaderMismatch(services, gatewayRules, plugins, laneHeaders, propagated, knownAliases, findings);
         PortProtocols(services, rules, k8sServices, findings);
         Subsets(rules, workloads, k8sServices, findings);
         Selectors(manifests, workloads, findings);
@@ -224,7 +234,7 @@ internal static partial class Linter
     /// sets (a misspelt header). An alias (what clients send to the entry) reaches only the first hop: the WasmPlugin and
     /// Lanes propagate the canonical header. A value no gateway sets, on a header the gateway sets, is lost here.
     /// </summary>
-    private static void HeaderMismatch(List<VirtualService> services, List<HttpRule> gatewayRules, List<Manifest> plugins, HashSet<string> laneHeaders, HashSet<string> propagated, List<Finding> findings)
+    private static void HeaderMismatch(List<VirtualService> services, List<HttpRule> gatewayRules, List<Manifest> plugins, HashSet<string> laneHeaders, HashSet<string> propagated, Dictionary<string, string> knownAliases, List<Finding> findings)
     {
         var setValues = gatewayRules.SelectMany(static r => r.Sets).GroupBy(static s => s.Header, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(static g => g.Key, static g => g.Select(static s => s.Value).ToHashSet(StringComparer.Ordinal), StringComparer.OrdinalIgnoreCase);
@@ -250,7 +260,7 @@ internal static partial class Linter
             {
                 foreach (var (header, value, node) in rule.ExactMatches)
                 {
-                    if (laneHeaders.Contains(header) && (entryOnly.Contains(header) || KnownAliases.ContainsKey(header)) && !propagated.Contains(header) && !setValues.ContainsKey(header))
+                    if (laneHeaders.Contains(header) && (entryOnly.Contains(header) || knownAliases.ContainsKey(header)) && !propagated.Contains(header) && !setValues.ContainsKey(header))
                     {
                         findings.Add(At(Rules.LaneHeaderMismatch, vs.Manifest, node,
                             $"this hop matches '{header}', which only the entry sees (clients send it to the gateway; the WasmPlugin and Lanes propagate {Canonical(header)} from hop to hop), so every hop after the first loses the lane: match {Canonical(header)} instead."));
@@ -271,7 +281,7 @@ internal static partial class Linter
 
         string Canonical(string alias)
         {
-            var canonical = KnownAliases.TryGetValue(alias, out var known) ? [known] : propagated.Where(p => !KnownAliases.ContainsKey(p)).ToList();
+            var canonical = knownAliases.TryGetValue(alias, out var known) ? [known] : propagated.Where(p => !knownAliases.ContainsKey(p)).ToList();
             return Describe(canonical);
         }
 

@@ -90,6 +90,47 @@ public sealed class ConfigKeysTests
         Assert.Contains("--gateway needs --entry with 2 services under Lanes:Services (cars-api-portal, cars-rti-adapter)", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LanesJsonGiven_ItsHeaderIsALaneHeader_AndItsAliasReachesOnlyTheEntry()
+    {
+        var directory = Directory.CreateTempSubdirectory("lanes-lint-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "appsettings.json"), """{ "Lanes": { "Header": "x-team-lane", "Aliases": [ "x-team-alias" ] } }""");
+            File.WriteAllText(Path.Combine(directory, "mesh.yaml"), """
+                kind: VirtualService
+                metadata: { name: reviews }
+                spec:
+                  hosts: [reviews]
+                  http:
+                    - match: [{ headers: { x-team-alias: { exact: yellow } } }]
+                      route: [{ destination: { host: reviews } }]
+                    - route: [{ destination: { host: reviews } }]
+                ---
+                kind: VirtualService
+                metadata: { name: ratings }
+                spec:
+                  hosts: [ratings]
+                  http:
+                    - match: [{ headers: { x-team-lane: { exact: yellow } } }]
+                      route: [{ destination: { host: ratings } }]
+                """);
+
+            var (exit, output, _) = Lanes.Run("lint", "--format", "json", directory);
+
+            Assert.Equal(1, exit);
+            var found = JsonNode.Parse(output)!.AsArray().Select(static f => ((string?)f!["rule"], (int)f["line"]!, (string?)f["message"])).ToList();
+            var mismatch = Assert.Single(found, static f => f.Item1 == "lane-header-mismatch");
+            Assert.Equal(6, mismatch.Item2);
+            Assert.Contains("match 'x-team-lane' instead", mismatch.Item3, StringComparison.Ordinal);
+            Assert.Equal(15, Assert.Single(found, static f => f.Item1 == "no-default-route").Item2);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string Write(string json)
     {
         var file = Path.Combine(Path.GetTempPath(), $"lanes-config-{Guid.NewGuid():N}.json");
