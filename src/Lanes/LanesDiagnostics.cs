@@ -27,8 +27,8 @@ public static class LanesDiagnostics
     /// <summary>
     /// Counter of routing decisions (gateway and client-side routing), attributes <see cref="RoutingServiceAttribute"/>,
     /// <see cref="LaneAttribute"/> (when there is a lane; lanes the service neither declares nor has instances of are
-    /// <see cref="OtherLane"/>), <see cref="RoutingOutcomeAttribute"/> (<c>matched</c>, <c>fallback</c>, <c>no_upstream</c>)
-    /// and, for the last two, <see cref="RoutingReasonAttribute"/> (<c>no_lane</c>, <c>lane_unavailable</c>, <c>lane_undeclared</c>).
+    /// <see cref="OtherLane"/>), <see cref="RoutingOutcomeAttribute"/> (<c>matched</c>, <c>fallback</c>, <c>no-upstream</c>)
+    /// and, for the last two, <see cref="RoutingReasonAttribute"/> (<c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>).
     /// </summary>
     public const string RoutedInstrument = "lanes.routed";
 
@@ -38,19 +38,19 @@ public static class LanesDiagnostics
     /// <summary>Where the lane came from: <c>header</c>, <c>alias</c>, <c>baggage</c>, <c>trace_cache</c>, <c>default</c>, <c>scope</c>, <c>colouring</c>, <c>none</c>.</summary>
     public const string LaneSourceAttribute = "lane.source";
 
-    /// <summary>Why a lane value was invalid: <c>empty</c>, <c>too_long</c>, <c>invalid_character</c>, <c>ambiguous</c>.</summary>
+    /// <summary>Why a lane value was invalid: <c>empty</c>, <c>too-long</c>, <c>invalid-character</c>, <c>ambiguous</c>.</summary>
     public const string InvalidReasonAttribute = "lane.invalid.reason";
 
-    /// <summary>Why a request was rejected: <c>invalid_value</c>, <c>unknown_lane</c>, <c>missing</c>.</summary>
+    /// <summary>Why a request was rejected: <c>invalid-value</c>, <c>unknown-lane</c>, <c>missing</c>.</summary>
     public const string RejectionReasonAttribute = "lane.rejection.reason";
 
     /// <summary>The cluster or client-routed service a routing decision was made for.</summary>
     public const string RoutingServiceAttribute = "lane.routing.service";
 
-    /// <summary>A routing outcome: <c>matched</c>, <c>fallback</c>, <c>no_upstream</c>.</summary>
+    /// <summary>A routing outcome: <c>matched</c>, <c>fallback</c>, <c>no-upstream</c>.</summary>
     public const string RoutingOutcomeAttribute = "lane.routing.outcome";
 
-    /// <summary>Why a decision was not the request's own lane: <c>no_lane</c>, <c>lane_unavailable</c>, <c>lane_undeclared</c>.</summary>
+    /// <summary>Why a decision was not the request's own lane: <c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>.</summary>
     public const string RoutingReasonAttribute = "lane.routing.reason";
 
     /// <summary>The subset that served (on the Activity event only): a lane, <c>(unlabelled)</c> or <c>(all)</c>.</summary>

@@ -44,24 +44,18 @@ internal static class LaneRoutingNames
         _ => $"instances of lane '{baseline}'",
     };
 
-    /// <summary>The name of an outcome: <c>matched</c>, <c>fallback</c>, <c>no_upstream</c>.</summary>
+    /// <summary>
+    /// The name of an outcome: <c>matched</c>, <c>fallback</c>, <c>no-upstream</c>. Outcomes and reasons are spelt one way
+    /// everywhere (kebab-case, as <c>x-lane-fallback</c>): headers, problem details, metrics, logs and the admin report.
+    /// </summary>
     public static string Get(LaneRoutingOutcome outcome) => outcome switch
     {
         LaneRoutingOutcome.Matched => "matched",
         LaneRoutingOutcome.Fallback => "fallback",
-        _ => "no_upstream",
+        _ => "no-upstream",
     };
 
-    /// <summary>The metric attribute value of a reason (<c>no_lane</c>, <c>lane_unavailable</c>, <c>lane_undeclared</c>); <see langword="null"/> for <see cref="LaneFallbackReason.None"/>.</summary>
-    public static string? GetMetricName(LaneFallbackReason reason) => reason switch
-    {
-        LaneFallbackReason.NoLane => "no_lane",
-        LaneFallbackReason.LaneUnavailable => "lane_unavailable",
-        LaneFallbackReason.LaneUndeclared => "lane_undeclared",
-        _ => null,
-    };
-
-    /// <summary>The <c>x-lane-fallback</c> header value (docs/behaviour.md, "Subset selection": <c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>); <see langword="null"/> for <see cref="LaneFallbackReason.None"/>.</summary>
+    /// <summary>The name of a reason, the <c>x-lane-fallback</c> header value and the metric attribute value alike (docs/behaviour.md, "Subset selection": <c>no-lane</c>, <c>lane-unavailable</c>, <c>lane-undeclared</c>); <see langword="null"/> for <see cref="LaneFallbackReason.None"/>.</summary>
     public static string? Get(LaneFallbackReason reason) => reason switch
     {
         LaneFallbackReason.NoLane => "no-lane",

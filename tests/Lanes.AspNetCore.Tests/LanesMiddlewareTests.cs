@@ -88,7 +88,7 @@ public class LanesMiddlewareTests
 
         var inbound = recorder.Of(LanesDiagnostics.InboundInstrument).Select(static m => $"{m.Tag("lane.name")}/{m.Tag("lane.source")}").ToArray();
         Assert.Equal(["yellow/header", "blue/baggage", "green/default"], inbound);
-        Assert.Equal("invalid_character", Assert.Single(recorder.Of(LanesDiagnostics.InvalidInstrument)).Tag("lane.invalid.reason"));
+        Assert.Equal("invalid-character", Assert.Single(recorder.Of(LanesDiagnostics.InvalidInstrument)).Tag("lane.invalid.reason"));
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class AdminEndpointTests
         Assert.Equal("Unknown", pod1Entry.GetProperty("health").GetProperty("active").GetString());
         var counters = cluster.GetProperty("counters").EnumerateArray().ToList();
         Assert.Contains(counters, static c => c.GetProperty("lane").GetString() == "dev1" && c.GetProperty("outcome").GetString() == "matched" && c.GetProperty("count").GetInt64() == 2);
-        Assert.Contains(counters, static c => c.GetProperty("lane").GetString() == "dev2" && c.GetProperty("outcome").GetString() == "no_upstream"
+        Assert.Contains(counters, static c => c.GetProperty("lane").GetString() == "dev2" && c.GetProperty("outcome").GetString() == "no-upstream"
             && c.GetProperty("reason").GetString() == "lane-unavailable" && c.GetProperty("count").GetInt64() == 1);
     }
 

@@ -66,7 +66,7 @@ public sealed class GatewayWiringTests
         var tags = routed.Tags.ToDictionary(static t => t.Key, static t => t.Value?.ToString());
         Assert.Equal("pp", tags["lane.routing.service"]);
         Assert.Equal("fallback", tags["lane.routing.outcome"]);
-        Assert.Equal("lane_undeclared", tags["lane.routing.reason"]);
+        Assert.Equal("lane-undeclared", tags["lane.routing.reason"]);
         Assert.Equal("green", tags["lane.routing.served"]);
     }
 }

@@ -207,8 +207,8 @@ public sealed class SeedScenarioTests
 
         var routed = recorder.Of(LanesDiagnostics.RoutedInstrument).ToList();
         Assert.Contains(routed, static m => m.Tag("lane.routing.service") == "svc1" && m.Tag("lane.name") == "dev1" && m.Tag("lane.routing.outcome") == "matched");
-        Assert.Contains(routed, static m => m.Tag("lane.name") == "dev2" && m.Tag("lane.routing.outcome") == "no_upstream" && m.Tag("lane.routing.reason") == "lane_unavailable");
-        Assert.Contains(routed, static m => m.Tag("lane.name") == "other" && m.Tag("lane.routing.outcome") == "fallback" && m.Tag("lane.routing.reason") == "lane_undeclared");
+        Assert.Contains(routed, static m => m.Tag("lane.name") == "dev2" && m.Tag("lane.routing.outcome") == "no-upstream" && m.Tag("lane.routing.reason") == "lane-unavailable");
+        Assert.Contains(routed, static m => m.Tag("lane.name") == "other" && m.Tag("lane.routing.outcome") == "fallback" && m.Tag("lane.routing.reason") == "lane-undeclared");
     }
 
     internal static GatewayConfig HangoConfig(Upstream pod1, Upstream pod2) => new GatewayConfig()

@@ -68,7 +68,7 @@ internal sealed class LaneRequestTracer : IDisposable
         var matched = context.Response.StatusCode;
         if (endpoint is null)
         {
-            return new LaneTraceResult(lane, source, rule, null, null, null, "no_route", null, null, StatusCodes.Status404NotFound, [],
+            return new LaneTraceResult(lane, source, rule, null, null, null, "no-route", null, null, StatusCodes.Status404NotFound, [],
                 "No route matches: the gateway answers 404.");
         }
 
@@ -76,7 +76,7 @@ internal sealed class LaneRequestTracer : IDisposable
         {
             // Routing's own endpoint for a method no route takes set 405 when it ran; an inert copy sets nothing.
             var status = matched == StatusCodes.Status405MethodNotAllowed ? StatusCodes.Status405MethodNotAllowed : (int?)null;
-            return new LaneTraceResult(lane, source, rule, null, null, null, status is null ? "local" : "no_route", null, null, status, [],
+            return new LaneTraceResult(lane, source, rule, null, null, null, status is null ? "local" : "no-route", null, null, status, [],
                 status is null
                     ? $"Served by the gateway itself (endpoint '{endpoint.DisplayName}'), not proxied."
                     : "A route matches the path but not the method: the gateway answers 405.");
@@ -85,7 +85,7 @@ internal sealed class LaneRequestTracer : IDisposable
         var routeId = route.Config.RouteId;
         if (route.Cluster is not { } cluster)
         {
-            return new LaneTraceResult(lane, source, rule, routeId, null, null, "no_upstream", null, null, StatusCodes.Status503ServiceUnavailable, [],
+            return new LaneTraceResult(lane, source, rule, routeId, null, null, "no-upstream", null, null, StatusCodes.Status503ServiceUnavailable, [],
                 $"Route '{routeId}' names no cluster that exists: YARP answers 503.");
         }
 
@@ -93,7 +93,7 @@ internal sealed class LaneRequestTracer : IDisposable
         if (subsets is null)
         {
             var available = cluster.DestinationsState.AvailableDestinations;
-            return new LaneTraceResult(lane, source, rule, routeId, cluster.ClusterId, null, available.Count == 0 ? "no_upstream" : "not_lane_aware", null,
+            return new LaneTraceResult(lane, source, rule, routeId, cluster.ClusterId, null, available.Count == 0 ? "no-upstream" : "not-lane-aware", null,
                 available.Count == 0 ? null : LaneChoice<DestinationState>.AllSubset, available.Count == 0 ? StatusCodes.Status503ServiceUnavailable : null,
                 Ids(available), $"Cluster '{cluster.ClusterId}' does not use lanes: every available destination is eligible.");
         }

@@ -88,7 +88,7 @@ internal sealed class LanesMetrics : IDisposable
             tags.Add(LanesDiagnostics.LaneAttribute, laneTag);
         }
 
-        var reasonName = LaneRoutingNames.GetMetricName(reason);
+        var reasonName = LaneRoutingNames.Get(reason);
         if (reasonName is not null)
         {
             tags.Add(LanesDiagnostics.RoutingReasonAttribute, reasonName);
@@ -108,16 +108,16 @@ internal sealed class LanesMetrics : IDisposable
     internal static string ReasonOf(LaneParseStatus status) => status switch
     {
         LaneParseStatus.Empty => "empty",
-        LaneParseStatus.TooLong => "too_long",
-        LaneParseStatus.InvalidCharacter => "invalid_character",
+        LaneParseStatus.TooLong => "too-long",
+        LaneParseStatus.InvalidCharacter => "invalid-character",
         LaneParseStatus.Ambiguous => "ambiguous",
         _ => "other",
     };
 
     internal static string ReasonOf(LaneRejection rejection) => rejection switch
     {
-        LaneRejection.InvalidValue => "invalid_value",
-        LaneRejection.UnknownLane => "unknown_lane",
+        LaneRejection.InvalidValue => "invalid-value",
+        LaneRejection.UnknownLane => "unknown-lane",
         LaneRejection.Missing => "missing",
         _ => "other",
     };

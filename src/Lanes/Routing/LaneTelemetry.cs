@@ -86,7 +86,7 @@ public sealed class LaneTelemetry
                 tags.Add(LanesDiagnostics.LaneAttribute, lane);
             }
 
-            if (LaneRoutingNames.GetMetricName(choice.Reason) is { } reason)
+            if (LaneRoutingNames.Get(choice.Reason) is { } reason)
             {
                 tags.Add(LanesDiagnostics.RoutingReasonAttribute, reason);
             }

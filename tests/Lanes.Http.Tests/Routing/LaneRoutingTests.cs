@@ -154,7 +154,7 @@ public sealed class LaneRoutingTests : IAsyncLifetime, IDisposable
         Assert.Equal("details-permissive", routed[0]["lane.routing.service"]);
         Assert.Equal("blue", routed[0]["lane.name"]);
         Assert.Equal("fallback", routed[0]["lane.routing.outcome"]);
-        Assert.Equal("lane_unavailable", routed[0]["lane.routing.reason"]);
+        Assert.Equal("lane-unavailable", routed[0]["lane.routing.reason"]);
         Assert.Equal("(unlabelled)", routed[0]["lane.routing.served"]);
         Assert.Equal("matched", routed[1]["lane.routing.outcome"]);
         Assert.False(routed[1].ContainsKey("lane.routing.reason"));

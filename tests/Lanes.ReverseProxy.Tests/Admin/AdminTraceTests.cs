@@ -255,9 +255,9 @@ public sealed class AdminTraceTests
         foreach (var cell in cells)
         {
             var choice = subsets.Select(cell.GetProperty("lane").GetString());
-            // The documented spellings: outcomes snake_case (matched, fallback, no_upstream), reasons as the
-            // x-lane-fallback header (kebab-case), none for a match.
-            Assert.Equal(JsonNamingPolicy.SnakeCaseLower.ConvertName(choice.Outcome.ToString()), Str(cell, "outcome"));
+            // One spelling everywhere: outcomes (matched, fallback, no-upstream) and reasons kebab-case as the
+            // x-lane-fallback header and the metrics, none for a match.
+            Assert.Equal(JsonNamingPolicy.KebabCaseLower.ConvertName(choice.Outcome.ToString()), Str(cell, "outcome"));
             Assert.Equal(choice.Reason == Lanes.Routing.LaneFallbackReason.None ? null : JsonNamingPolicy.KebabCaseLower.ConvertName(choice.Reason.ToString()), Str(cell, "reason"));
             Assert.Equal(choice.Served, Str(cell, "served"));
         }

@@ -65,7 +65,7 @@ public class LanesMetricsTests
         Resolve(propagator, ("baggage", "x-mspider-lane=a,x-mspider-lane=b"));
 
         var invalid = recorder.Of(LanesDiagnostics.InvalidInstrument).Select(static m => $"{m.Tag("lane.source")}/{m.Tag("lane.invalid.reason")}").ToArray();
-        Assert.Equal(["header/invalid_character", "alias/too_long", "baggage/ambiguous"], invalid);
+        Assert.Equal(["header/invalid-character", "alias/too-long", "baggage/ambiguous"], invalid);
         Assert.All(recorder.Measurements, static m => Assert.DoesNotContain(m.Tags.Values, static v => v != null && v.Contains("evil", StringComparison.Ordinal)));
     }
 
@@ -80,6 +80,49 @@ public class LanesMetricsTests
         var rejected = Assert.Single(recorder.Of(LanesDiagnostics.RejectedInstrument));
         Assert.Equal("missing", rejected.Tag("lane.rejection.reason"));
         Assert.Empty(recorder.Of(LanesDiagnostics.InboundInstrument));
+    }
+
+    [Fact]
+    public void EveryReasonAndOutcome_IsKebabCase_AsTheFallbackHeader()
+    {
+        // One spelling everywhere (issue 32): the metric values of every parse status, rejection, outcome and fallback
+        // reason are kebab-case, and a fallback reason is the very value of x-lane-fallback and the 503's "reason".
+        var propagator = MSpider();
+        var metrics = propagator.Resolver.Metrics;
+        using var recorder = new MeasurementRecorder(metrics.Meter);
+        foreach (var status in Enum.GetValues<Lanes.Parsing.LaneParseStatus>().Where(static s => s != Lanes.Parsing.LaneParseStatus.Valid))
+        {
+            metrics.Invalid(LaneSource.Header, status);
+        }
+
+        foreach (var rejection in Enum.GetValues<LaneRejection>().Where(static r => r != LaneRejection.None))
+        {
+            metrics.Rejected(rejection);
+        }
+
+        foreach (var outcome in Enum.GetValues<Lanes.Routing.LaneRoutingOutcome>())
+        {
+            foreach (var reason in Enum.GetValues<Lanes.Routing.LaneFallbackReason>())
+            {
+                metrics.Routed("details", "yellow", outcome, reason);
+            }
+        }
+
+        var values = recorder.Of(LanesDiagnostics.InvalidInstrument).Select(static m => m.Tag("lane.invalid.reason"))
+            .Concat(recorder.Of(LanesDiagnostics.RejectedInstrument).Select(static m => m.Tag("lane.rejection.reason")))
+            .Concat(recorder.Of(LanesDiagnostics.RoutedInstrument).Select(static m => m.Tag("lane.routing.outcome")))
+            .Concat(recorder.Of(LanesDiagnostics.RoutedInstrument).Select(static m => m.Tag("lane.routing.reason")).Where(static v => v is not null))
+            .ToList();
+        Assert.Equal(4 + 3 + 3 * 4 + 3 * 3, values.Count);
+        Assert.All(values, static v => Assert.Matches("^[a-z]+(-[a-z]+)*$", v));
+        Assert.Contains("too-long", values);
+        Assert.Contains("unknown-lane", values);
+        Assert.Contains("no-upstream", values);
+        foreach (var reason in Enum.GetValues<Lanes.Routing.LaneFallbackReason>().Where(static r => r != Lanes.Routing.LaneFallbackReason.None))
+        {
+            Assert.Contains(Lanes.Routing.LaneRoutingNames.Get(reason), values);
+            Assert.Equal(System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(reason.ToString()), Lanes.Routing.LaneRoutingNames.Get(reason));
+        }
     }
 
     [Fact]
