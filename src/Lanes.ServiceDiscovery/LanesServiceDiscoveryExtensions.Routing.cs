@@ -39,6 +39,7 @@ public static partial class LanesServiceDiscoveryExtensions
         builder.AddHttpMessageHandler(static sp => new LaneRoutingHandler(
             sp.GetRequiredService<LaneHttpRouter>(), sp.GetRequiredService<LaneServiceEndpoints>(), Propagator(sp)));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, LaneRoutingOrderFilter>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IPostConfigureOptions<Polly.Telemetry.TelemetryOptions>, LaneResilienceTelemetry.Configure>());
         builder.Services.Configure<LaneRoutingOrderFilter.Clients>(o => o.Names.Add(builder.Name));
         return builder;
     }

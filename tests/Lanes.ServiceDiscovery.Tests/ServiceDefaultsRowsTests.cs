@@ -169,6 +169,25 @@ public sealed class ServiceDefaultsRowsTests(ServiceDefaultsFleet fleet) : IClas
         }
     }
 
+    [Fact]
+    public async Task Http_Local503_IsLoggedOnceByLanes_NotAsAnExceptionByTheResiliencePipeline()
+    {
+        var before = Host.Logs.Records.Count;
+        Assert.Equal("503", await HttpAnsweredAsync("strict", "blue"));
+        var records = Host.Logs.Records.Skip(before).ToList();
+
+        // Lanes says it once, as a warning naming the service, the lane and the policy.
+        var lanes = Assert.Single(records, static r => r.EventId.Name == "NoHealthyUpstream");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, lanes.Level);
+        Assert.Contains("'details-strict' and lane 'blue' (policy Strict)", lanes.Message, StringComparison.Ordinal);
+
+        // The standard handler's telemetry still reports the attempt (its log is on: the record is there), at Debug;
+        // nothing logs the local 503 as an exception at Information or above.
+        var polly = records.Where(static r => r.Category.StartsWith("Polly", StringComparison.Ordinal)).ToList();
+        Assert.Contains(polly, static r => r.Exception is not null && r.Level == Microsoft.Extensions.Logging.LogLevel.Debug);
+        Assert.DoesNotContain(records, static r => r.Exception is not null && r.Level >= Microsoft.Extensions.Logging.LogLevel.Information);
+    }
+
     private async Task<string> HttpAnsweredAsync(string policy, string? lane)
     {
         using (LaneContext.Begin(lane))

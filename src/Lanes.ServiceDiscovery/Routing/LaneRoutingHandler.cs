@@ -110,7 +110,13 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     /// <summary>Picks an instance and points the request at it; throws <see cref="LaneUnavailableException"/> when there is none.</summary>
     private LaneServiceInstance Pick(LaneServiceDefinition service, string? lane, HttpRequestMessage request, Uri logical)
     {
-        var instance = _router.Pick(service, lane, out var choice) ?? throw new LaneUnavailableException(service.Name, lane, choice, _propagator.Settings);
+        var instance = _router.Pick(service, lane, out var choice);
+        if (instance is null)
+        {
+            LaneResilienceTelemetry.MarkLocalUnavailable(request);
+            throw new LaneUnavailableException(service.Name, lane, choice, _propagator.Settings);
+        }
+
         request.RequestUri = Rebase(logical, instance.Address);
         return instance;
     }
