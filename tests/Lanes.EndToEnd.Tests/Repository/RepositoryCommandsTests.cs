@@ -99,6 +99,55 @@ public sealed partial class RepositoryCommandsTests
         Assert.Empty(found);
     }
 
+    [Fact]
+    public void PublicApi_EveryPackageHasA10Baseline_ListedInItsReadme_AndNothingShippedIsRemoved()
+    {
+        // Each library's public types are its PublicAPI.Shipped.txt (the 1.0 baseline the analyzers hold the build to);
+        // the README's "Public API" table names exactly those types, and no change takes a shipped entry away
+        // (the analyzers' *REMOVED* marker in PublicAPI.Unshipped.txt).
+        var packages = Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "src"))
+            .Where(static d => File.Exists(Path.Combine(d, "PublicAPI.Shipped.txt")) && Path.GetFileName(d) != "Lanes.Tool")
+            .ToList();
+        Assert.Equal(10, packages.Count);
+        var total = 0;
+        foreach (var package in packages)
+        {
+            var name = Path.GetFileName(package);
+            var shipped = PublicTypes(File.ReadAllLines(Path.Combine(package, "PublicAPI.Shipped.txt")));
+            Assert.True(shipped.Count > 0, $"{name}: empty PublicAPI.Shipped.txt");
+            total += shipped.Count;
+
+            Assert.DoesNotContain(File.ReadAllLines(Path.Combine(package, "PublicAPI.Unshipped.txt")), static l => l.StartsWith("*REMOVED*", StringComparison.Ordinal));
+
+            var readme = File.ReadAllText(Path.Combine(package, "README.md"));
+            var start = readme.IndexOf("\n## Public API\n", StringComparison.Ordinal);
+            Assert.True(start >= 0, $"{name}: README has no Public API section");
+            var section = readme[(start + 1)..];
+            var end = section.IndexOf("\n## ", 3, StringComparison.Ordinal);
+            section = end < 0 ? section : section[..end];
+            var listed = PublicApiRow().Matches(section).Select(static m => m.Groups["type"].Value).ToHashSet(StringComparer.Ordinal);
+            Assert.True(shipped.SetEquals(listed), $"{name}: README lists [{string.Join(", ", listed.Except(shipped))}] not shipped and misses [{string.Join(", ", shipped.Except(listed))}]");
+        }
+
+        Assert.Equal(68, total); // the count recorded in issue 29's note; a new public type updates both
+    }
+
+    /// <summary>The type lines of a PublicAPI file, by simple name (<c>LaneSubsets&lt;T&gt;</c> keeps its arity).</summary>
+    private static HashSet<string> PublicTypes(IEnumerable<string> lines)
+        => lines.Select(static l => PublicApiModifiers().Replace(l.Trim(), string.Empty))
+            .Where(static l => l.Length > 0 && !l.StartsWith('#') && PublicApiTypeLine().IsMatch(l))
+            .Select(static l => l[(l.LastIndexOf('.', l.Contains('<', StringComparison.Ordinal) ? l.IndexOf('<', StringComparison.Ordinal) : l.Length - 1) + 1)..])
+            .ToHashSet(StringComparer.Ordinal);
+
+    [GeneratedRegex("^((abstract|static|sealed|virtual|override) )+")]
+    private static partial Regex PublicApiModifiers();
+
+    [GeneratedRegex("^[A-Za-z0-9_.]+(<[A-Za-z, ]+>)?$")]
+    private static partial Regex PublicApiTypeLine();
+
+    [GeneratedRegex(@"^\| `(?<type>[A-Za-z0-9_]+(<[A-Za-z, ]+>)?)` \|", RegexOptions.Multiline)]
+    private static partial Regex PublicApiRow();
+
     /// <summary>The command of the README's "Try it" block that runs the tests (the line that starts with <c>./</c>).</summary>
     private static string ReadmeTestCommand()
     {
