@@ -47,7 +47,7 @@ internal static class LanesJsonKeys
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
                 var closest = Closest(child.Key, known);
-                problems.Add($"{child.Path} is not a Lanes setting and is ignored: {(closest is null ? string.Empty : $"did you mean '{closest}'? ")}the keys here are {string.Join(", ", known)}.");
+                problems.Add($"{Shown(child.Path)} is not a Lanes setting and is ignored: {(closest is null ? string.Empty : $"did you mean '{closest}'? ")}the keys here are {string.Join(", ", known)}.");
             }
         }
     }
@@ -58,10 +58,19 @@ internal static class LanesJsonKeys
         {
             if (!LaneMetadata.Contains(child.Key, StringComparer.OrdinalIgnoreCase) && Closest(child.Key, LaneMetadata) is { } closest)
             {
-                problems.Add($"{child.Path} is not a lane metadata key and is ignored by lane routing: did you mean '{closest}'?");
+                problems.Add($"{Shown(child.Path)} is not a lane metadata key and is ignored by lane routing: did you mean '{closest}'?");
             }
         }
     }
+
+    /// <summary>
+    /// A key path as the file spelt it, made safe for a terminal, a SARIF viewer or a CI log: a JSON key may hold any
+    /// character (a newline, an escape sequence), so it is escaped the way the SDK escapes untrusted header values.
+    /// </summary>
+    internal static string Shown(string path) => Lanes.Parsing.LaneParser.Escape(path, MaxShownPath);
+
+    /// <summary>Longer paths are cut, their length noted: longer than any real setting path, short enough for one line.</summary>
+    private const int MaxShownPath = 200;
 
     private static string? Closest(string key, string[] known)
     {

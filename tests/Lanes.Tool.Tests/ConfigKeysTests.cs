@@ -53,6 +53,31 @@ public sealed class ConfigKeysTests
     }
 
     [Fact]
+    public void AnUnknownKeyWithControlCharacters_IsReportedEscaped_NeverRaw()
+    {
+        // A JSON key may hold a newline or a terminal escape sequence: check and lint name it escaped, cut to one line.
+        var file = Write("{ \"Lanes\": { \"Preset\": \"mspider\", \"Evil\\u001b[31m\\nKey\": 1, \"" + new string('k', 500) + "\": 2 } }");
+        try
+        {
+            var (checkExit, checkOutput, _) = Lanes.Run("check", "--config", file);
+            var (_, lintOutput, _) = Lanes.Run("lint", "--format", "json", file);
+
+            Assert.Equal(1, checkExit);
+            Assert.Contains("Lanes:Evil\\x1B[31m\\x0AKey is not a Lanes setting", checkOutput, StringComparison.Ordinal);
+            Assert.Contains("(506 chars) is not a Lanes setting", checkOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain('\u001b', checkOutput);
+            Assert.DoesNotContain(new string('k', 201), checkOutput, StringComparison.Ordinal);
+            var messages = JsonNode.Parse(lintOutput)!.AsArray().Where(static f => (string?)f!["rule"] == "unknown-field").Select(static f => (string)f!["message"]!).ToList();
+            Assert.Equal(2, messages.Count);
+            Assert.All(messages, static m => Assert.DoesNotContain(m, static c => char.IsControl(c)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void TheSamplesAndSeedsConfigurations_HaveNoUnknownKeys()
     {
         foreach (var name in new[] { "bu-buid", "mspider-bookinfo" })
