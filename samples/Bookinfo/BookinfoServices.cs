@@ -26,30 +26,47 @@ public static class BookinfoServices
         ArgumentNullException.ThrowIfNull(instance);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        // A failure to start (a busy port) reaches the owner as the exception StartAsync throws; not logged twice.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = BookinfoCluster.ShutdownTimeout);
+        return Build(instance, builder);
+    }
+
+    /// <summary>
+    /// Builds one instance as a process of its own (<c>samples/BookinfoService</c> under <c>samples/AppHost</c>): it
+    /// listens where its host says (<c>ASPNETCORE_URLS</c>), takes its <c>Lanes</c> section and registry from its
+    /// configuration (the app host's environment variables) and owns its lifetime (SIGINT, SIGTERM).
+    /// </summary>
+    public static WebApplication BuildStandalone(InstanceSpec instance, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        return Build(instance, WebApplication.CreateSlimBuilder(args));
+    }
+
+    private static WebApplication Build(InstanceSpec instance, WebApplicationBuilder builder)
+    {
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         if (instance.Service == "reviews")
         {
             // gRPC without TLS needs an HTTP/2-only endpoint (prior knowledge).
             builder.WebHost.ConfigureKestrel(static k => k.ConfigureEndpointDefaults(static l => l.Protocols = HttpProtocols.Http2));
         }
 
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        // A failure to start (a busy port) reaches the owner as the exception StartAsync throws; not logged twice.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = BookinfoCluster.ShutdownTimeout);
         builder.Services.AddSingleton(instance);
         builder.Services.AddLanes();
         builder.Services.AddGrpc();
         builder.Services.AddHttpClient("details", static c => c.BaseAddress = new Uri("http://details")).AddLaneRouting();
         builder.Services.AddHttpClient("ratings", static c => c.BaseAddress = new Uri("http://ratings")).AddLaneRouting();
-        if (configuration.ContainsKey("Lanes:Services:reviews:Metadata:lanePolicy"))
+        if (builder.Configuration["Lanes:Services:reviews:Metadata:lanePolicy"] is not null)
         {
             builder.Services.AddGrpcClient<Reviews.ReviewsClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
         }
 
         var app = builder.Build();
         app.UseLanes();
+        app.MapGet("/health", static () => "ok");
         switch (instance.Service)
         {
             case "productpage":

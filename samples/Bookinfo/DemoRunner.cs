@@ -12,14 +12,22 @@ public static class DemoRunner
     /// <summary>One row's outcome: the status, the answer tree (when 200) and whether it matched the expectation.</summary>
     public sealed record RowResult(DemoRow Row, int Status, HopResult? Answer, bool Matches);
 
-    public static async Task<IReadOnlyList<RowResult>> RunAsync(BookinfoCluster cluster)
+    public static Task<IReadOnlyList<RowResult>> RunAsync(BookinfoCluster cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        using var client = new HttpClient { BaseAddress = cluster.GatewayAddress };
+        return RunAsync(cluster.GatewayAddress, cluster.Scenario);
+    }
+
+    /// <summary>Sends every row of <paramref name="scenario"/> to the gateway at <paramref name="gateway"/> (in-process or under samples/AppHost).</summary>
+    public static async Task<IReadOnlyList<RowResult>> RunAsync(Uri gateway, Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        ArgumentNullException.ThrowIfNull(scenario);
+        using var client = new HttpClient { BaseAddress = gateway };
         var results = new List<RowResult>();
-        foreach (var row in cluster.Scenario.Rows)
+        foreach (var row in scenario.Rows)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, cluster.Scenario.EntryPath);
+            using var request = new HttpRequestMessage(HttpMethod.Get, scenario.EntryPath);
             foreach (var (name, value) in row.Headers)
             {
                 request.Headers.TryAddWithoutValidation(name, value);

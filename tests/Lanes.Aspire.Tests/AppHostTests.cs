@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Bookinfo;
+using Lanes.Testing;
+using Xunit.Abstractions;
+
+namespace Lanes.Aspire.Tests;
+
+/// <summary>
+/// samples/AppHost under Aspire's own test host (DCP starts every bookinfo instance and the gateway as processes on
+/// loopback; the dashboard is off): the mspider table through the gateway, the lane on each resource, and a yellow
+/// instance stopped through the resource API falling back as its policy says.
+/// </summary>
+public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string[] Instances =
+        ["productpage-green", "productpage-yellow", "details-green", "details-yellow", "ratings-green", "ratings-yellow", "reviews-green"];
+
+    private DistributedApplication _app = null!;
+
+    /// <summary>Until every instance and the gateway answer: DCP reports Running when a process started, not when it listens.</summary>
+    private static TimeSpan Startup => TimeSpan.FromMinutes(3);
+
+    public async Task InitializeAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--GatewayPort", "0"],
+            static (options, _) => options.DisableDashboard = true);
+        _app = await builder.BuildAsync();
+        await _app.StartAsync();
+        foreach (var name in Instances.Append("gateway"))
+        {
+            await _app.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.Running).WaitAsync(Startup);
+        }
+
+        output.WriteLine($"app host up (every resource Running) in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task MSpiderTable_ThroughTheGateway_ThenAStoppedYellowInstanceFallsBackToGreen()
+    {
+        var gateway = _app.GetEndpoint("gateway", "http");
+        var clock = Stopwatch.StartNew();
+        var rows = await Wait.ForAsync(
+            () => DemoRunner.RunAsync(gateway, Scenario.MSpider),
+            static results => results.All(static r => r.Matches),
+            "every mspider row served as the table says",
+            Startup,
+            results => DemoRunner.Format(Scenario.MSpider, results));
+        output.WriteLine($"table served {clock.Elapsed.TotalSeconds:F1} s after Running");
+        output.WriteLine(DemoRunner.Format(Scenario.MSpider, rows));
+
+        // Stop details-yellow through the resource API: a yellow request keeps its lane everywhere else and is served by
+        // green details (Permissive), in one answer, with the lane still yellow at ratings after green reviews.
+        await _app.ResourceCommands.ExecuteCommandAsync("details-yellow", KnownResourceCommands.StopCommand);
+        await _app.ResourceNotifications.WaitForResourceAsync("details-yellow", [KnownResourceStates.Exited, KnownResourceStates.Finished]).WaitAsync(Startup);
+        var yellow = new DemoRow("yellow, details-yellow stopped", [new("x-mspider-lane", "yellow")], 200,
+            [new("productpage", "yellow", "yellow"), new("details", "green", "yellow"), new("reviews", "green", "yellow"), new("ratings", "yellow", "yellow")]);
+        var scenario = new Scenario
+        {
+            Name = "mspider, details-yellow stopped",
+            Header = Scenario.MSpider.Header,
+            Lanes = Scenario.MSpider.Lanes,
+            Instances = Scenario.MSpider.Instances,
+            ServiceMetadata = Scenario.MSpider.ServiceMetadata,
+            EntryService = Scenario.MSpider.EntryService,
+            EntryPath = Scenario.MSpider.EntryPath,
+            Rows = [yellow],
+        };
+        var after = await DemoRunner.RunAsync(gateway, scenario);
+        Assert.True(after.Single().Matches, DemoRunner.Format(scenario, after));
+    }
+
+    [Fact]
+    public async Task EveryInstance_ShowsItsServiceAndLane_AsResourceProperties()
+    {
+        foreach (var name in Instances)
+        {
+            var (service, lane) = (name[..name.IndexOf('-', StringComparison.Ordinal)], name[(name.IndexOf('-', StringComparison.Ordinal) + 1)..]);
+            var seen = await _app.ResourceNotifications.WaitForResourceAsync(name, e => Property(e, LanesAspireExtensions.LaneProperty) is not null).WaitAsync(Startup);
+            Assert.Equal(lane, Property(seen, LanesAspireExtensions.LaneProperty));
+            Assert.Equal(service, Property(seen, LanesAspireExtensions.ServiceProperty));
+        }
+
+        var details = await _app.ResourceNotifications.WaitForResourceAsync("details", static e => Property(e, "lanes.instances") is { Length: > 0 }).WaitAsync(Startup);
+        Assert.Equal("Permissive", Property(details, "lanes.policy"));
+        Assert.Equal("details-green (green), details-yellow (yellow)", Property(details, "lanes.instances"));
+    }
+
+    private static string? Property(ResourceEvent e, string name)
+        => e.Snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value?.ToString();
+}
