@@ -13,6 +13,7 @@ namespace Lanes.Aspire.Tests;
 /// loopback; the dashboard is off): the mspider table through the gateway, the lane on each resource, and a yellow
 /// instance stopped through the resource API falling back as its policy says.
 /// </summary>
+[Collection("AppHost")]
 public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly string[] Instances =

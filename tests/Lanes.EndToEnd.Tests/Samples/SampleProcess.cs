@@ -108,6 +108,9 @@ internal sealed partial class SampleProcess : IDisposable
         return match;
     }
 
+    /// <summary>The process id.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Sends a POSIX signal to the process.</summary>
     public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
 
