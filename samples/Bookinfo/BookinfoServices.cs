@@ -39,10 +39,12 @@ public static class BookinfoServices
     /// listens where its host says (<c>ASPNETCORE_URLS</c>), takes its <c>Lanes</c> section and registry from its
     /// configuration (the app host's environment variables) and owns its lifetime (SIGINT, SIGTERM).
     /// </summary>
-    public static WebApplication BuildStandalone(InstanceSpec instance, string[] args)
+    public static WebApplication BuildStandalone(InstanceSpec instance, string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        return Build(instance, WebApplication.CreateSlimBuilder(args));
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+        return Build(instance, builder);
     }
 
     private static WebApplication Build(InstanceSpec instance, WebApplicationBuilder builder)

@@ -21,6 +21,8 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
 
     private DistributedApplication _app = null!;
 
+    private OtlpReceiver _traces = null!;
+
     /// <summary>Until every instance and the gateway answer: DCP reports Running when a process started, not when it listens.</summary>
     private static TimeSpan Startup => TimeSpan.FromMinutes(3);
 
@@ -30,6 +32,17 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--GatewayPort", "0"],
             static (options, _) => options.DisableDashboard = true);
+
+        // The dashboard's OTLP endpoint, played by a receiver this test reads: every instance exports its traces there.
+        _traces = await OtlpReceiver.StartAsync();
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            builder.CreateResourceBuilder(project)
+                .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", _traces.Address.ToString())
+                .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+                .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200");   // export every 200 ms instead of every 5 s
+        }
+
         _app = await builder.BuildAsync();
         await _app.StartAsync();
         foreach (var name in Instances.Append("gateway"))
@@ -44,6 +57,7 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _traces.DisposeAsync();
     }
 
     [Fact]
@@ -79,6 +93,38 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
         };
         var after = await DemoRunner.RunAsync(gateway, scenario);
         Assert.True(after.Single().Matches, DemoRunner.Format(scenario, after));
+    }
+
+    [Fact]
+    public async Task ATraceThroughTheApplication_CarriesTheLaneOnEveryServersSpan()
+    {
+        var gateway = _app.GetEndpoint("gateway", "http");
+        var served = await Wait.ForAsync(
+            () => DemoRunner.RunAsync(gateway, Scenario.MSpider),
+            static results => results.All(static r => r.Matches),
+            "every mspider row served as the table says",
+            Startup,
+            results => DemoRunner.Format(Scenario.MSpider, results));
+        Assert.NotEmpty(served);
+
+        // The yellow request's trace, as the instances exported it: one server span per hop, each with the lane the
+        // request carried (lane = yellow), also at green reviews, which served it as the fallback.
+        var hops = await Wait.ForAsync(
+            () => Task.FromResult(YellowTrace()),
+            static spans => spans.Select(static s => s.Service).Distinct().Count() == 4,
+            "server spans of productpage-yellow, details-yellow, reviews-green and ratings-yellow in one trace",
+            Startup,
+            static spans => string.Join("\n", spans.Select(static s => $"{s.Service} {s.Name} {string.Join(",", s.Attributes)}")));
+        Assert.Equal(["details-yellow", "productpage-yellow", "ratings-yellow", "reviews-green"], hops.Select(static s => s.Service).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(hops, static s => Assert.Equal("yellow", s.Attributes["lane"]));
+    }
+
+    /// <summary>The server spans (kind 2) of the first trace whose productpage-yellow server span has lane yellow.</summary>
+    private List<OtlpReceiver.ReceivedSpan> YellowTrace()
+    {
+        var spans = _traces.Spans.ToList();
+        var entry = spans.FirstOrDefault(static s => s.Kind == 2 && s.Service == "productpage-yellow" && s.Attributes.GetValueOrDefault("lane") == "yellow");
+        return entry is null ? [] : [.. spans.Where(s => s.Kind == 2 && s.TraceId == entry.TraceId)];
     }
 
     [Fact]
