@@ -3,13 +3,13 @@
 # LANES_NEWEST_DEPENDENCIES=true, the dependencies Directory.Packages.props sets through properties (service
 # discovery, resilience) are taken at the newest version it names instead of the oldest supported one.
 #
-#   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md and every src/*/README.md)
+#   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md, every src/*/README.md, docs/aspire.md)
 #
 # Every block marked in those files with
-#   <!-- snippet: NAME (web|console[, run]) ... -->
+#   <!-- snippet: NAME (web|console|apphost[, run]) ... -->
 # followed by a ```bash block of `dotnet add package X` lines and a ```csharp block becomes its own project in a
 # folder outside this repository (so none of its Directory.*.props apply): the SDK the marker names (web:
-# Microsoft.NET.Sdk.Web, console: Microsoft.NET.Sdk), a PackageReference per `dotnet add package` line (Lanes
+# Microsoft.NET.Sdk.Web, console: Microsoft.NET.Sdk, apphost: the Aspire.AppHost.Sdk of samples/AppHost), a PackageReference per `dotnet add package` line (Lanes
 # packages at the packed version, from PACKAGES_DIR only; others at the version Directory.Packages.props pins, from
 # nuget.org), and the C# block as Program.cs. Restored into a fresh packages folder, so a stale Lanes package in
 # the machine's NuGet cache cannot hide a break. Warnings are errors. A snippet marked `run` is also run and must
@@ -18,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [MARKDOWN...]}" && pwd)"
 shift
-if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md); fi
+if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md "$root/docs/aspire.md"); fi
 # The packed version: LANES_VERSION from .ci/packages.sh, else read from the Lanes package in the folder.
 version="${LANES_VERSION:-$(cd "$packages" && ls Lanes.[0-9]*.nupkg | head -1 | sed -e 's/^Lanes\.//' -e 's/\.nupkg$//')}"
 work="$(mktemp -d)"
@@ -46,7 +46,7 @@ printf '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePac
 # Split the README into snippets: NAME KIND, then the package names, then the code, per folder.
 awk -v out="$work" '
   /<!-- snippet: / {
-    match($0, /snippet: [A-Za-z0-9_-]+ \((web|console)(, run)?\)/)
+    match($0, /snippet: [A-Za-z0-9_-]+ \((web|console|apphost)(, run)?\)/)
     if (RSTART == 0) { print FILENAME ": bad snippet marker: " $0 > "/dev/stderr"; exit 2 }
     spec = substr($0, RSTART + 9, RLENGTH - 9); split(spec, parts, " ")
     name = parts[1]; kind = parts[2]; gsub(/[(),]/, "", kind)
@@ -74,7 +74,13 @@ names="$(cat "$work/names")"
 status=0
 for name in $names; do
   dir="$work/$name"
-  sdk=Microsoft.NET.Sdk; [ "$(cat "$dir/kind")" = web ] && sdk=Microsoft.NET.Sdk.Web
+  sdk=Microsoft.NET.Sdk; nowarn=""
+  case "$(cat "$dir/kind")" in
+    web) sdk=Microsoft.NET.Sdk.Web ;;
+    # The app host SDK samples/AppHost uses; Aspire.Hosting asks for Polly.Core / Nerdbank.MessagePack versions the
+    # registry may not serve (NU1603), and warns that the Aspire CLI bundle is off (ASPIRE010).
+    apphost) sdk="$(sed -n 's/.*Sdk="\(Aspire.AppHost.Sdk\/[^"]*\)".*/\1/p' "$root/samples/AppHost/AppHost.csproj")"; nowarn="NU1603;ASPIRE010" ;;
+  esac
   refs=""
   shown=""
   while read -r package; do
@@ -100,6 +106,7 @@ for name in $names; do
     <Nullable>enable</Nullable>
     <ImplicitUsings>enable</ImplicitUsings>
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <NoWarn>$nowarn</NoWarn>
   </PropertyGroup>
   <ItemGroup>
 $refs  </ItemGroup>
