@@ -111,8 +111,26 @@ internal sealed partial class SampleProcess : IDisposable
     /// <summary>The process id.</summary>
     public int Pid => _process.Id;
 
-    /// <summary>Sends a POSIX signal to the process.</summary>
-    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+    /// <summary>
+    /// Sends a POSIX signal to the process. A child inherits ignored signals, and .NET keeps SIGINT ignored when it
+    /// starts ignored (as a shell does for a command it runs in the background without job control): then no sample can
+    /// stop on SIGINT, and the test says so instead of timing out.
+    /// </summary>
+    public void Signal(int signal)
+    {
+        Assert.False(signal == SigInt && IsIgnoredHere(SigInt),
+            "SIGINT is ignored by this test process, so the sample inherits that and cannot stop on Ctrl+C: run the tests in the foreground, or from a shell with job control (set -m).");
+        Assert.Equal(0, Kill(_process.Id, signal));
+    }
+
+    /// <summary>Whether this process ignores <paramref name="signal"/> (<c>SigIgn</c> of /proc/self/status).</summary>
+    private static bool IsIgnoredHere(int signal)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(static l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && ulong.TryParse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var mask)
+            && (mask & (1UL << (signal - 1))) != 0;
+    }
 
     /// <summary>Waits for the exit and returns its code and how long it took; null when it did not exit in time.</summary>
     public async Task<(int ExitCode, TimeSpan Elapsed)?> WaitForExitAsync(TimeSpan timeout)
