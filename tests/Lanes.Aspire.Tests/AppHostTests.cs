@@ -65,12 +65,7 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var gateway = _app.GetEndpoint("gateway", "http");
         var clock = Stopwatch.StartNew();
-        var rows = await Wait.ForAsync(
-            () => DemoRunner.RunAsync(gateway, Scenario.MSpider),
-            static results => results.All(static r => r.Matches),
-            "every mspider row served as the table says",
-            Startup,
-            results => DemoRunner.Format(Scenario.MSpider, results));
+        var rows = await TableServedAsync(gateway);
         output.WriteLine($"table served {clock.Elapsed.TotalSeconds:F1} s after Running");
         output.WriteLine(DemoRunner.Format(Scenario.MSpider, rows));
 
@@ -98,14 +93,7 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task ATraceThroughTheApplication_CarriesTheLaneOnEveryServersSpan()
     {
-        var gateway = _app.GetEndpoint("gateway", "http");
-        var served = await Wait.ForAsync(
-            () => DemoRunner.RunAsync(gateway, Scenario.MSpider),
-            static results => results.All(static r => r.Matches),
-            "every mspider row served as the table says",
-            Startup,
-            results => DemoRunner.Format(Scenario.MSpider, results));
-        Assert.NotEmpty(served);
+        Assert.NotEmpty(await TableServedAsync(_app.GetEndpoint("gateway", "http")));
 
         // The yellow request's trace, as the instances exported it: one server span per hop, each with the lane the
         // request carried (lane = yellow), also at green reviews, which served it as the fallback.
@@ -118,6 +106,15 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["details-yellow", "productpage-yellow", "ratings-yellow", "reviews-green"], hops.Select(static s => s.Service).Distinct().Order(StringComparer.Ordinal));
         Assert.All(hops, static s => Assert.Equal("yellow", s.Attributes["lane"]));
     }
+
+    /// <summary>Sends the mspider rows through the gateway until every one is served as the table says (the instances start in parallel).</summary>
+    private static Task<IReadOnlyList<DemoRunner.RowResult>> TableServedAsync(Uri gateway)
+        => Wait.ForAsync(
+            () => DemoRunner.RunAsync(gateway, Scenario.MSpider),
+            static results => results.All(static r => r.Matches),
+            "every mspider row served as the table says",
+            Startup,
+            static results => DemoRunner.Format(Scenario.MSpider, results));
 
     /// <summary>The server spans (kind 2) of the first trace whose productpage-yellow server span has lane yellow.</summary>
     private List<OtlpReceiver.ReceivedSpan> YellowTrace()
