@@ -180,6 +180,48 @@ public sealed class AdminTraceTests
         Assert.Equal(HttpStatusCode.Unauthorized, real.StatusCode);
     }
 
+    [Fact]
+    public async Task TracersOwnRoutingServices_AreNotTheApplications_AndAreDisposedWithIt()
+    {
+        // The tracer runs routing in a container of its own: its routing meters come from that container's meter
+        // factory, not the application's, and they end when the application's container disposes the tracer.
+        await using var pod1 = await Upstream.StartAsync("pod1");
+        await using var pod2 = await Upstream.StartAsync("pod2");
+        var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
+        var applicationMeters = gateway.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        bool IsTracers(System.Diagnostics.Metrics.Instrument instrument)
+            => instrument.Meter.Name == "Microsoft.AspNetCore.Routing" && instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, applicationMeters);
+        var tracers = 0;
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (IsTracers(instrument))
+                {
+                    Interlocked.Increment(ref tracers);
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+            MeasurementsCompleted = (instrument, _) =>
+            {
+                if (IsTracers(instrument))
+                {
+                    ended.TrySetResult();
+                }
+            },
+        };
+        listener.Start();
+
+        var trace = await TraceAsync(gateway, new { path = "/svc1", headers = new Dictionary<string, string> { ["x-nsf-mark"] = "dev1" } });
+        Assert.Equal("svc1", Str(trace, "route"));
+        Assert.True(Volatile.Read(ref tracers) > 0, "the tracer's routing did not run in services of its own");
+        Assert.False(ended.Task.IsCompleted);
+
+        await gateway.DisposeAsync();
+        await ended.Task.WaitAsync(Wait.Budget);
+    }
+
     [Theory]
     [InlineData("{\"path\":\"/svc1\",\"headers\":{\"x-nsf-mark\":\"dev1\\r\\nx-evil: 1\"}}", "headers: a value")]
     [InlineData("{\"path\":\"svc1\"}", "path must start")]
