@@ -25,7 +25,11 @@ public sealed class LaneServiceResource : Resource
     /// <summary>The lanes declared for <see cref="LanePolicy.Declared"/> (the <c>lanes</c> metadata); empty when none are.</summary>
     public IReadOnlyList<string> DeclaredLanes { get; internal set; } = [];
 
-    /// <summary>The lane whose instances serve requests without a lane or that fall back (<c>laneBaseline</c>); null: the unlabelled instances.</summary>
+    /// <summary>
+    /// The instances that serve requests without a lane and those that fall back (<c>laneBaseline</c>): a lane's, or
+    /// the unlabelled ones for an empty string. Null when not set: then each caller's default lane, or its unlabelled
+    /// instances when it has no default lane (docs/behaviour.md, "Subset selection").
+    /// </summary>
     public string? Baseline { get; internal set; }
 
     /// <summary>The instances, in the order they joined.</summary>

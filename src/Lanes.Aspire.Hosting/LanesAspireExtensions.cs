@@ -53,7 +53,7 @@ public static class LanesAspireExtensions
                 Properties = s.Properties
                     .With("lanes.policy", resource.Policy.ToString())
                     .With("lanes.declared", string.Join(",", resource.DeclaredLanes))
-                    .With("lanes.baseline", resource.Baseline ?? Unlabelled)
+                    .With("lanes.baseline", resource.Baseline switch { null => "(not set: the default lane)", "" => Unlabelled, var lane => lane })
                     .With("lanes.instances", string.Join(", ", resource.Instances.Select(static i => $"{i.Resource.Name} ({i.Lane ?? Unlabelled})"))),
             });
         });
@@ -82,11 +82,15 @@ public static class LanesAspireExtensions
         return service;
     }
 
-    /// <summary>Serves requests without a lane, and those that fall back, from <paramref name="lane"/>'s instances instead of the unlabelled ones.</summary>
-    public static IResourceBuilder<LaneServiceResource> WithBaseline(this IResourceBuilder<LaneServiceResource> service, string lane)
+    /// <summary>
+    /// Serves requests without a lane, and those that fall back, from <paramref name="lane"/>'s instances, or from the
+    /// unlabelled instances for null. Without it, each caller's default lane is the baseline (its unlabelled instances
+    /// when it has no default lane).
+    /// </summary>
+    public static IResourceBuilder<LaneServiceResource> WithBaseline(this IResourceBuilder<LaneServiceResource> service, string? lane)
     {
         ArgumentNullException.ThrowIfNull(service);
-        service.Resource.Baseline = Valid(lane, nameof(lane));
+        service.Resource.Baseline = lane is null ? string.Empty : Valid(lane, nameof(lane));
         return service;
     }
 
@@ -152,15 +156,15 @@ public static class LanesAspireExtensions
                 $"The lane service '{service.Name}' has no instances: add one with WithLane(service, lane) on a resource (null lane for an unlabelled instance).");
         }
 
-        environment[prefix + "Metadata__lanePolicy"] = service.Policy.ToString();
+        environment[prefix + "Metadata__" + LaneRoutingMetadata.Policy] = service.Policy.ToString();
         if (service.DeclaredLanes.Count > 0)
         {
-            environment[prefix + "Metadata__lanes"] = string.Join(",", service.DeclaredLanes);
+            environment[prefix + "Metadata__" + LaneRoutingMetadata.Lanes] = string.Join(",", service.DeclaredLanes);
         }
 
         if (service.Baseline is { } baseline)
         {
-            environment[prefix + "Metadata__laneBaseline"] = baseline;
+            environment[prefix + "Metadata__" + LaneRoutingMetadata.Baseline] = baseline;
         }
 
         foreach (var instance in service.Instances)
@@ -169,7 +173,7 @@ public static class LanesAspireExtensions
             environment[key + "Address"] = instance.Endpoint;
             if (instance.Lane is { } lane)
             {
-                environment[key + "Metadata__lane"] = lane;
+                environment[key + "Metadata__" + LaneRoutingMetadata.Lane] = lane;
             }
         }
     }
@@ -179,8 +183,15 @@ public static class LanesAspireExtensions
         this System.Collections.Immutable.ImmutableArray<ResourcePropertySnapshot> properties, string name, string value)
     {
         var property = new ResourcePropertySnapshot(name, value);
-        var index = properties.IndexOf(properties.FirstOrDefault(p => p.Name == name)!);
-        return index < 0 ? properties.Add(property) : properties.SetItem(index, property);
+        for (var i = 0; i < properties.Length; i++)
+        {
+            if (properties[i].Name == name)
+            {
+                return properties.SetItem(i, property);
+            }
+        }
+
+        return properties.Add(property);
     }
 
     private static string Valid(string lane, string parameter)

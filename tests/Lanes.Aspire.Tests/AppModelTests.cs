@@ -61,6 +61,24 @@ public sealed class AppModelTests
     }
 
     [Fact]
+    public async Task Baseline_NotSet_IsLeftToTheCaller_Null_IsTheUnlabelledInstances()
+    {
+        // laneBaseline absent: the caller's default lane; empty: the unlabelled instances (LaneRoutingMetadata).
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { DisableDashboard = true });
+        var unset = builder.AddLaneService("details");
+        var unlabelled = builder.AddLaneService("ratings").WithBaseline(null);
+        builder.AddExecutable("details-green", "details", ".").WithHttpEndpoint(name: "http").WithLane(unset, "green");
+        builder.AddExecutable("ratings-plain", "ratings", ".").WithHttpEndpoint(name: "http").WithLane(unlabelled, null);
+        var caller = builder.AddExecutable("productpage", "productpage", ".").WithLaneReference(unset).WithLaneReference(unlabelled);
+
+        var environment = await EnvironmentOf(caller.Resource);
+
+        Assert.False(environment.ContainsKey("Lanes__Services__details__Metadata__laneBaseline"));
+        Assert.Equal(string.Empty, environment["Lanes__Services__ratings__Metadata__laneBaseline"]);
+        Assert.Equal("Permissive", environment["Lanes__Services__details__Metadata__lanePolicy"]);
+    }
+
+    [Fact]
     public async Task LaneCluster_WritesTheGatewaysClusterDestinations_WithTheirLanes()
     {
         var (builder, details) = Model();
