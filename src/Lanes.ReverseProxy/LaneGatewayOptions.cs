@@ -16,6 +16,13 @@ public sealed class LaneGatewayOptions
     /// </summary>
     public bool DebugHeaders { get; set; }
 
+    /// <summary>
+    /// Retries within the lane, ejection and the attempt timeout for lane-aware clusters (<c>Lanes:Failover</c>,
+    /// docs/behaviour.md, "Failover"). On by default; a cluster overrides the retries and the attempt timeout with the
+    /// metadata keys <c>laneRetries</c> and <c>laneAttemptTimeout</c>.
+    /// </summary>
+    public LaneFailoverOptions Failover { get; } = new();
+
     /// <summary>The colouring rules, in order; the first match wins.</summary>
     public IList<LaneColouringRule> Colouring { get; } = [];
 }

@@ -74,6 +74,11 @@ public static class LanesReverseProxyBuilderExtensions
             sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
             sp.GetRequiredService<ILogger<LaneRequestTracer>>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
+        services.TryAddSingleton(static sp => new Lanes.ReverseProxy.Failover.LaneGatewayFailover(
+            sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<Yarp.ReverseProxy.Health.IDestinationHealthUpdater>(),
+            sp.GetRequiredService<Lanes.Routing.LaneTelemetry>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Lanes.ReverseProxy.Failover.LaneGatewayFailover>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy, Lanes.ReverseProxy.Failover.LaneFailoverHealthPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, Lanes.ReverseProxy.Admin.LanesAdminDecisionStartupFilter>());
         builder.AddConfigFilter<LaneProxyConfigFilter>();

@@ -32,6 +32,23 @@ public static class LanesDiagnostics
     /// </summary>
     public const string RoutedInstrument = "lanes.routed";
 
+    /// <summary>
+    /// Counter of failed attempts that failover looked at (docs/behaviour.md, "Failover"), attributes
+    /// <see cref="RoutingServiceAttribute"/>, <see cref="LaneAttribute"/> (bounded), <see cref="RetryReasonAttribute"/> and
+    /// <see cref="RetryOutcomeAttribute"/>: <c>retried</c>, or why not (<c>not-idempotent</c>, <c>body-not-buffered</c>,
+    /// <c>retries-exhausted</c>, <c>lane-exhausted</c>, <c>budget-exhausted</c>).
+    /// </summary>
+    public const string RetriesInstrument = "lanes.retries";
+
+    /// <summary>Counter of instances taken out of their subset, attributes <see cref="RoutingServiceAttribute"/>, <see cref="LaneAttribute"/> (the instance's lane, bounded) and <see cref="RetryReasonAttribute"/>.</summary>
+    public const string EjectionsInstrument = "lanes.ejections";
+
+    /// <summary>Why an attempt failed: <c>connect-failure</c>, <c>refused-stream</c>, <c>reset</c>, <c>timeout</c>, and for ejections also <c>consecutive-failures</c>.</summary>
+    public const string RetryReasonAttribute = "lane.retry.reason";
+
+    /// <summary>What failover did with a failed attempt: <c>retried</c>, <c>not-idempotent</c>, <c>body-not-buffered</c>, <c>retries-exhausted</c>, <c>lane-exhausted</c>, <c>budget-exhausted</c>.</summary>
+    public const string RetryOutcomeAttribute = "lane.retry.outcome";
+
     /// <summary>The lane (bounded: see <see cref="OtherLane"/>). Also added to ASP.NET Core's <c>http.server.request.duration</c> and HttpClient's <c>http.client.request.duration</c>.</summary>
     public const string LaneAttribute = "lane.name";
 

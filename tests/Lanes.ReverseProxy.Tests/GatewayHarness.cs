@@ -87,8 +87,11 @@ internal sealed class GatewayConfig
     }
 
     public GatewayConfig Destination(string clusterId, string destinationId, Upstream upstream, string? lane = null)
+        => Destination(clusterId, destinationId, upstream.Address, lane);
+
+    public GatewayConfig Destination(string clusterId, string destinationId, Uri address, string? lane = null)
     {
-        Values[$"ReverseProxy:Clusters:{clusterId}:Destinations:{destinationId}:Address"] = upstream.Address.ToString();
+        Values[$"ReverseProxy:Clusters:{clusterId}:Destinations:{destinationId}:Address"] = address.ToString();
         if (lane is not null)
         {
             Values[$"ReverseProxy:Clusters:{clusterId}:Destinations:{destinationId}:Metadata:lane"] = lane;

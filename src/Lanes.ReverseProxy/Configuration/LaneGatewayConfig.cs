@@ -3,14 +3,16 @@ using System.Text.RegularExpressions;
 using Lanes.Configuration;
 using Lanes.Parsing;
 using Lanes.ReverseProxy.Colouring;
+using Lanes.Routing;
 
 namespace Lanes.ReverseProxy.Configuration;
 
 /// <summary>An immutable, validated snapshot of <see cref="LaneGatewayOptions"/>: what a request reads, swapped whole on reload.</summary>
 internal sealed class LaneGatewayConfig
 {
-    private LaneGatewayConfig(LaneTrust trust, bool debugHeaders, ColouringRule[] rules)
+    private LaneGatewayConfig(LaneTrust trust, bool debugHeaders, ColouringRule[] rules, LaneFailoverSettings failover)
     {
+        Failover = failover;
         Trust = trust;
         DebugHeaders = debugHeaders;
         Rules = rules;
@@ -21,6 +23,9 @@ internal sealed class LaneGatewayConfig
     public bool DebugHeaders { get; }
 
     public ColouringRule[] Rules { get; }
+
+    /// <summary><c>Lanes:Failover</c>, validated.</summary>
+    public LaneFailoverSettings Failover { get; }
 
     /// <summary>Validates and compiles; throws <see cref="ArgumentException"/> listing every problem, each naming the setting and what to write.</summary>
     public static LaneGatewayConfig Create(LaneGatewayOptions options, LaneSettings settings)
@@ -43,12 +48,13 @@ internal sealed class LaneGatewayConfig
             }
         }
 
+        var failover = LaneFailoverSettings.Create(options.Failover, "Lanes:Failover", failures);
         if (failures.Count > 0)
         {
             throw new ArgumentException("Invalid lane gateway settings: " + string.Join(" ", failures), nameof(options));
         }
 
-        return new LaneGatewayConfig(options.Trust, options.DebugHeaders, [.. rules]);
+        return new LaneGatewayConfig(options.Trust, options.DebugHeaders, [.. rules], failover!);
     }
 
     private static ColouringRule? Compile(int index, LaneColouringRule? rule, int maxLength, List<string> failures)

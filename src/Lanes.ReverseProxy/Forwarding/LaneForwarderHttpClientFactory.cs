@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Lanes.ReverseProxy.Failover;
+using Lanes.ReverseProxy.Routing;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -12,8 +14,19 @@ namespace Lanes.ReverseProxy.Forwarding;
 /// is put back as it was (not parsed again). Without an Activity the runtime does not call it, and the transform's
 /// header goes out as it is.
 /// </summary>
-internal sealed class LaneForwarderHttpClientFactory(ILogger<ForwarderHttpClientFactory> logger) : ForwarderHttpClientFactory(logger)
+/// <remarks>
+/// It also puts the attempt timeout of failover (<see cref="LaneAttemptTimeoutHandler"/>) in every cluster's handler chain;
+/// the handler does nothing for a cluster that does not route by lane.
+/// </remarks>
+internal sealed class LaneForwarderHttpClientFactory(
+    ILogger<ForwarderHttpClientFactory> logger,
+    LaneGatewayFailover failover,
+    LaneClusterRouting routing,
+    TimeProvider time) : ForwarderHttpClientFactory(logger)
 {
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
+        => new LaneAttemptTimeoutHandler(base.WrapHandler(context, handler), context.ClusterId, failover, routing, time);
+
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);

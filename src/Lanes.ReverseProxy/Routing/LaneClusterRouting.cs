@@ -64,6 +64,22 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         return Rebuild(cluster).Subsets;
     }
 
+    /// <summary>
+    /// Whether <paramref name="clusterId"/> routes by lane as last built, and its <c>laneAttemptTimeout</c> metadata
+    /// (the attempt timeout handler asks per request: one lookup).
+    /// </summary>
+    public bool IsLaneAware(string clusterId, out TimeSpan? attemptTimeout)
+    {
+        if (_entries.TryGetValue(clusterId, out var entry) && entry.Subsets is not null)
+        {
+            attemptTimeout = entry.AttemptTimeout;
+            return true;
+        }
+
+        attemptTimeout = null;
+        return false;
+    }
+
     /// <summary>True when some cluster declares <paramref name="lane"/> or has an instance labelled with it (trust <see cref="LaneTrust.AcceptDeclared"/>).</summary>
     public bool IsDeclaredAnywhere(string lane)
     {
@@ -146,7 +162,8 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         var state = cluster.DestinationsState;
         var model = cluster.Model;
         var lanes = _propagator.Settings;
-        var entry = new Entry(state, model, lanes, Build(model, state, lanes));
+        LaneFailoverSettings.TryReadMetadata(model?.Config.Metadata, out _, out var attemptTimeout, out _);
+        var entry = new Entry(state, model, lanes, Build(model, state, lanes), attemptTimeout);
         _entries[cluster.ClusterId] = entry;
         _telemetry.KeepMetricLanes(MetricOwner(cluster.ClusterId), entry.Subsets?.Lanes ?? []);
         return entry;
@@ -182,7 +199,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
 
     internal readonly record struct CounterKey(string Cluster, string? Lane, LaneRoutingOutcome Outcome, LaneFallbackReason Reason);
 
-    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, LaneSubsets<DestinationState>? Subsets);
+    private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, LaneSubsets<DestinationState>? Subsets, TimeSpan? AttemptTimeout);
 
     private sealed record DeclaredSet(int Version, FrozenSet<string> Lanes);
 }

@@ -1,7 +1,10 @@
 using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
+using Lanes.ReverseProxy.Failover;
 using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -14,6 +17,14 @@ namespace Lanes.ReverseProxy.Routing;
 /// <c>AvailableDestinations</c>) stays inside that subset. An empty subset is answered here with 503
 /// <c>no healthy upstream</c>.
 /// </summary>
+/// <remarks>
+/// Failover (docs/behaviour.md, "Failover"): an attempt that failed before any response came back is sent again through
+/// the rest of the pipeline, with the destinations already tried left out: first the other instances of the lane's
+/// subset, then, when none is left, the choice the engine makes for the lane without its own instances
+/// (<see cref="LaneSubsets{T}.SelectWithoutOwnInstances"/>: Strict answers 503). Any method when nothing reached the
+/// instance (connection refused, HTTP/2 REFUSED_STREAM); idempotent methods otherwise; a request body only when it was
+/// buffered (<c>MaxBodyBytes</c>); at most the cluster's retries, under its retry budget.
+/// </remarks>
 internal sealed class LaneSubsetMiddleware
 {
     internal const string ServedHeader = "x-lane-served";
@@ -25,6 +36,8 @@ internal sealed class LaneSubsetMiddleware
     private readonly LaneTelemetry _telemetry;
     private readonly LaneDestinationFailures _failures;
     private readonly LaneAdminPaths _admin;
+    private readonly LaneGatewayFailover _failover;
+    private readonly ILogger _logger;
 
     public LaneSubsetMiddleware(
         RequestDelegate next,
@@ -32,8 +45,14 @@ internal sealed class LaneSubsetMiddleware
         LaneGatewayConfigSource config,
         LaneTelemetry telemetry,
         LaneDestinationFailures failures,
-        LaneAdminPaths admin)
+        LaneAdminPaths admin,
+        LaneGatewayFailover failover,
+        ILogger<LaneSubsetMiddleware> logger)
     {
+        ArgumentNullException.ThrowIfNull(failover);
+        ArgumentNullException.ThrowIfNull(logger);
+        _failover = failover;
+        _logger = logger;
         ArgumentNullException.ThrowIfNull(admin);
         _admin = admin;
         ArgumentNullException.ThrowIfNull(next);
@@ -68,18 +87,10 @@ internal sealed class LaneSubsetMiddleware
 
         _telemetry.Routed(clusterId, lane, choice);
 
-        if (_config.Current.DebugHeaders)
+        var config = _config.Current;
+        if (config.DebugHeaders)
         {
-            var headers = context.Response.Headers;
-            if (choice.Served is not null)
-            {
-                headers[ServedHeader] = choice.Served;
-            }
-
-            if (LaneRoutingNames.Get(choice.Reason) is { } reason)
-            {
-                headers[FallbackHeader] = reason;
-            }
+            DebugHeaders(context, choice);
         }
 
         if (choice.Instances.Length == 0)
@@ -88,7 +99,209 @@ internal sealed class LaneSubsetMiddleware
         }
 
         context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
+        var retries = LaneGatewayFailover.Retries(cluster.Model, config.Failover);
+        if (retries > 0)
+        {
+            return WithRetriesAsync(context, cluster, subsets, lane, choice, retries, config, admin);
+        }
+
         return admin ? NextAsync(context) : _next(context);
+    }
+
+    private static void DebugHeaders(HttpContext context, LaneChoice<DestinationState> choice)
+    {
+        var headers = context.Response.Headers;
+        if (choice.Served is not null)
+        {
+            headers[ServedHeader] = choice.Served;
+        }
+
+        if (LaneRoutingNames.Get(choice.Reason) is { } reason)
+        {
+            headers[FallbackHeader] = reason;
+        }
+    }
+
+    /// <summary>The proxy pipeline, then again for each failed attempt failover may retry (see the remarks of this class).</summary>
+    private async Task WithRetriesAsync(
+        HttpContext context,
+        ClusterState cluster,
+        LaneSubsets<DestinationState> subsets,
+        string? lane,
+        LaneChoice<DestinationState> choice,
+        int retries,
+        LaneGatewayConfig config,
+        bool admin)
+    {
+        var failover = config.Failover;
+        var clusterFailover = _failover.Cluster(cluster.ClusterId);
+        clusterFailover.Budget.Request();
+        var body = PrepareBody(context, failover.MaxBodyBytes);
+        var ownLane = choice.Outcome == LaneRoutingOutcome.Matched;
+        List<DestinationState>? tried = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            await _next(context).ConfigureAwait(false);
+            if (admin)
+            {
+                Observe(context);
+            }
+
+            if (context.Features.Get<IForwarderErrorFeature>() is not { } error || context.Response.HasStarted)
+            {
+                return;
+            }
+
+            var failure = LaneGatewayFailover.Classify(error);
+            if (failure == LaneAttemptFailure.None)
+            {
+                return;
+            }
+
+            var proxy = context.GetReverseProxyFeature();
+            var method = context.Request.Method;
+            string outcome;
+            if (attempt > retries)
+            {
+                outcome = LaneFailoverNames.RetriesExhausted;
+            }
+            else if (failure is LaneAttemptFailure.Reset or LaneAttemptFailure.Timeout && !LaneFailoverSettings.IsIdempotent(method))
+            {
+                outcome = LaneFailoverNames.NotIdempotent;
+            }
+            else if (body == Body.Streamed && failure != LaneAttemptFailure.ConnectFailure)
+            {
+                outcome = LaneFailoverNames.BodyNotBuffered;
+            }
+            else
+            {
+                if (proxy.ProxiedDestination is { } failed)
+                {
+                    (tried ??= []).Add(failed);
+                }
+
+                var next = Without(choice.Instances, tried);
+                if (next.Length == 0 && ownLane)
+                {
+                    // The lane's own instances are used up: where the policy sends the lane with none (Strict: 503).
+                    ownLane = false;
+                    choice = subsets.SelectWithoutOwnInstances(lane);
+                    if (choice.Instances.Length == 0)
+                    {
+                        _failover.Record(clusterFailover, cluster.ClusterId, lane, failure, LaneFailoverNames.LaneExhausted);
+                        ResetForRetry(context, proxy, body);
+                        if (config.DebugHeaders)
+                        {
+                            DebugHeaders(context, choice);
+                        }
+
+                        await NoHealthyUpstreamAsync(context, cluster.ClusterId, lane, LaneRoutingNames.NoHealthyUpstreamDetail(cluster.ClusterId, lane, choice, _routing.Settings)).ConfigureAwait(false);
+                        return;
+                    }
+
+                    next = Without(choice.Instances, tried);
+                }
+
+                if (next.Length == 0)
+                {
+                    outcome = LaneFailoverNames.LaneExhausted;
+                }
+                else if (!clusterFailover.Budget.TryRetry(failover.RetryRatio, failover.MinRetriesPerSecond))
+                {
+                    outcome = LaneFailoverNames.BudgetExhausted;
+                }
+                else
+                {
+                    _failover.Record(clusterFailover, cluster.ClusterId, lane, failure, LaneFailoverNames.Retried);
+                    if (_logger.IsEnabled(LogLevel.Debug))
+                    {
+                        LaneFailoverLog.Retrying(_logger, cluster.ClusterId, lane ?? "(none)", proxy.ProxiedDestination?.DestinationId ?? "-", LaneFailoverNames.Get(failure), attempt + 1, choice.Served ?? "-");
+                    }
+
+                    ResetForRetry(context, proxy, body);
+                    if (config.DebugHeaders)
+                    {
+                        DebugHeaders(context, choice);
+                    }
+
+                    proxy.AvailableDestinations = next;
+                    continue;
+                }
+            }
+
+            _failover.Record(clusterFailover, cluster.ClusterId, lane, failure, outcome);
+            LaneFailoverLog.NotRetried(_logger, method, cluster.ClusterId, lane ?? "(none)", LaneFailoverNames.Get(failure), outcome, Hint(outcome));
+            return;
+        }
+    }
+
+    private static string Hint(string outcome) => outcome switch
+    {
+        LaneFailoverNames.NotIdempotent => "It may have reached the instance, and its method is not idempotent.",
+        LaneFailoverNames.BodyNotBuffered => "Its body was not buffered: raise Lanes:Failover:MaxBodyBytes above its Content-Length to retry it.",
+        LaneFailoverNames.BudgetExhausted => "The cluster's retry budget is spent (Lanes:Failover:RetryBudgetPercent, MinRetriesPerSecond).",
+        LaneFailoverNames.LaneExhausted => "Every destination its lane may use has been tried.",
+        _ => "Its retries are used up (Lanes:Failover:Retries, cluster metadata laneRetries).",
+    };
+
+    /// <summary>The request body as failover sees it: none, buffered so it can be sent again, or streamed once.</summary>
+    private enum Body
+    {
+        None,
+        Buffered,
+        Streamed,
+    }
+
+    private static Body PrepareBody(HttpContext context, int maxBytes)
+    {
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return Body.None;
+        }
+
+        if (context.Request.ContentLength is { } length && length <= maxBytes)
+        {
+            if (length == 0)
+            {
+                return Body.None;
+            }
+
+            context.Request.EnableBuffering(bufferThreshold: (int)length, bufferLimit: maxBytes);
+            return Body.Buffered;
+        }
+
+        return Body.Streamed;
+    }
+
+    private static void ResetForRetry(HttpContext context, IReverseProxyFeature proxy, Body body)
+    {
+        context.Response.Clear();
+        context.Features.Set<IForwarderErrorFeature>(null);
+        proxy.ProxiedDestination = null;
+        if (body == Body.Buffered)
+        {
+            context.Request.Body.Position = 0;
+        }
+    }
+
+    /// <summary><paramref name="instances"/> without those in <paramref name="tried"/> (a failure path only: allocates).</summary>
+    private static DestinationState[] Without(DestinationState[] instances, List<DestinationState>? tried)
+    {
+        if (tried is null)
+        {
+            return instances;
+        }
+
+        var left = new List<DestinationState>(instances.Length);
+        foreach (var instance in instances)
+        {
+            if (!tried.Contains(instance))
+            {
+                left.Add(instance);
+            }
+        }
+
+        return [.. left];
     }
 
     /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures; only when it is mapped).</summary>

@@ -17,18 +17,21 @@ public sealed class LaneSubsets<T>
     where T : class
 {
     private readonly FrozenDictionary<string, LaneChoice<T>> _byLane;
+    private readonly FrozenDictionary<string, LaneChoice<T>> _withoutOwnInstances;
     private readonly LaneChoice<T> _noLane;
     private readonly LaneChoice<T> _otherLane;
 
     private LaneSubsets(
         LaneSubsetSettings settings,
         FrozenDictionary<string, LaneChoice<T>> byLane,
+        FrozenDictionary<string, LaneChoice<T>> withoutOwnInstances,
         LaneChoice<T> noLane,
         LaneChoice<T> otherLane,
         string[] declaredLanes)
     {
         Settings = settings;
         _byLane = byLane;
+        _withoutOwnInstances = withoutOwnInstances;
         _noLane = noLane;
         _otherLane = otherLane;
         DeclaredLanes = declaredLanes;
@@ -52,6 +55,24 @@ public sealed class LaneSubsets<T>
         }
 
         return _byLane.TryGetValue(lane, out var choice) ? choice : _otherLane;
+    }
+
+    /// <summary>
+    /// The choice for <paramref name="lane"/> once every instance <see cref="Select"/> gave it has failed (failover,
+    /// docs/behaviour.md, "Failover"): for a lane served by instances of its own, where the policy sends the lane when
+    /// none of them is healthy (the row "L declared, instances all unhealthy", or "L not declared, no instances" for a
+    /// lane only instances carry when the declared lanes are configured);
+    /// for any other call the same choice as <see cref="Select"/>, whose instances were not the lane's own to begin
+    /// with. The caller leaves out the instances it already tried. Never allocates.
+    /// </summary>
+    public LaneChoice<T> SelectWithoutOwnInstances(string? lane)
+    {
+        if (lane is null)
+        {
+            return _noLane;
+        }
+
+        return _withoutOwnInstances.TryGetValue(lane, out var choice) ? choice : Select(lane);
     }
 
     internal static LaneSubsets<T> Create(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
@@ -103,12 +124,20 @@ public sealed class LaneSubsets<T>
         var builder = new ChoiceBuilder(settings, all, baseline);
 
         var byLane = new Dictionary<string, LaneChoice<T>>(StringComparer.Ordinal);
+        var withoutOwn = new Dictionary<string, LaneChoice<T>>(StringComparer.Ordinal);
         var lanes = new HashSet<string>(declared, StringComparer.Ordinal);
         lanes.UnionWith(labelled);
         foreach (var lane in lanes)
         {
             var subset = healthyByLane.TryGetValue(lane, out var list) ? list.ToArray() : null;
-            byLane.Add(lane, builder.ForLane(lane, subset, declared.Contains(lane)));
+            var isDeclared = declared.Contains(lane);
+            var choice = builder.ForLane(lane, subset, isDeclared);
+            byLane.Add(lane, choice);
+            if (choice.Outcome == LaneRoutingOutcome.Matched)
+            {
+                // Its instances all failed: the row of the lane with no healthy instance, declared or not.
+                withoutOwn.Add(lane, builder.ForLane(lane, subset: null, isDeclared));
+            }
         }
 
         var declaredSorted = declared.ToArray();
@@ -116,6 +145,7 @@ public sealed class LaneSubsets<T>
         return new LaneSubsets<T>(
             settings,
             byLane.ToFrozenDictionary(StringComparer.Ordinal),
+            withoutOwn.ToFrozenDictionary(StringComparer.Ordinal),
             builder.ForNoLane(),
             builder.ForLane(LanesDiagnostics.OtherLane, subset: null, declared: false),
             declaredSorted);

@@ -1,0 +1,51 @@
+using Lanes.ReverseProxy.Routing;
+
+namespace Lanes.ReverseProxy.Failover;
+
+/// <summary>
+/// The attempt timeout of a lane-aware cluster (docs/behaviour.md, "Failover"), in the handler chain of the cluster's
+/// forwarder client: an attempt that has no response headers after <c>Lanes:Failover:AttemptTimeout</c> (or the cluster's
+/// <c>laneAttemptTimeout</c>) is cancelled, which YARP reports as <c>RequestTimedOut</c>, and the subset step retries it on
+/// another instance of the lane. The timer covers the wait for the response headers only: a streaming response body is
+/// never cut. A request whose body is larger than <c>MaxBodyBytes</c>, or of unknown length, has no attempt timeout (a
+/// large upload may take longer, and it could not be retried anyway). Time comes from the injected <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class LaneAttemptTimeoutHandler : DelegatingHandler
+{
+    private static readonly Action<object?> s_cancel = static state => ((CancellationTokenSource)state!).Cancel();
+
+    private readonly string _clusterId;
+    private readonly LaneGatewayFailover _failover;
+    private readonly LaneClusterRouting _routing;
+    private readonly TimeProvider _time;
+
+    public LaneAttemptTimeoutHandler(HttpMessageHandler inner, string clusterId, LaneGatewayFailover failover, LaneClusterRouting routing, TimeProvider time)
+        : base(inner)
+    {
+        _clusterId = clusterId;
+        _failover = failover;
+        _routing = routing;
+        _time = time;
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var settings = _failover.Settings;
+        if (!settings.Enabled
+            || !_routing.IsLaneAware(_clusterId, out var clusterTimeout)
+            || (clusterTimeout ?? settings.AttemptTimeout) is not { Ticks: > 0 } timeout
+            || (request.Content is { } content && !(content.Headers.ContentLength <= settings.MaxBodyBytes)))
+        {
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        return WithTimeoutAsync(request, timeout, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> WithTimeoutAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var attempt = new CancellationTokenSource(timeout, _time);
+        using var link = cancellationToken.UnsafeRegister(s_cancel, attempt);
+        return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.ReverseProxy.Tests.Failover;
+
+/// <summary>
+/// This test assembly's own entry point, for tests that must kill, stop or gracefully stop an upstream's process
+/// (SIGKILL, SIGSTOP, SIGTERM): <c>dotnet Lanes.ReverseProxy.Tests.dll upstream NAME [DELAY_MS]</c> runs a Kestrel
+/// server on 127.0.0.1 with an OS-chosen port and prints <c>listening URL</c>. It answers every path as
+/// <see cref="Upstream"/> does (its name and the headers it received, JSON), after DELAY_MS (default 0), and stops on
+/// SIGTERM through the host (Kestrel's graceful shutdown). Under the test runner this is never called.
+/// </summary>
+public static class ChildUpstream
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is not ["upstream", var name, ..])
+        {
+            await Console.Error.WriteLineAsync("usage: upstream NAME [DELAY_MS]");
+            return 2;
+        }
+
+        var delay = args.Length > 2 ? TimeSpan.FromMilliseconds(int.Parse(args[2], CultureInfo.InvariantCulture)) : TimeSpan.Zero;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapGet("/health", () => Results.Ok());
+        app.Map("/{**rest}", async (HttpContext context) =>
+        {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+
+            var headers = context.Request.Headers.ToDictionary(static h => h.Key, static h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            return Results.Json(new Echo(name, headers));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Console.Out.WriteLine($"listening {address}");
+        await app.WaitForShutdownAsync();
+        await app.StopAsync();
+        Console.Out.WriteLine("stopped");
+        return 0;
+    }
+}
