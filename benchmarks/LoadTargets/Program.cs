@@ -1,5 +1,8 @@
 // The servers the load scripts measure, one per process, all on 127.0.0.1:
-//   upstream  --port P                                   answers 200 "ok" to anything
+//   upstream  --port P [--name NAME]                     answers 200 "ok" (or NAME) to anything
+//   yarp-failover --port P --yellow URL,URL --green URL  plain YARP as the failover run compares it (benchmarks/failover):
+//                                                        a route on x-mspider-lane: yellow to a yellow cluster, the rest
+//                                                        to green, active health every 5 s as samples/Gateway
 //   yarp      --port P --upstream URL --lanes N          plain YARP as a user would set it up without Lanes:
 //                                                        one header-matched route and one cluster per lane
 //   lanes     --port P --upstream URL --lanes N          the Lanes gateway: one route, one cluster, N lane subsets
@@ -24,8 +27,9 @@ switch (mode)
 {
     case "upstream":
     {
+        var name = Option("name", "ok");
         var app = builder.Build();
-        app.Run(static context => context.Response.WriteAsync("ok"));
+        app.Run(context => context.Response.WriteAsync(name));
         await app.RunAsync();
         return 0;
     }
@@ -85,6 +89,40 @@ switch (mode)
             pipeline.UseLoadBalancing();
             pipeline.UsePassiveHealthChecks();
         });
+        await app.RunAsync();
+        return 0;
+    }
+
+    case "yarp-failover":
+    {
+        var yellow = Option("yellow").Split(',');
+        config["ReverseProxy:Routes:yellow:ClusterId"] = "yellow";
+        config["ReverseProxy:Routes:yellow:Match:Path"] = "{**catch-all}";
+        config["ReverseProxy:Routes:yellow:Match:Headers:0:Name"] = "x-mspider-lane";
+        config["ReverseProxy:Routes:yellow:Match:Headers:0:Values:0"] = "yellow";
+        config["ReverseProxy:Routes:yellow:Order"] = "0";
+        config["ReverseProxy:Routes:green:ClusterId"] = "green";
+        config["ReverseProxy:Routes:green:Match:Path"] = "{**catch-all}";
+        config["ReverseProxy:Routes:green:Order"] = "1";
+        config["ReverseProxy:Clusters:green:Destinations:g:Address"] = Option("green");
+        for (var i = 0; i < yellow.Length; i++)
+        {
+            config[$"ReverseProxy:Clusters:yellow:Destinations:y{i}:Address"] = yellow[i];
+        }
+
+        foreach (var cluster in new[] { "yellow", "green" })
+        {
+            config[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Enabled"] = "true";
+            config[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Interval"] = "00:00:05";
+            config[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Timeout"] = "00:00:02";
+            config[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Policy"] = "ConsecutiveFailures";
+            config[$"ReverseProxy:Clusters:{cluster}:HealthCheck:Active:Path"] = "/health";
+        }
+
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"));
+        var app = builder.Build();
+        app.MapReverseProxy();
         await app.RunAsync();
         return 0;
     }

@@ -69,7 +69,7 @@ public static class LanesReverseProxyBuilderExtensions
         services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>().Meter));
         services.TryAddSingleton(static sp => new LaneAdminSources(
             sp.GetRequiredService<LaneObservedLanes>(), sp.GetRequiredService<LaneTrafficWindow>(), sp.GetRequiredService<LaneDestinationFailures>(),
-            sp.GetRequiredService<LaneServiceEndpoints>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<LaneServiceEndpoints>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.ReverseProxy.Failover.LaneGatewayFailover>()));
         services.TryAddSingleton(static sp => new LaneRequestTracer(
             sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
             sp.GetRequiredService<ILogger<LaneRequestTracer>>()));

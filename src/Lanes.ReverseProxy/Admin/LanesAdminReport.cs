@@ -141,7 +141,25 @@ internal static class LanesAdminReport
             lanes,
             destinations,
             counters,
-            matrix);
+            matrix,
+            subsets is null ? null : Failover(cluster, sources.Failover));
+    }
+
+    private static AdminFailover Failover(ClusterState cluster, Failover.LaneGatewayFailover failover)
+    {
+        var state = failover.Cluster(cluster.ClusterId);
+        return new AdminFailover(
+            Lanes.ReverseProxy.Failover.LaneGatewayFailover.Retries(cluster.Model, failover.Settings),
+            state.Ejections,
+            state.Counts()
+                .OrderBy(static c => c.Reason, StringComparer.Ordinal).ThenBy(static c => c.Outcome, StringComparer.Ordinal)
+                .Select(static c => new AdminRetryCount(c.Reason, c.Outcome, c.Count))
+                .ToList(),
+            cluster.Destinations.Values
+                .Where(static d => d.Health.Passive == DestinationHealth.Unhealthy)
+                .Select(static d => d.DestinationId)
+                .Order(StringComparer.Ordinal)
+                .ToList());
     }
 
     /// <summary>One cell of the matrix: the engine's own choice for the lane (<see langword="null"/>: no lane), with the lane's healthy and total instances (for no lane, the baseline's).</summary>

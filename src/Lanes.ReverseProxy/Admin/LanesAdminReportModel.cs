@@ -62,7 +62,14 @@ internal sealed record AdminCluster(
     IReadOnlyDictionary<string, string[]> Lanes,
     IReadOnlyList<AdminDestination> Destinations,
     IReadOnlyList<AdminCounter> Counters,
-    IReadOnlyList<AdminCell>? Matrix);
+    IReadOnlyList<AdminCell>? Matrix,
+    AdminFailover? Failover);
+
+/// <summary>What failover did for a cluster since start: failed attempts by reason and outcome (retried, or why not), and ejections.</summary>
+internal sealed record AdminFailover(int Retries, long Ejections, IReadOnlyList<AdminRetryCount> Attempts, IReadOnlyList<string> Ejected);
+
+/// <summary>Failed attempts of one reason that failover handled one way.</summary>
+internal sealed record AdminRetryCount(string Reason, string Outcome, long Count);
 
 /// <summary>One destination with its lane, origin and health.</summary>
 internal sealed record AdminDestination(

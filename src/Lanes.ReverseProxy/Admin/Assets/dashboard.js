@@ -122,6 +122,18 @@
       : table(null, ['Cluster', 'Destination', 'Address', 'Lane', 'Lane from', 'Active health', 'Passive health', 'Available', 'In flight', 'Failures (1–2 min)'], rows, { id: 'instances-table' }));
   }
 
+  function renderFailover(report) {
+    const rows = report.clusters.filter(c => c.failover).map(c => el('tr', { 'data-cluster': c.id, 'data-ejections': c.failover.ejections },
+      el('th', { scope: 'row' }, c.id),
+      el('td', { class: 'num' }, c.failover.retries),
+      el('td', null, ...(c.failover.ejected.length === 0 ? ['none'] : c.failover.ejected.map(id => badge(id, 'unhealthy')))),
+      el('td', { class: 'num' }, c.failover.ejections),
+      el('td', null, ...(c.failover.attempts.length === 0 ? ['none']
+        : c.failover.attempts.map(a => el('div', { 'data-reason': a.reason, 'data-outcome': a.outcome }, a.reason + ' → ' + a.outcome + ': ' + a.count))))));
+    replace('failover', rows.length === 0 ? el('p', null, 'No lane-aware cluster yet.')
+      : table(null, ['Cluster', 'Retries', 'Ejected now', 'Ejections', 'Failed attempts (reason → what failover did)'], rows, { id: 'failover-table' }));
+  }
+
   function renderDiscovery(report) {
     const services = report.discovery || [];
     if (services.length === 0) {
@@ -201,6 +213,7 @@
       renderLanes(report);
       renderMatrix(report);
       renderInstances(report);
+      renderFailover(report);
       renderDiscovery(report);
       renderTraffic(report);
       renderEntry(report);
