@@ -344,7 +344,8 @@ public sealed class AdminTraceTests
         var (response, _) = await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
         var report = await ReportAsync(gateway);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        // dev1's only instance refused; under Declared a declared lane with no instance left answers 503 (failover).
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         var destinations = report.GetProperty("clusters")[0].GetProperty("destinations").EnumerateArray().ToList();
         Assert.Equal(1, destinations.Single(static d => Str(d, "id") == "pod1").GetProperty("recentFailures").GetInt64());
         Assert.Equal(0, destinations.Single(static d => Str(d, "id") == "pod2").GetProperty("recentFailures").GetInt64());
