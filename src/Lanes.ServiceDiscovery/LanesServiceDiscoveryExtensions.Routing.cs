@@ -35,9 +35,22 @@ public static partial class LanesServiceDiscoveryExtensions
             sp.GetRequiredService<LaneTelemetry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<LaneHttpRouter>>()));
+        builder.Services.AddOptions<LaneFailoverOptions>()
+            .Configure<IServiceProvider>(static (o, sp) =>
+            {
+                if (sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>() is { } configuration)
+                {
+                    Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(LaneOptions.SectionName + ":Failover"), o);
+                }
+            })
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<LaneFailoverOptions>, LaneClientFailover.Validator>());
+        builder.Services.TryAddSingleton(static sp => new LaneClientFailover(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LaneFailoverOptions>>(), sp.GetRequiredService<LaneTelemetry>(), sp.GetRequiredService<TimeProvider>()));
         builder.AddLanePropagation();
         builder.AddHttpMessageHandler(static sp => new LaneRoutingHandler(
-            sp.GetRequiredService<LaneHttpRouter>(), sp.GetRequiredService<LaneServiceEndpoints>(), Propagator(sp)));
+            sp.GetRequiredService<LaneHttpRouter>(), sp.GetRequiredService<LaneServiceEndpoints>(), Propagator(sp),
+            sp.GetRequiredService<LaneClientFailover>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LaneRoutingHandler>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, LaneRoutingOrderFilter>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IPostConfigureOptions<Polly.Telemetry.TelemetryOptions>, LaneResilienceTelemetry.Configure>());
         builder.Services.Configure<LaneRoutingOrderFilter.Clients>(o => o.Names.Add(builder.Name));

@@ -19,8 +19,10 @@ namespace Lanes.ReverseProxy.Routing;
 /// </summary>
 /// <remarks>
 /// Failover (docs/behaviour.md, "Failover"): an attempt that failed before any response came back is sent again through
-/// the rest of the pipeline, with the destinations already tried left out: first the other instances of the lane's
-/// subset, then, when none is left, the choice the engine makes for the lane without its own instances
+/// the rest of the pipeline, to the lane's subset without the destinations that refused a connection (those are out):
+/// an instance not tried yet when there is one, else one tried before (a reset or a timeout may not repeat, as Envoy's
+/// <c>previous_hosts</c> predicate prefers other hosts without giving up the lane); when every instance of the lane
+/// refused, the choice the engine makes for the lane without its own instances
 /// (<see cref="LaneSubsets{T}.SelectWithoutOwnInstances"/>: Strict answers 503). Any method when nothing reached the
 /// instance (connection refused, HTTP/2 REFUSED_STREAM); idempotent methods otherwise; a request body only when it was
 /// buffered (<c>MaxBodyBytes</c>); at most the cluster's retries, under its retry budget.
@@ -139,6 +141,7 @@ internal sealed class LaneSubsetMiddleware
         var body = PrepareBody(context, failover.MaxBodyBytes);
         var ownLane = choice.Outcome == LaneRoutingOutcome.Matched;
         List<DestinationState>? tried = null;
+        List<DestinationState>? refused = null;
         for (var attempt = 1; ; attempt++)
         {
             await _next(context).ConfigureAwait(false);
@@ -178,14 +181,19 @@ internal sealed class LaneSubsetMiddleware
                 if (proxy.ProxiedDestination is { } failed)
                 {
                     (tried ??= []).Add(failed);
+                    if (failure == LaneAttemptFailure.ConnectFailure)
+                    {
+                        (refused ??= []).Add(failed);
+                    }
                 }
 
-                var next = Without(choice.Instances, tried);
+                var next = Next(choice.Instances, refused, tried);
                 if (next.Length == 0 && ownLane)
                 {
-                    // The lane's own instances are used up: where the policy sends the lane with none (Strict: 503).
+                    // Every instance of the lane refused: where the policy sends the lane with none (Strict: 503).
                     ownLane = false;
                     choice = subsets.SelectWithoutOwnInstances(lane);
+                    _telemetry.Routed(cluster.ClusterId, lane, choice);
                     if (choice.Instances.Length == 0)
                     {
                         _failover.Record(clusterFailover, cluster.ClusterId, lane, failure, LaneFailoverNames.LaneExhausted);
@@ -199,7 +207,7 @@ internal sealed class LaneSubsetMiddleware
                         return;
                     }
 
-                    next = Without(choice.Instances, tried);
+                    next = Next(choice.Instances, refused, tried);
                 }
 
                 if (next.Length == 0)
@@ -240,7 +248,7 @@ internal sealed class LaneSubsetMiddleware
         LaneFailoverNames.NotIdempotent => "It may have reached the instance, and its method is not idempotent.",
         LaneFailoverNames.BodyNotBuffered => "Its body was not buffered: raise Lanes:Failover:MaxBodyBytes above its Content-Length to retry it.",
         LaneFailoverNames.BudgetExhausted => "The cluster's retry budget is spent (Lanes:Failover:RetryBudgetPercent, MinRetriesPerSecond).",
-        LaneFailoverNames.LaneExhausted => "Every destination its lane may use has been tried.",
+        LaneFailoverNames.LaneExhausted => "Every destination its lane may use refused a connection.",
         _ => "Its retries are used up (Lanes:Failover:Retries, cluster metadata laneRetries).",
     };
 
@@ -284,24 +292,29 @@ internal sealed class LaneSubsetMiddleware
         }
     }
 
-    /// <summary><paramref name="instances"/> without those in <paramref name="tried"/> (a failure path only: allocates).</summary>
-    private static DestinationState[] Without(DestinationState[] instances, List<DestinationState>? tried)
+    /// <summary>
+    /// Where the next attempt may go: <paramref name="instances"/> without those that <paramref name="refused"/> a
+    /// connection, and without those already <paramref name="tried"/> unless no other is left (a failure path only: allocates).
+    /// </summary>
+    private static DestinationState[] Next(DestinationState[] instances, List<DestinationState>? refused, List<DestinationState>? tried)
     {
-        if (tried is null)
-        {
-            return instances;
-        }
-
-        var left = new List<DestinationState>(instances.Length);
+        var untried = new List<DestinationState>(instances.Length);
+        var usable = new List<DestinationState>(instances.Length);
         foreach (var instance in instances)
         {
-            if (!tried.Contains(instance))
+            if (refused is not null && refused.Contains(instance))
             {
-                left.Add(instance);
+                continue;
+            }
+
+            usable.Add(instance);
+            if (tried is null || !tried.Contains(instance))
+            {
+                untried.Add(instance);
             }
         }
 
-        return [.. left];
+        return untried.Count > 0 ? [.. untried] : [.. usable];
     }
 
     /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures; only when it is mapped).</summary>

@@ -6,8 +6,12 @@ namespace Lanes.ServiceDiscovery.Routing;
 internal static partial class LaneHttpLog
 {
     [LoggerMessage(EventId = 201, EventName = "InstanceEjected", Level = LogLevel.Warning,
-        Message = "Took instance '{Instance}' (lane {Lane}) of '{Service}' out for {Period} after a connection failure.")]
-    public static partial void InstanceEjected(ILogger logger, string service, string instance, string lane, TimeSpan period);
+        Message = "Took instance '{Instance}' (lane {Lane}) of '{Service}' out for {Period} ({Reason}).")]
+    public static partial void InstanceEjected(ILogger logger, string service, string instance, string lane, TimeSpan period, string reason);
+
+    [LoggerMessage(EventId = 204, EventName = "NotRetried", Level = LogLevel.Information,
+        Message = "Call {Method} to '{Service}' (lane {Lane}) failed before any response ({Reason}) and was not retried: {Outcome}.")]
+    public static partial void NotRetried(ILogger logger, string method, string service, string lane, string reason, string outcome);
 
     /// <remarks>The service name is the client's configured host name.</remarks>
     [LoggerMessage(EventId = 203, EventName = "ServiceWithoutLanes", Level = LogLevel.Warning,

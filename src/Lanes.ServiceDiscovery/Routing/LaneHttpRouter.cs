@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Lanes.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -52,14 +53,63 @@ internal sealed class LaneHttpRouter
         return choice.Next(ref state.RoundRobin);
     }
 
+    /// <summary>
+    /// The instance for the next attempt of a call whose earlier attempts failed at <paramref name="tried"/> (failover,
+    /// docs/behaviour.md, "Failover"): the engine's choice as the subsets are now (an instance that refused a connection
+    /// was ejected, so a lane whose instances all refused gets the policy's fallback, Strict none), an instance not tried
+    /// yet when there is one, else one tried before (a reset or a timeout may not repeat; the lane is kept). Null with
+    /// the choice that said so when nothing is left.
+    /// </summary>
+    public LaneServiceInstance? PickAgain(LaneServiceDefinition service, string? lane, List<LaneServiceInstance> tried, out LaneChoice<LaneServiceInstance> choice)
+    {
+        var state = State(service);
+        choice = state.Current(_time.GetUtcNow()).Subsets.Select(lane);
+        _telemetry.Routed(service.Name, lane, choice);
+        var instances = choice.Instances;
+        var untried = new List<LaneServiceInstance>(instances.Length);
+        foreach (var instance in instances)
+        {
+            if (!tried.Contains(instance))
+            {
+                untried.Add(instance);
+            }
+        }
+
+        var counter = (uint)Interlocked.Increment(ref state.RoundRobin);
+        return untried.Count > 0 ? untried[(int)(counter % (uint)untried.Count)]
+            : instances.Length > 0 ? instances[counter % (uint)instances.Length]
+            : null;
+    }
+
     /// <summary>Takes <paramref name="instance"/> out for the passive health period.</summary>
-    public void Eject(LaneServiceDefinition service, LaneServiceInstance instance)
+    public void Eject(LaneServiceDefinition service, LaneServiceInstance instance, string reason = "connect-failure")
     {
         var now = _time.GetUtcNow();
         var period = _propagator.Settings.PassiveHealthPeriod;
         State(service).Eject(instance, now, now + period);
-        LaneHttpLog.InstanceEjected(_logger, service.Name, instance.Id, instance.Lane ?? "(unlabelled)", period);
+        LaneHttpLog.InstanceEjected(_logger, service.Name, instance.Id, instance.Lane ?? "(unlabelled)", period, reason);
     }
+
+    /// <summary>
+    /// A failed attempt at <paramref name="instance"/>: a refused connection ejects it at once, anything else (a 5xx, a
+    /// timeout, a reset) when it makes <paramref name="inARow"/> failures in a row.
+    /// </summary>
+    public void Failed(LaneServiceDefinition service, LaneServiceInstance instance, LaneAttemptFailure failure, int inARow)
+    {
+        if (failure == LaneAttemptFailure.ConnectFailure)
+        {
+            Eject(service, instance);
+            return;
+        }
+
+        if (State(service).FailedInARow(instance) >= inARow)
+        {
+            Eject(service, instance, "consecutive-failures");
+        }
+    }
+
+    /// <summary>A successful answer: the instance's failures in a row start again.</summary>
+    public void Succeeded(LaneServiceDefinition service, LaneServiceInstance instance) => State(service).Succeeded(instance);
 
     /// <summary>The state of <paramref name="service"/>; a new one when its definition changed (a reload).</summary>
     private ServiceState State(LaneServiceDefinition service)
@@ -78,6 +128,7 @@ internal sealed class LaneHttpRouter
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<LaneServiceInstance, DateTimeOffset> _ejected = [];
+        private readonly ConcurrentDictionary<LaneServiceInstance, StrongBox<int>> _inARow = new();
         private Snapshot? _snapshot;
 
         public int RoundRobin = -1;
@@ -101,8 +152,27 @@ internal sealed class LaneHttpRouter
             }
         }
 
+        public int FailedInARow(LaneServiceInstance instance)
+        {
+            var box = _inARow.GetOrAdd(instance, static _ => new StrongBox<int>());
+            return Interlocked.Increment(ref box.Value);
+        }
+
+        public void Succeeded(LaneServiceInstance instance)
+        {
+            if (_inARow.TryGetValue(instance, out var box) && Volatile.Read(ref box.Value) != 0)
+            {
+                Volatile.Write(ref box.Value, 0);
+            }
+        }
+
         public void Eject(LaneServiceInstance instance, DateTimeOffset now, DateTimeOffset until)
         {
+            if (_inARow.TryGetValue(instance, out var box))
+            {
+                Volatile.Write(ref box.Value, 0);
+            }
+
             lock (_lock)
             {
                 _ejected[instance] = until;

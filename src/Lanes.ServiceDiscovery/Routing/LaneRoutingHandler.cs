@@ -1,33 +1,56 @@
 using Lanes.Http;
 using Lanes.Routing;
+using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Lanes.ServiceDiscovery.Routing;
 
 /// <summary>
 /// Sends a request addressed to a logical service (<c>http://details/...</c>) to an instance of the request's lane
-/// under the service's policy (docs/behaviour.md, "Subset selection", "Client-side HTTP routing", "Service discovery and resilience"). The instances come from service discovery
+/// under the service's policy (docs/behaviour.md, "Subset selection", "Client-side HTTP routing", "Service discovery and resilience", "Failover"). The instances come from service discovery
 /// (<see cref="LaneServiceEndpoints"/>: <c>Lanes:Services</c>, configuration, any provider); a host no provider knows
-/// passes through. It sits inside any resilience handler, so every attempt picks again from the lane's subset, and
-/// the request URI is put back after each attempt, so a retry is routed again, never sent to the previous pick. A
-/// connection failure ejects the instance (passive health); a request without content is then retried once on a
-/// fresh pick, since nothing reached the instance. An empty subset throws <see cref="LaneUnavailableException"/>,
-/// which resilience predicates do not retry and the client's outermost handler answers with the local 503.
-/// Both <c>SendAsync</c> and <c>Send</c> are routed.
+/// passes through. The request URI is put back after each attempt, so a retry is routed again.
 /// </summary>
+/// <remarks>
+/// Failover, as the gateway's (<c>Lanes:Failover</c>): an attempt that failed before any response came back goes again to
+/// another instance of the lane, then where the policy sends the lane with none left (Strict: the local 503); every
+/// method when nothing reached the instance (connection refused, HTTP/2 REFUSED_STREAM), idempotent methods otherwise, a
+/// body only when it was buffered (<c>MaxBodyBytes</c>); at most <c>Retries</c>, under the service's retry budget; each
+/// attempt waits at most <c>AttemptTimeout</c> for the response headers. A refused connection ejects the instance at
+/// once, <c>ConsecutiveFailures</c> failures in a row (5xx, timeouts, resets) eject it too.
+/// Under a resilience pipeline (the standard resilience handler outside this one) Lanes adds no retries and no timeout
+/// of its own, so attempts never multiply: the pipeline's retries and attempt timeout apply, and each of its attempts
+/// picks again, leaving out the instances this call already failed at (or that answered 5xx). The one exception is a
+/// connection that was refused on the first attempt: nothing reached the instance, so another is picked at once rather
+/// than after the pipeline's retry delay. An empty subset throws
+/// <see cref="LaneUnavailableException"/>, which resilience predicates do not retry and the client's outermost handler
+/// answers with the local 503. <c>Send</c> (synchronous) follows the same rules without the attempt timeout.
+/// </remarks>
 internal sealed class LaneRoutingHandler : LaneAttemptHandler
 {
+    private static readonly ResiliencePropertyKey<CallState> s_call = new("Lanes.Call");
+
     private readonly LaneHttpRouter _router;
     private readonly LaneServiceEndpoints _endpoints;
     private readonly LanePropagator _propagator;
+    private readonly LaneClientFailover _failover;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
 
-    public LaneRoutingHandler(LaneHttpRouter router, LaneServiceEndpoints endpoints, LanePropagator propagator)
+    public LaneRoutingHandler(LaneHttpRouter router, LaneServiceEndpoints endpoints, LanePropagator propagator, LaneClientFailover failover, TimeProvider time, ILogger<LaneRoutingHandler> logger)
     {
         ArgumentNullException.ThrowIfNull(router);
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(propagator);
+        ArgumentNullException.ThrowIfNull(failover);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
         _router = router;
         _endpoints = endpoints;
         _propagator = propagator;
+        _failover = failover;
+        _time = time;
+        _logger = logger;
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -39,17 +62,33 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var service = snapshot.Definition;
-        var lane = OutboundLane(request);
-        for (var attempt = 0; ; attempt++)
+        var call = Start(request, snapshot.Definition);
+        if (call.Body == Body.Buffer)
         {
-            var instance = Pick(service, lane, request, logical);
+            await request.Content!.LoadIntoBufferAsync(call.Settings.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+            call.Body = Body.Buffered;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var instance = Pick(call, request, logical);
             var sent = NextAttempt(request);
+            using var timer = call.AttemptTimeout > TimeSpan.Zero ? new CancellationTokenSource(call.AttemptTimeout, _time) : null;
+            using var link = timer is null ? default : cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
             try
             {
-                return await base.SendAsync(sent, cancellationToken).ConfigureAwait(false);
+                var response = await base.SendAsync(sent, timer?.Token ?? cancellationToken).ConfigureAwait(false);
+                Answered(call, instance, response);
+                return response;
             }
-            catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
+            catch (OperationCanceledException e) when (timer is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+            {
+                if (!Retry(call, instance, LaneAttemptFailure.Timeout, attempt))
+                {
+                    throw new TaskCanceledException($"No response from '{instance.Id}' of '{call.Service.Name}' within the attempt timeout ({call.AttemptTimeout}, Lanes:Failover:AttemptTimeout).", new TimeoutException(e.Message, e));
+                }
+            }
+            catch (HttpRequestException e) when (Retry(call, instance, LaneFailoverSettings.Classify(e), attempt))
             {
             }
             finally
@@ -67,17 +106,24 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
             return base.Send(request, cancellationToken);
         }
 
-        var service = snapshot.Definition;
-        var lane = OutboundLane(request);
-        for (var attempt = 0; ; attempt++)
+        var call = Start(request, snapshot.Definition);
+        if (call.Body == Body.Buffer)
         {
-            var instance = Pick(service, lane, request, logical);
+            request.Content!.LoadIntoBufferAsync(call.Settings.MaxBodyBytes, cancellationToken).GetAwaiter().GetResult();
+            call.Body = Body.Buffered;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var instance = Pick(call, request, logical);
             var sent = NextAttempt(request);
             try
             {
-                return base.Send(sent, cancellationToken);
+                var response = base.Send(sent, cancellationToken);
+                Answered(call, instance, response);
+                return response;
             }
-            catch (HttpRequestException e) when (ShouldRetry(e, service, instance, request, attempt))
+            catch (HttpRequestException e) when (Retry(call, instance, LaneFailoverSettings.Classify(e), attempt))
             {
             }
             finally
@@ -97,6 +143,40 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         return builder.Uri;
     }
 
+    /// <summary>What this call may do: its lane, retries, attempt timeout and body; under a resilience pipeline, shared by the pipeline's attempts.</summary>
+    private CallState Start(HttpRequestMessage request, LaneServiceDefinition service)
+    {
+        var settings = _failover.Settings;
+        var resilience = request.GetResilienceContext();
+        if (resilience is not null && resilience.Properties.TryGetValue(s_call, out var shared) && ReferenceEquals(shared.Service, service))
+        {
+            return shared;
+        }
+
+        var call = new CallState(service, OutboundLane(request), settings)
+        {
+            Method = request.Method.Method,
+            UnderResilience = resilience is not null,
+            Retries = settings.Enabled && resilience is null ? settings.Retries : 0,
+            AttemptTimeout = settings.Enabled && resilience is null ? settings.AttemptTimeout : TimeSpan.Zero,
+            Body = request.Content is not { } content ? Body.None
+                : content.Headers.ContentLength is { } length && length <= settings.MaxBodyBytes ? Body.Buffer
+                : Body.Streamed,
+        };
+        if (call.Body == Body.Streamed)
+        {
+            call.AttemptTimeout = TimeSpan.Zero;                   // a large upload may take longer, and it cannot be retried
+        }
+
+        if (call.Retries > 0)
+        {
+            _failover.Budget(service.Name).Request();
+        }
+
+        resilience?.Properties.Set(s_call, call);
+        return call;
+    }
+
     /// <summary>
     /// The service for a synchronous call. Resolved services answer at once; the first synchronous call to a service
     /// not resolved yet waits for its resolution, as <c>HttpClient.Send</c> waits for everything else.
@@ -108,29 +188,100 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     }
 
     /// <summary>Picks an instance and points the request at it; throws <see cref="LaneUnavailableException"/> when there is none.</summary>
-    private LaneServiceInstance Pick(LaneServiceDefinition service, string? lane, HttpRequestMessage request, Uri logical)
+    private LaneServiceInstance Pick(CallState call, HttpRequestMessage request, Uri logical)
     {
-        var instance = _router.Pick(service, lane, out var choice);
+        LaneChoice<LaneServiceInstance> choice;
+        var instance = call.Tried is null
+            ? _router.Pick(call.Service, call.Lane, out choice)
+            : _router.PickAgain(call.Service, call.Lane, call.Tried, out choice);
         if (instance is null)
         {
             LaneResilienceTelemetry.MarkLocalUnavailable(request);
-            throw new LaneUnavailableException(service.Name, lane, choice, _propagator.Settings);
+            throw new LaneUnavailableException(call.Service.Name, call.Lane, choice, _propagator.Settings);
         }
 
         request.RequestUri = Rebase(logical, instance.Address);
         return instance;
     }
 
-    /// <summary>Ejects an instance nothing reached; true when the call may be tried once more here (no content, first attempt).</summary>
-    private bool ShouldRetry(HttpRequestException e, LaneServiceDefinition service, LaneServiceInstance instance, HttpRequestMessage request, int attempt)
+    /// <summary>An answer came back: a 5xx counts towards ejection (and sends a resilience retry elsewhere), anything else resets the count.</summary>
+    private void Answered(CallState call, LaneServiceInstance instance, HttpResponseMessage response)
     {
-        if (e.HttpRequestError != HttpRequestError.ConnectionError)
+        if ((int)response.StatusCode >= 500)
         {
-            return false;
+            if (call.Settings.Enabled)
+            {
+                _router.Failed(call.Service, instance, LaneAttemptFailure.Reset, call.Settings.ConsecutiveFailures);
+            }
+
+            lock (call)
+            {
+                (call.Tried ??= []).Add(instance);
+            }
+        }
+        else
+        {
+            _router.Succeeded(call.Service, instance);
+        }
+    }
+
+    /// <summary>A failed attempt: ejects as failover says, remembers the instance, and says whether to try again here.</summary>
+    private bool Retry(CallState call, LaneServiceInstance instance, LaneAttemptFailure failure, int attempt)
+    {
+        var settings = call.Settings;
+        if (settings.Enabled || failure == LaneAttemptFailure.ConnectFailure)
+        {
+            _router.Failed(call.Service, instance, failure, settings.ConsecutiveFailures);
         }
 
-        _router.Eject(service, instance);
-        return attempt == 0 && request.Content is null;
+        lock (call)
+        {
+            (call.Tried ??= []).Add(instance);
+        }
+
+        string outcome;
+        if (call.UnderResilience)
+        {
+            // The pipeline retries (after its delay); one immediate pick of another instance when nothing reached this one.
+            return attempt == 1 && failure is LaneAttemptFailure.ConnectFailure or LaneAttemptFailure.RefusedStream && call.Body != Body.Streamed;
+        }
+
+        if (attempt > call.Retries)
+        {
+            if (call.Retries == 0)
+            {
+                return false;                                      // failover is off, or Retries is 0
+            }
+
+            outcome = LaneFailoverNames.RetriesExhausted;
+        }
+        else if (failure is LaneAttemptFailure.Reset or LaneAttemptFailure.Timeout && !LaneFailoverSettings.IsIdempotent(call.Method))
+        {
+            outcome = LaneFailoverNames.NotIdempotent;
+        }
+        else if (call.Body == Body.Streamed && failure != LaneAttemptFailure.ConnectFailure)
+        {
+            outcome = LaneFailoverNames.BodyNotBuffered;
+        }
+        else if (!_failover.Budget(call.Service.Name).TryRetry(settings.RetryRatio, settings.MinRetriesPerSecond))
+        {
+            outcome = LaneFailoverNames.BudgetExhausted;
+        }
+        else
+        {
+            _failover.Record(call.Service.Name, call.Lane, failure, LaneFailoverNames.Retried);
+            return true;
+        }
+
+        _failover.Record(call.Service.Name, call.Lane, failure, outcome);
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+            LaneHttpLog.NotRetried(_logger, call.Method, call.Service.Name, call.Lane ?? "(none)", LaneFailoverNames.Get(failure), outcome);
+#pragma warning restore CA1873
+        }
+
+        return false;
     }
 
     /// <summary>The lane the request will carry, by the one outbound rule: a canonical header the app set, else the ambient lane.</summary>
@@ -138,5 +289,35 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     {
         var carrier = new HttpRequestLaneCarrier(request.Headers);
         return _propagator.TryGetCallLane(carrier.GetValues(_propagator.HeaderName), out var lane) ? lane : null;
+    }
+
+    private enum Body
+    {
+        None,
+        Buffer,
+        Buffered,
+        Streamed,
+    }
+
+    /// <summary>One call's failover state: what it may do, and the instances it failed at.</summary>
+    private sealed class CallState(LaneServiceDefinition service, string? lane, LaneFailoverSettings settings)
+    {
+        public LaneServiceDefinition Service { get; } = service;
+
+        public string? Lane { get; } = lane;
+
+        public LaneFailoverSettings Settings { get; } = settings;
+
+        public string Method { get; init; } = "GET";
+
+        public bool UnderResilience { get; init; }
+
+        public int Retries { get; init; }
+
+        public TimeSpan AttemptTimeout { get; set; }
+
+        public Body Body { get; set; }
+
+        public List<LaneServiceInstance>? Tried { get; set; }
     }
 }

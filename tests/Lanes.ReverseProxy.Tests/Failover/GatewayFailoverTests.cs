@@ -17,7 +17,7 @@ namespace Lanes.ReverseProxy.Tests.Failover;
 /// <summary>
 /// Gateway failover (docs/behaviour.md, "Failover"; docs/reliability.md): an instance that dies, hangs or stops under
 /// load costs no request a retry within its lane can save, and no request leaves its lane for it. Upstreams that are
-/// killed or stopped run in child processes (<see cref="ChildUpstream"/>); the others are Kestrel in this process.
+/// killed or stopped run in child processes (<see cref="ChildUpstream"/>, tests/Shared); the others are Kestrel in this process.
 /// </summary>
 public sealed class GatewayFailoverTests
 {
@@ -142,11 +142,11 @@ public sealed class GatewayFailoverTests
         Assert.Equal(1, received);
         Assert.Contains(gateway.Logs.Records, static e => e.Message.Contains("was not retried: not-idempotent", StringComparison.Ordinal));
 
-        // The same failure on a GET is retried on the other instance; it fails there too, and with the lane's instances
-        // used up the Strict cluster answers as for a lane with no instance: 503 (1 POST + 2 GETs received).
+        // The same failure on a GET is retried (twice: the other instance, then the first again, since a reset instance
+        // is still the lane's); it fails each time and the last answer stands: 1 POST + 3 GETs received, never a fallback.
         var (status, _) = await SendYellowAsync(client);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal(3, received);
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal(4, received);
     }
 
     [Fact]
@@ -365,15 +365,5 @@ public sealed class GatewayFailoverTests
         return state.Destinations[destination];
     }
 
-    private static async Task<Child> ChildAsync(string name)
-    {
-        var process = SampleProcess.StartDll(typeof(ChildUpstream).Assembly.Location, null, "upstream", name);
-        var match = await process.WaitForOutputAsync(@"^listening (http://127\.0\.0\.1:\d+)");
-        return new Child(process, new Uri(match.Groups[1].Value + "/"));
-    }
-
-    private sealed record Child(SampleProcess Process, Uri Address) : IDisposable
-    {
-        public void Dispose() => Process.Dispose();
-    }
+    private static Task<ChildUpstream.Child> ChildAsync(string name) => ChildUpstream.StartAsync(name);
 }

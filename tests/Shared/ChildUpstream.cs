@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lanes.EndToEnd.Tests.Samples;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,16 +9,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Lanes.ReverseProxy.Tests.Failover;
+namespace Lanes.Testing;
 
 /// <summary>
-/// This test assembly's own entry point, for tests that must kill, stop or gracefully stop an upstream's process
-/// (SIGKILL, SIGSTOP, SIGTERM): <c>dotnet Lanes.ReverseProxy.Tests.dll upstream NAME [DELAY_MS]</c> runs a Kestrel
-/// server on 127.0.0.1 with an OS-chosen port and prints <c>listening URL</c>. It answers every path as
-/// <see cref="Upstream"/> does (its name and the headers it received, JSON), after DELAY_MS (default 0), and stops on
-/// SIGTERM through the host (Kestrel's graceful shutdown). Under the test runner this is never called.
+/// The entry point of the test assemblies that compile this file (with <c>GenerateProgramFile</c> false), for tests that
+/// must kill, stop or gracefully stop an upstream's process (SIGKILL, SIGSTOP, SIGTERM):
+/// <c>dotnet &lt;tests&gt;.dll upstream NAME [DELAY_MS]</c> runs a Kestrel server on 127.0.0.1 with an OS-chosen port and
+/// prints <c>listening URL</c>. It answers every path with JSON <c>{ "instance": NAME, "headers": { ... } }</c> (the
+/// headers it received) after DELAY_MS (default 0), and stops on SIGTERM through the host (Kestrel's graceful shutdown).
+/// <see cref="StartAsync"/> starts one. Under the test runner Main is never called.
 /// </summary>
-public static class ChildUpstream
+internal static class ChildUpstream
 {
     public static async Task<int> Main(string[] args)
     {
@@ -41,7 +43,7 @@ public static class ChildUpstream
             }
 
             var headers = context.Request.Headers.ToDictionary(static h => h.Key, static h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            return Results.Json(new Echo(name, headers));
+            return Results.Json(new { instance = name, headers });
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -50,5 +52,19 @@ public static class ChildUpstream
         await app.StopAsync();
         Console.Out.WriteLine("stopped");
         return 0;
+    }
+
+    /// <summary>Starts <c>upstream NAME</c> from this test assembly in a child process and waits until it listens.</summary>
+    public static async Task<Child> StartAsync(string name)
+    {
+        var process = SampleProcess.StartDll(typeof(ChildUpstream).Assembly.Location, null, "upstream", name);
+        var match = await process.WaitForOutputAsync(@"^listening (http://127\.0\.0\.1:\d+)");
+        return new Child(process, new Uri(match.Groups[1].Value + "/"));
+    }
+
+    /// <summary>A running child upstream: its process (to signal) and its address.</summary>
+    public sealed record Child(SampleProcess Process, Uri Address) : IDisposable
+    {
+        public void Dispose() => Process.Dispose();
     }
 }
