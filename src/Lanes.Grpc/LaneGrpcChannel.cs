@@ -31,6 +31,7 @@ public static class LaneGrpcChannel
         options.ServiceProvider ??= WithRouting(services);
         var address = new Uri($"{LaneGrpcResolverFactory.Scheme}:///{service}");
         options.Credentials ??= CredentialsFor(propagator.Settings, address);
+        options.ServiceConfig ??= Routing.LaneGrpcFailover.ServiceConfig(services);
         var channel = GrpcChannel.ForAddress(address, options);
         return (channel, channel.Intercept(new LaneClientInterceptor(propagator)));
     }

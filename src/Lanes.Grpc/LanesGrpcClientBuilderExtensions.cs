@@ -51,6 +51,7 @@ public static class LanesGrpcClientBuilderExtensions
             {
                 channel.ServiceProvider ??= sp;
                 channel.Credentials ??= LaneGrpcChannel.CredentialsFor(RequirePropagator(sp).Settings, address);
+                channel.ServiceConfig ??= Lanes.Grpc.Routing.LaneGrpcFailover.ServiceConfig(sp);
                 AllowClientSideBalancing(channel.HttpHandler);
             });
         });

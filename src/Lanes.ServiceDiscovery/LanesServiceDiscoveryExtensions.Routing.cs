@@ -35,15 +35,7 @@ public static partial class LanesServiceDiscoveryExtensions
             sp.GetRequiredService<LaneTelemetry>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<LaneHttpRouter>>()));
-        builder.Services.AddOptions<LaneFailoverOptions>()
-            .Configure<IServiceProvider>(static (o, sp) =>
-            {
-                if (sp.GetService<Microsoft.Extensions.Configuration.IConfiguration>() is { } configuration)
-                {
-                    Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(configuration.GetSection(LaneOptions.SectionName + ":Failover"), o);
-                }
-            })
-            .ValidateOnStart();
+        builder.Services.AddOptions<LaneFailoverOptions>().ValidateOnStart();      // bound from Lanes:Failover by AddLanes()
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<LaneFailoverOptions>, LaneClientFailover.Validator>());
         builder.Services.TryAddSingleton(static sp => new LaneClientFailover(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<LaneFailoverOptions>>(), sp.GetRequiredService<LaneTelemetry>(), sp.GetRequiredService<TimeProvider>()));

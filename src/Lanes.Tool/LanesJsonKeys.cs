@@ -13,16 +13,17 @@ namespace Lanes.Tool;
 internal static class LanesJsonKeys
 {
     /// <summary>Keys other Lanes packages bind from the same section (the gateway's options, the Kubernetes provider's).</summary>
-    private static readonly string[] OtherPackages = ["Trust", "DebugHeaders", "Colouring", "Kubernetes"];
+    private static readonly string[] OtherPackages = ["Trust", "DebugHeaders", "Colouring", "Kubernetes", "Failover"];
 
     /// <summary>The metadata keys lanes are read from (docs/behaviour.md and the gateway README).</summary>
-    private static readonly string[] LaneMetadata = ["lanes", "lanePolicy", "laneBaseline", "lanePanicToAny", "lane"];
+    private static readonly string[] LaneMetadata = ["lanes", "lanePolicy", "laneBaseline", "lanePanicToAny", "lane", "laneRetries", "laneAttemptTimeout"];
 
     public static List<string> Find(IConfiguration configuration)
     {
         var problems = new List<string>();
         var lanes = configuration.GetSection(LaneOptions.SectionName);
         Check(lanes, [.. Properties(typeof(LaneOptions)), .. OtherPackages], problems);
+        Check(lanes.GetSection("Failover"), Properties(typeof(LaneFailoverOptions)), problems);
         foreach (var service in lanes.GetSection("Services").GetChildren())
         {
             Check(service, Properties(typeof(LaneServiceOptions)), problems);

@@ -21,8 +21,16 @@ namespace Lanes.Testing;
 /// </summary>
 internal static class ChildUpstream
 {
+    /// <summary>Other child modes a test assembly adds (from a module initializer), by their first argument.</summary>
+    public static Dictionary<string, Func<string[], Task<int>>> Modes { get; } = new(StringComparer.Ordinal);
+
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && Modes.TryGetValue(args[0], out var mode))
+        {
+            return await mode(args);
+        }
+
         if (args is not ["upstream", var name, ..])
         {
             await Console.Error.WriteLineAsync("usage: upstream NAME [DELAY_MS]");
@@ -54,10 +62,10 @@ internal static class ChildUpstream
         return 0;
     }
 
-    /// <summary>Starts <c>upstream NAME</c> from this test assembly in a child process and waits until it listens.</summary>
-    public static async Task<Child> StartAsync(string name)
+    /// <summary>Starts <c>upstream NAME</c> (or another <paramref name="mode"/>) from this test assembly in a child process and waits until it listens.</summary>
+    public static async Task<Child> StartAsync(string name, string mode = "upstream")
     {
-        var process = SampleProcess.StartDll(typeof(ChildUpstream).Assembly.Location, null, "upstream", name);
+        var process = SampleProcess.StartDll(typeof(ChildUpstream).Assembly.Location, null, mode, name);
         var match = await process.WaitForOutputAsync(@"^listening (http://127\.0\.0\.1:\d+)");
         return new Child(process, new Uri(match.Groups[1].Value + "/"));
     }

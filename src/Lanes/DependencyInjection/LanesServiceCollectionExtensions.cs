@@ -51,8 +51,11 @@ public static class LanesServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services, bindDefaultSection: false);
         services.AddOptions<LaneOptions>().Bind(configuration);
+        services.AddOptions<LaneFailoverOptions>().Bind(configuration.GetSection(FailoverSection));
         return new LanesBuilder(services);
     }
+
+    private const string FailoverSection = "Failover";
 
     private static void AddCore(IServiceCollection services, bool bindDefaultSection = true)
     {
@@ -67,6 +70,11 @@ public static class LanesServiceCollectionExtensions
             // The "Lanes" section of the application's configuration, when it has one; its reload token drives reloads.
             options.Configure<IServiceProvider>(static (o, sp) => sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName).Bind(o));
             services.AddSingleton<IOptionsChangeTokenSource<LaneOptions>>(static sp => new LaneSectionChangeTokenSource(sp.GetService<IConfiguration>()));
+
+            // Lanes:Failover, read by the routing packages (gateway, HttpClient and gRPC routing) as LaneFailoverOptions.
+            services.AddOptions<LaneFailoverOptions>().Configure<IServiceProvider>(static (o, sp) => sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName + ":" + FailoverSection).Bind(o));
+            services.AddSingleton<IOptionsChangeTokenSource<LaneFailoverOptions>>(static sp => new ConfigurationChangeTokenSource<LaneFailoverOptions>(
+                (IConfiguration?)sp.GetService<IConfiguration>()?.GetSection(LaneOptions.SectionName + ":" + FailoverSection) ?? new ConfigurationBuilder().Build()));
         }
 
         options.ValidateOnStart();

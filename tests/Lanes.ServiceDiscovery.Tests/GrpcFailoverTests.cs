@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using Grpc.Net.ClientFactory;
+using Lanes.EndToEnd.Tests.Samples;
+using Lanes.Grpc.Tests;
+using Lanes.Grpc.Tests.Protos;
+using Lanes.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lanes.ServiceDiscovery.Tests;
+
+/// <summary>
+/// Failover of gRPC lane routing (docs/behaviour.md, "Failover"): with no service config of its own, a <c>lanes:///</c>
+/// channel retries UNAVAILABLE through the lane picker, so an instance killed or stopped under load costs no call and
+/// no call leaves its lane. The instances run in child processes (<c>grpc NAME</c>, <see cref="ChildUpstream"/>).
+/// </summary>
+public sealed class GrpcFailoverTests
+{
+    [ModuleInitializer]
+    internal static void RegisterChildMode() => ChildUpstream.Modes["grpc"] = RunGrpcChildAsync;
+
+    [Theory]
+    [InlineData(SampleProcess.SigKill)]
+    [InlineData(SampleProcess.SigTerm)]
+    public async Task InstanceKilledOrStoppedUnderLoad_EveryYellowCallIsAnsweredByYellow(int signal)
+    {
+        using var yellowA = await ChildUpstream.StartAsync("yellow-a", "grpc");
+        using var yellowB = await ChildUpstream.StartAsync("yellow-b", "grpc");
+        using var green = await ChildUpstream.StartAsync("green", "grpc");
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
+        Fleet.Service(config, "reviews", "Permissive", null,
+            ("ya", yellowA.Address.ToString().TrimEnd('/'), "yellow"), ("yb", yellowB.Address.ToString().TrimEnd('/'), "yellow"), ("g", green.Address.ToString().TrimEnd('/'), "green"));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Services.AddLanes();
+        builder.Services.AddGrpcClient<Echo.EchoClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<GrpcClientFactory>().CreateClient<Echo.EchoClient>(nameof(Echo.EchoClient));
+
+        const int total = 400;
+        var answers = new ConcurrentQueue<string>();
+        var sent = 0;
+        var signalled = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref sent) <= total)
+            {
+                using (LaneContext.Begin("yellow"))
+                {
+                    try
+                    {
+                        answers.Enqueue((await client.UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddSeconds(20))).Instance);
+                    }
+                    catch (RpcException e)
+                    {
+                        answers.Enqueue($"{e.StatusCode}: {e.Status.Detail}");
+                    }
+                }
+
+                if (answers.Count >= 100 && Interlocked.Exchange(ref signalled, 1) == 0)
+                {
+                    yellowA.Process.Signal(signal);
+                }
+            }
+        })));
+        await host.StopAsync();
+
+        Assert.Equal(1, signalled);
+        var wrong = answers.Where(static a => !a.StartsWith("yellow-", StringComparison.Ordinal)).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {total} calls were not answered by yellow: {string.Join(" | ", wrong.Distinct().Take(5))}");
+        Assert.Contains("yellow-b", answers);
+    }
+
+    /// <summary><c>grpc NAME</c>: an Echo server over h2c on 127.0.0.1, behind <c>UseLanes()</c>; prints <c>listening URL</c>.</summary>
+    private static async Task<int> RunGrpcChildAsync(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(static k => k.ConfigureEndpointDefaults(static l => l.Protocols = HttpProtocols.Http2));
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" });
+        builder.Services.AddLanes();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new EchoService.Identity(args[1]));
+        var app = builder.Build();
+        app.UseLanes();
+        app.MapGrpcService<EchoService>();
+        await app.StartAsync();
+        Console.Out.WriteLine($"listening {app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()}");
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+}
