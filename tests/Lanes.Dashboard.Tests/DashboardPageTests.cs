@@ -91,8 +91,13 @@ public sealed class DashboardPageTests(BrowserFixture browser) : IClassFixture<B
         await Expect(lastMinute).ToHaveTextAsync("4", new() { Timeout = 10_000 });
         await cluster.StopAsync("pod1");
         var status = await SendAsync(cluster, ("x-nsf-mark", "dev1"));
-        Assert.Equal(HttpStatusCode.BadGateway, status.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status.StatusCode);   // dev1's only instance refused: Declared answers 503 (failover)
         await Expect(session.Page.Locator("#instances-table tr[data-destination=\"pod1\"] td[data-failures]")).ToHaveTextAsync("1", new() { Timeout = 10_000 });
+
+        // The Failover section: pod1 ejected (it refused a connection), and what failover did with that attempt.
+        var failover = session.Page.Locator("#failover-table tr[data-ejections=\"1\"]");
+        await Expect(failover.Locator("span.badge.unhealthy")).ToHaveTextAsync("pod1", new() { Timeout = 10_000 });
+        await Expect(failover.Locator("div[data-reason=\"connect-failure\"][data-outcome=\"lane-exhausted\"]")).ToHaveTextAsync("connect-failure → lane-exhausted: 1");
         Assert.Empty(session.Errors);
     }
 

@@ -176,6 +176,9 @@ internal sealed class LaneRequestTracer : IDisposable
         return context;
     }
 
+    /// <summary>The tracer's own routing services once it has traced (tests tell its meters from other applications' by them).</summary>
+    internal IServiceProvider? RoutingServicesForTests => _routingServices;
+
     /// <summary>Disposes the tracer's own routing services.</summary>
     public void Dispose() => _routingServices?.Dispose();
 

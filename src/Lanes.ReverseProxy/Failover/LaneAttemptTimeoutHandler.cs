@@ -28,6 +28,19 @@ internal sealed class LaneAttemptTimeoutHandler : DelegatingHandler
         _time = time;
     }
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            while (_pool.TryDequeue(out var source))
+            {
+                source.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var settings = _failover.Settings;
@@ -44,8 +57,41 @@ internal sealed class LaneAttemptTimeoutHandler : DelegatingHandler
 
     private async Task<HttpResponseMessage> WithTimeoutAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var attempt = new CancellationTokenSource(timeout, _time);
-        using var link = cancellationToken.UnsafeRegister(s_cancel, attempt);
-        return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+        var attempt = Rent();
+        attempt.CancelAfter(timeout);
+        var link = cancellationToken.UnsafeRegister(s_cancel, attempt);
+        try
+        {
+            return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            Return(attempt);
+        }
     }
+
+    /// <summary>
+    /// Timers are pooled, as YARP pools its activity timeout sources: a source that did not fire is reset (its timer
+    /// stopped) and used again, so a request that is answered in time allocates no timer.
+    /// </summary>
+    private CancellationTokenSource Rent()
+        => _pool.TryDequeue(out var source) ? source : new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+
+    private void Return(CancellationTokenSource source)
+    {
+        if (source.TryReset() && _pool.Count < MaxPooled)
+        {
+            _pool.Enqueue(source);
+        }
+        else
+        {
+            source.Dispose();
+        }
+    }
+
+    /// <summary>Enough for the attempts a gateway has in flight at once per cluster; beyond it a source is disposed, not kept.</summary>
+    private const int MaxPooled = 1024;
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CancellationTokenSource> _pool = new();
 }

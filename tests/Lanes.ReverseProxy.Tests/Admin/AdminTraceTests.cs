@@ -189,23 +189,26 @@ public sealed class AdminTraceTests
         await using var pod2 = await Upstream.StartAsync("pod2");
         var gateway = await Gateway.StartAsync(SeedScenarioTests.HangoConfig(pod1, pod2), configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
         var applicationMeters = gateway.App.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        bool IsTracers(System.Diagnostics.Metrics.Instrument instrument)
-            => instrument.Meter.Name == "Microsoft.AspNetCore.Routing" && instrument.Meter.Scope is { } scope && !ReferenceEquals(scope, applicationMeters);
-        var tracers = 0;
+
+        // Other tests' gateways run alongside with tracers of their own: only this tracer's routing meters count, told
+        // apart by the meter factory of its own container (known once it has traced).
+        object? tracersMeters = null;
+        bool IsRouting(System.Diagnostics.Metrics.Instrument instrument) => instrument.Meter.Name == "Microsoft.AspNetCore.Routing";
+        var published = new System.Collections.Concurrent.ConcurrentBag<object?>();
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new System.Diagnostics.Metrics.MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (IsTracers(instrument))
+                if (IsRouting(instrument))
                 {
-                    Interlocked.Increment(ref tracers);
+                    published.Add(instrument.Meter.Scope);
                     l.EnableMeasurementEvents(instrument);
                 }
             },
             MeasurementsCompleted = (instrument, _) =>
             {
-                if (IsTracers(instrument))
+                if (IsRouting(instrument) && tracersMeters is not null && ReferenceEquals(instrument.Meter.Scope, Volatile.Read(ref tracersMeters)))
                 {
                     ended.TrySetResult();
                 }
@@ -215,7 +218,11 @@ public sealed class AdminTraceTests
 
         var trace = await TraceAsync(gateway, new { path = "/svc1", headers = new Dictionary<string, string> { ["x-nsf-mark"] = "dev1" } });
         Assert.Equal("svc1", Str(trace, "route"));
-        Assert.True(Volatile.Read(ref tracers) > 0, "the tracer's routing did not run in services of its own");
+        var tracer = gateway.App.Services.GetRequiredService<LaneRequestTracer>();
+        Volatile.Write(ref tracersMeters, tracer.RoutingServicesForTests?.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        Assert.NotNull(tracersMeters);
+        Assert.NotSame(applicationMeters, tracersMeters);
+        Assert.Contains(published, scope => ReferenceEquals(scope, tracersMeters));
         Assert.False(ended.Task.IsCompleted);
 
         await gateway.DisposeAsync();
