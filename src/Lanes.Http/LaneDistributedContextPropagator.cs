@@ -31,11 +31,12 @@ internal sealed class LaneDistributedContextPropagator : DistributedContextPropa
         t_setter?.Invoke(carrier, key, value);
     };
 
-    // The runtime's propagator writes Activity baggage as "baggage": on a dictionary that already carries the one Lanes
-    // wrote (lane member first, the request's members), that value stays.
+    // The runtime's propagator writes Activity baggage as "baggage" and the Activity's trace state as "tracestate": on a
+    // dictionary that already carries the one Lanes wrote (lane member first), that value stays.
     private static readonly PropagatorSetterCallback s_keepWrittenBaggage = static (carrier, key, value) =>
     {
-        if (string.Equals(key, "baggage", StringComparison.OrdinalIgnoreCase) && carrier is IDictionary<string, object?> written && written.ContainsKey("baggage"))
+        if ((string.Equals(key, "baggage", StringComparison.OrdinalIgnoreCase) || string.Equals(key, "tracestate", StringComparison.OrdinalIgnoreCase))
+            && carrier is IDictionary<string, object?> written && written.ContainsKey(key))
         {
             return;
         }

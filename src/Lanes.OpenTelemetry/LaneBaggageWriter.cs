@@ -4,7 +4,7 @@ using OpenTelemetry.Context.Propagation;
 namespace Lanes.OpenTelemetry;
 
 /// <summary>
-/// The default OpenTelemetry propagator with Lanes as the one writer of <c>baggage</c> (docs/behaviour.md, "W3C baggage"): the previous
+/// The default OpenTelemetry propagator with Lanes as the one writer of <c>baggage</c> and of the lane's other carriers (docs/polyglot.md) (docs/behaviour.md, "W3C baggage"): the previous
 /// propagator (trace context, OpenTelemetry's baggage propagator, anything composed in) injects everything but
 /// <c>baggage</c>, then Lanes writes the lane header and one <c>baggage</c> value made of the lane member, the request's
 /// members as they arrived and the context's baggage. HttpClient requests go through <see cref="HttpRequestLaneCarrier"/>,
@@ -15,6 +15,10 @@ namespace Lanes.OpenTelemetry;
 internal sealed class LaneBaggageWriter : TextMapPropagator
 {
     private const string BaggageField = "baggage";
+
+    // Inject is synchronous: the settings of the call in progress, for the filter of the previous propagator's output.
+    [ThreadStatic]
+    private static Lanes.Configuration.LaneSettings? t_settings;
 
     private readonly TextMapPropagator _previous;
     private readonly LaneTextMapPropagator _lanes;
@@ -37,11 +41,20 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
     public override void Inject<T>(PropagationContext context, T carrier, Action<T, string, string> setter)
     {
         ArgumentNullException.ThrowIfNull(setter);
-        _previous.Inject(context, carrier, WithoutBaggage<T>.For(setter));
+        t_settings = _lanes.Lanes.Settings;
+        try
+        {
+            _previous.Inject(context, carrier, WithoutBaggage<T>.For(setter));
+        }
+        finally
+        {
+            t_settings = null;
+        }
+
         if (carrier is HttpRequestMessage request)
         {
             var headers = new HttpRequestLaneCarrier(request.Headers);
-            _lanes.Lanes.InjectCall(ref headers, new LaneCallOptions { Baggage = context.Baggage });
+            _lanes.Lanes.InjectCall(ref headers, new LaneCallOptions { Baggage = context.Baggage, TraceContext = context.ActivityContext });
             return;
         }
 
@@ -69,13 +82,31 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
 
             Action<T, string, string> filtered = (carrier, key, value) =>
             {
-                if (!string.Equals(key, BaggageField, StringComparison.OrdinalIgnoreCase))
+                if (!Owned(key))
                 {
                     setter(carrier, key, value);
                 }
             };
             Volatile.Write(ref s_last, new Pair(setter, filtered));
             return filtered;
+        }
+
+        /// <summary>
+        /// The fields Lanes writes as the one writer: <c>baggage</c>, and the lane's Jaeger and OpenTracing baggage headers
+        /// when those carriers are configured (a composed Jaeger propagator writes <c>uberctx-*</c> from the same baggage).
+        /// <c>tracestate</c> passes: Lanes rewrites it with the lane member leftmost.
+        /// </summary>
+        private static bool Owned(string key)
+        {
+            if (string.Equals(key, BaggageField, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            var settings = t_settings;
+            return settings is not null
+                && ((settings.Uses(LanePropagators.Jaeger) && string.Equals(key, settings.JaegerHeader, StringComparison.OrdinalIgnoreCase))
+                    || (settings.Uses(LanePropagators.OtTrace) && string.Equals(key, settings.OtBaggageHeader, StringComparison.OrdinalIgnoreCase)));
         }
 
         private sealed record Pair(Action<T, string, string> Setter, Action<T, string, string> Filtered);

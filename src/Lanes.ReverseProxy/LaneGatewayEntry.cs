@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Lanes.AspNetCore;
-using Lanes.Configuration;
 using Lanes.Resolution;
 using Lanes.ReverseProxy.Colouring;
 using Lanes.ReverseProxy.Configuration;
@@ -57,21 +56,19 @@ internal static class LaneGatewayEntry
         return new LaneEntryDecision(resolution, fired, dropped);
     }
 
-    /// <summary>Leaves only the canonical header on the request, set to the lane (or removed), so route matches on it see the lane whatever the client sent.</summary>
-    public static void Normalise(IHeaderDictionary headers, LaneSettings settings, string? lane)
+    /// <summary>
+    /// Removes the client's lane from every carrier Lanes knows, configured or not (<see cref="LanePropagator.RemoveClientLane{TCarrier}(ref TCarrier, System.Diagnostics.Activity?)"/>;
+    /// docs/polyglot.md, "At the gateway"), then sets the canonical header to the lane, so route matches on it see the lane
+    /// whatever the client sent. The proxied request carries the gateway's lane in the configured carriers, written by the
+    /// one outbound pipeline.
+    /// </summary>
+    public static void Normalise(IHeaderDictionary headers, LanePropagator propagator, string? lane, System.Diagnostics.Activity? activity)
     {
-        foreach (var alias in settings.Aliases)
+        var carrier = new HttpHeadersLaneReader(headers);
+        propagator.RemoveClientLane(ref carrier, activity);
+        if (lane is not null)
         {
-            headers.Remove(alias);
-        }
-
-        if (lane is null)
-        {
-            headers.Remove(settings.Header);
-        }
-        else
-        {
-            headers[settings.Header] = lane;
+            headers[propagator.HeaderName] = lane;
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed class LaneGatewayMiddleware
 
     private readonly RequestDelegate _next;
     private readonly LaneResolver _resolver;
+    private readonly LanePropagator _propagator;
     private readonly LaneTelemetry _telemetry;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
@@ -38,6 +39,7 @@ internal sealed class LaneGatewayMiddleware
     public LaneGatewayMiddleware(
         RequestDelegate next,
         LaneResolver resolver,
+        LanePropagator propagator,
         LaneTelemetry telemetry,
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
@@ -47,6 +49,8 @@ internal sealed class LaneGatewayMiddleware
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(propagator);
+        _propagator = propagator;
         ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
@@ -97,7 +101,7 @@ internal sealed class LaneGatewayMiddleware
         }
 
         // Normalise before routing: route matches on the canonical header see the lane, whatever the client sent.
-        LaneGatewayEntry.Normalise(context.Request.Headers, settings, resolution.Lane);
+        LaneGatewayEntry.Normalise(context.Request.Headers, _propagator, resolution.Lane, Activity.Current);
 
         if (resolution.Lane is null && config.Trust != LaneTrust.Accept && context.Request.Headers.ContainsKey(HeaderNames.TraceParent))
         {

@@ -71,7 +71,7 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<LaneObservedLanes>(), sp.GetRequiredService<LaneTrafficWindow>(), sp.GetRequiredService<LaneDestinationFailures>(),
             sp.GetRequiredService<LaneServiceEndpoints>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.ReverseProxy.Failover.LaneGatewayFailover>()));
         services.TryAddSingleton(static sp => new LaneRequestTracer(
-            sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
+            sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
             sp.GetRequiredService<ILogger<LaneRequestTracer>>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
         services.TryAddSingleton(static sp => new Lanes.ReverseProxy.Failover.LaneGatewayFailover(

@@ -22,6 +22,13 @@ public readonly struct LaneCallOptions
     /// </summary>
     public bool UntrustedBaggage { get; init; }
 
+    /// <summary>
+    /// The trace context of the call when a propagator writes it from a context of its own (an OpenTelemetry
+    /// <c>PropagationContext</c>) rather than <see cref="System.Diagnostics.Activity.Current"/>: <c>tracestate</c> and the
+    /// <c>ot-tracer-*</c> span context (carriers <c>tracecontext</c> and <c>ottrace</c>) are written from it. Default: the current Activity's.
+    /// </summary>
+    public System.Diagnostics.ActivityContext TraceContext { get; init; }
+
     /// <summary>The OpenTelemetry baggage of the call (an OpenTelemetry propagator's context); default <c>Baggage.Current</c>.</summary>
     public OpenTelemetry.Baggage? Baggage { get; init; }
 }

@@ -60,8 +60,19 @@ public sealed class LaneOptions
     /// </summary>
     public bool EnableBaggage { get; set; } = true;
 
-    /// <summary>The baggage key of the lane member. Default: the canonical header name (for example <c>x-mspider-lane</c>).</summary>
+    /// <summary>
+    /// The key of the lane in every keyed carrier: the <c>baggage</c> member, the <c>tracestate</c> member (lower-cased),
+    /// <c>uberctx-&lt;key&gt;</c> and <c>ot-baggage-&lt;key&gt;</c>. Default: the canonical header name (for example <c>x-mspider-lane</c>).
+    /// </summary>
     public string? BaggageKey { get; set; }
+
+    /// <summary>
+    /// The carriers this service reads the lane from and writes it to, as <c>OTEL_PROPAGATORS</c> names them, comma-separated
+    /// and in the order they are read: <c>header</c> (required), <c>baggage</c>, <c>tracecontext</c>, <c>jaeger</c>,
+    /// <c>ottrace</c> (docs/polyglot.md). Default (unset): <c>header, baggage</c>, or <c>header</c> with
+    /// <see cref="EnableBaggage"/> off. Read at each reload.
+    /// </summary>
+    public string? Propagators { get; set; }
 
     /// <summary>
     /// How many trace ids the trace cache remembers (mspider's <c>cache_size</c>); 0 turns the cache off.

@@ -36,6 +36,11 @@ namespace Lanes;
 /// </example>
 public sealed class LanePropagator
 {
+    private const LanePropagators ExtraCarriers = LanePropagators.TraceContext | LanePropagators.Jaeger | LanePropagators.OtTrace;
+    private const string OtTraceIdHeader = "ot-tracer-traceid";
+    private const string OtSpanIdHeader = "ot-tracer-spanid";
+    private const string OtSampledHeader = "ot-tracer-sampled";
+
     private readonly LaneSettingsHolder _settings;
     private readonly LaneResolver _resolver;
     private readonly ILogger _logger;
@@ -57,7 +62,7 @@ public sealed class LanePropagator
     /// <summary>The canonical header, which <c>Inject</c> writes.</summary>
     public string HeaderName => _settings.Current.Header;
 
-    /// <summary>Every field <c>Extract</c> reads: the canonical header, the aliases, <c>baggage</c> (when enabled) and <c>traceparent</c> (for the trace cache).</summary>
+    /// <summary>Every field <c>Extract</c> reads: the canonical header, the aliases, the configured carriers in reading order (<c>baggage</c>, <c>tracestate</c>, <c>uberctx-key</c>, <c>ot-baggage-key</c>) and <c>traceparent</c> (for the trace cache and <c>tracestate</c>).</summary>
     public IReadOnlyCollection<string> Fields
     {
         get
@@ -70,9 +75,15 @@ public sealed class LanePropagator
             }
 
             var fields = new List<string>(settings.SourceHeaderArray);
-            if (settings.BaggageKey is not null)
+            foreach (var carrier in settings.CarrierOrder)
             {
-                fields.Add(BaggageParser.HeaderName);
+                fields.Add(carrier switch
+                {
+                    LanePropagators.Baggage => BaggageParser.HeaderName,
+                    LanePropagators.TraceContext => TraceState.HeaderName,
+                    LanePropagators.Jaeger => settings.JaegerHeader,
+                    _ => settings.OtBaggageHeader,
+                });
             }
 
             fields.Add(TraceParent.HeaderName);
@@ -169,16 +180,28 @@ public sealed class LanePropagator
             carrier.SetValue(settings.Header, lane);
         }
 
-        var key = settings.BaggageKey;
-        if (key is null)
+        if (settings.BaggageKey is not null)
         {
-            return lane;
+            InjectBaggage(ref carrier, settings, lane, callerSet.Count > 0, options);
         }
 
-        var existing = carrier.GetValues(BaggageParser.HeaderName);
-        if (lane is not null && callerSet.Count > 0 && existing.Count == 1 && OutboundBaggage.StartsWithLaneMember(existing[0]!, key, lane))
+        if ((settings.Propagators & ExtraCarriers) != 0)
         {
-            return lane;
+            InjectExtraCarriers(ref carrier, settings, lane, options);
+        }
+
+        return lane;
+    }
+
+    /// <summary>The single <c>baggage</c> value of the call (docs/behaviour.md, "W3C baggage").</summary>
+    private static void InjectBaggage<TCarrier>(ref TCarrier carrier, LaneSettings settings, string? lane, bool callerSetLane, LaneCallOptions options)
+        where TCarrier : struct, ILaneCarrier
+    {
+        var key = settings.BaggageKey!;
+        var existing = carrier.GetValues(BaggageParser.HeaderName);
+        if (lane is not null && callerSetLane && existing.Count == 1 && OutboundBaggage.StartsWithLaneMember(existing[0]!, key, lane))
+        {
+            return;
         }
 
         var frame = LaneContext.CurrentFrame;
@@ -198,7 +221,7 @@ public sealed class LanePropagator
             && (!runtimeMayWrite || !OutboundBaggage.ActivityHas(activity, key)))
         {
             // No lane and nothing to forward or to remove: the call goes as it is (the usual case outside requests).
-            return null;
+            return;
         }
 
         var value = OutboundBaggage.Build(key, lane, existing, frame, options.Baggage ?? OpenTelemetry.Baggage.Current, runtime, settings.MaxLength, options.UntrustedBaggage);
@@ -217,8 +240,162 @@ public sealed class LanePropagator
             // into an absent header: an empty one stops it.
             carrier.SetValue(BaggageParser.HeaderName, string.Empty);
         }
+    }
 
-        return lane;
+    /// <summary>
+    /// The carriers other languages' tracers forward (docs/polyglot.md), each written once and replaced when the call
+    /// carries another value: with a lane, <c>tracestate</c> gets <c>key=lane</c> leftmost over the list the call would
+    /// carry (its own, else the trace context's) when the call has a trace context; <c>uberctx-key</c> and
+    /// <c>ot-baggage-key</c> are set to the lane, with the <c>ot-tracer-*</c> span context when the call has none. With
+    /// no lane, a lane member or header the call carries is removed.
+    /// </summary>
+    private static void InjectExtraCarriers<TCarrier>(ref TCarrier carrier, LaneSettings settings, string? lane, LaneCallOptions options)
+        where TCarrier : struct, ILaneCarrier
+    {
+        var context = options.TraceContext;
+        if (context.TraceId == default && Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity)
+        {
+            context = activity.Context;
+            context = new ActivityContext(context.TraceId, context.SpanId, context.TraceFlags, activity.TraceStateString, context.IsRemote);
+        }
+
+        if (settings.Uses(LanePropagators.TraceContext))
+        {
+            var key = settings.TraceStateKey;
+            var existing = carrier.GetValues(TraceState.HeaderName);
+            var basis = existing.Count > 0 ? existing : new StringValues(context.TraceState);
+            var traced = context.TraceId != default || carrier.GetValues(TraceParent.HeaderName).Count > 0;
+            string? value = null;
+            var write = false;
+            if (lane is not null && traced)
+            {
+                write = !(existing.Count == 1 && existing[0] is { } one && TraceState.StartsWithLaneMember(one, key, lane) && !MentionsAfterFirst(one, key));
+                if (write)
+                {
+                    value = TraceState.Build(key, lane, basis);
+                }
+            }
+            else if (basis.Count > 0 && TraceState.Mentions(basis, key))
+            {
+                write = true;
+                value = TraceState.Build(key, null, basis);
+            }
+
+            if (write)
+            {
+                if (existing.Count > 0)
+                {
+                    carrier.Remove(TraceState.HeaderName);
+                }
+
+                // An empty list stops a propagator that adds tracestate only when absent from forwarding the lane member.
+                carrier.SetValue(TraceState.HeaderName, value ?? string.Empty);
+            }
+        }
+
+        if (settings.Uses(LanePropagators.Jaeger))
+        {
+            SetOnly(ref carrier, settings.JaegerHeader, lane);
+        }
+
+        if (settings.Uses(LanePropagators.OtTrace))
+        {
+            SetOnly(ref carrier, settings.OtBaggageHeader, lane);
+            if (lane is not null && context.TraceId != default && carrier.GetValues(OtTraceIdHeader).Count == 0)
+            {
+                // The OpenTracing propagator reads ot-baggage-* only beside a span context (64-bit trace id, as it writes).
+                carrier.SetValue(OtTraceIdHeader, context.TraceId.ToHexString()[16..]);
+                carrier.SetValue(OtSpanIdHeader, context.SpanId.ToHexString());
+                carrier.SetValue(OtSampledHeader, (context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "true" : "false");
+            }
+        }
+    }
+
+    /// <summary>The call carries <paramref name="name"/> exactly once with <paramref name="lane"/>, or not at all when there is no lane.</summary>
+    private static void SetOnly<TCarrier>(ref TCarrier carrier, string name, string? lane)
+        where TCarrier : struct, ILaneCarrier
+    {
+        var existing = carrier.GetValues(name);
+        if (lane is not null && existing.Count == 1 && string.Equals(existing[0], lane, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        if (existing.Count > 0)
+        {
+            carrier.Remove(name);
+        }
+
+        if (lane is not null)
+        {
+            // A lane holds only A-Z a-z 0-9 . _ -: percent-encoding (Jaeger) leaves it as it is.
+            carrier.SetValue(name, lane);
+        }
+    }
+
+    private static bool MentionsAfterFirst(string value, string key)
+    {
+        var comma = value.IndexOf(',', StringComparison.Ordinal);
+        return comma >= 0 && TraceState.Mentions(value[(comma + 1)..], key);
+    }
+
+    /// <summary>
+    /// Removes a lane a caller put in any carrier Lanes knows, configured here or not (docs/polyglot.md, "At the gateway"): the
+    /// canonical header and the aliases, the lane key's member of <c>baggage</c> and of <c>tracestate</c>,
+    /// <c>uberctx-key</c> and <c>ot-baggage-key</c>; and the key's member from <paramref name="activity"/>'s trace state
+    /// and baggage, which the runtime forwards from an inbound request. Every other member is kept as it was. For an
+    /// entry that decides the lane itself (the gateway): it calls this after reading the caller's lane, then writes its own.
+    /// </summary>
+    public void RemoveClientLane<TCarrier>(ref TCarrier carrier, Activity? activity)
+        where TCarrier : struct, ILaneCarrier
+    {
+        var settings = _settings.Current;
+        var headers = settings.SourceHeaderArray;
+        for (var i = 0; i < headers.Length; i++)
+        {
+            carrier.Remove(headers[i]);
+        }
+
+        carrier.Remove(settings.JaegerHeader);
+        carrier.Remove(settings.OtBaggageHeader);
+        var key = settings.CarrierKey;
+        var baggage = carrier.GetValues(BaggageParser.HeaderName);
+        if (baggage.Count > 0 && BaggageParser.MentionsKey(baggage, key))
+        {
+            var rest = OutboundBaggage.Without(key, baggage);
+            carrier.Remove(BaggageParser.HeaderName);
+            if (rest is not null)
+            {
+                carrier.SetValue(BaggageParser.HeaderName, rest);
+            }
+        }
+
+        var stateKey = settings.TraceStateKey;
+        var state = carrier.GetValues(TraceState.HeaderName);
+        if (state.Count > 0 && TraceState.Mentions(state, stateKey))
+        {
+            var rest = TraceState.Build(stateKey, null, state);
+            carrier.Remove(TraceState.HeaderName);
+            if (rest is not null)
+            {
+                carrier.SetValue(TraceState.HeaderName, rest);
+            }
+        }
+
+        if (activity is null)
+        {
+            return;
+        }
+
+        if (activity.TraceStateString is { } activityState && TraceState.Mentions(activityState, stateKey))
+        {
+            activity.TraceStateString = TraceState.Build(stateKey, null, activityState);
+        }
+
+        if (activity.GetBaggageItem(key) is not null)
+        {
+            activity.SetBaggage(key, null);
+        }
     }
 
     /// <summary>

@@ -26,4 +26,13 @@ public enum LaneSource
 
     /// <summary>A colouring rule of the gateway (the entry), which assigned the lane.</summary>
     Colouring,
+
+    /// <summary>The lane member of the W3C <c>tracestate</c> header (carrier <c>tracecontext</c>, docs/polyglot.md).</summary>
+    TraceState,
+
+    /// <summary>The Jaeger baggage header <c>uberctx-&lt;key&gt;</c> (carrier <c>jaeger</c>).</summary>
+    Jaeger,
+
+    /// <summary>The OpenTracing baggage header <c>ot-baggage-&lt;key&gt;</c> (carrier <c>ottrace</c>).</summary>
+    OtTrace,
 }

@@ -49,7 +49,7 @@ public sealed class LaneTextMapPropagator : TextMapPropagator
         }
 
         var writeOnly = new WriteOnlyCarrier<T>(carrier, setter);
-        _lanes.InjectCall(ref writeOnly, new LaneCallOptions { Baggage = context.Baggage, ExcludeActivityBaggage = true });
+        _lanes.InjectCall(ref writeOnly, new LaneCallOptions { Baggage = context.Baggage, ExcludeActivityBaggage = true, TraceContext = context.ActivityContext });
     }
 
     /// <inheritdoc />

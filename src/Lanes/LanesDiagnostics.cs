@@ -25,6 +25,15 @@ public static class LanesDiagnostics
     public const string RejectedInstrument = "lanes.rejected";
 
     /// <summary>
+    /// Counter: inbound requests and messages where a configured carrier held another lane than the one that won
+    /// (docs/polyglot.md), by <see cref="LaneSourceAttribute"/> (the winner) and <see cref="LaneCarrierAttribute"/> (the one that disagreed).
+    /// </summary>
+    public const string CarrierConflictsInstrument = "lanes.carrier.conflicts";
+
+    /// <summary>Tag: a carrier, as <c>Lanes:Propagators</c> names it (<c>baggage</c>, <c>tracecontext</c>, <c>jaeger</c>, <c>ottrace</c>).</summary>
+    public const string LaneCarrierAttribute = "lane.carrier";
+
+    /// <summary>
     /// Counter of routing decisions (gateway and client-side routing), attributes <see cref="RoutingServiceAttribute"/>,
     /// <see cref="LaneAttribute"/> (when there is a lane; lanes the service neither declares nor has instances of are
     /// <see cref="OtherLane"/>), <see cref="RoutingOutcomeAttribute"/> (<c>matched</c>, <c>fallback</c>, <c>no-upstream</c>)

@@ -26,6 +26,7 @@ internal sealed class LaneRequestTracer : IDisposable
 {
     private readonly IServiceProvider _services;
     private readonly LaneResolver _resolver;
+    private readonly LanePropagator _propagator;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
     private readonly ILogger _logger;
@@ -34,10 +35,11 @@ internal sealed class LaneRequestTracer : IDisposable
     private RequestDelegate? _matcher;
     private ServiceProvider? _routingServices;
 
-    public LaneRequestTracer(IServiceProvider services, LaneResolver resolver, LaneGatewayConfigSource config, LaneClusterRouting routing, ILogger<LaneRequestTracer> logger)
+    public LaneRequestTracer(IServiceProvider services, LaneResolver resolver, LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing, ILogger<LaneRequestTracer> logger)
     {
         _services = services;
         _resolver = resolver;
+        _propagator = propagator;
         _config = config;
         _routing = routing;
         _logger = logger;
@@ -61,7 +63,7 @@ internal sealed class LaneRequestTracer : IDisposable
 
         var lane = resolution.Lane;
         var source = LanesDiagnostics.GetSourceName(resolution.Source);
-        LaneGatewayEntry.Normalise(context.Request.Headers, settings, lane);
+        LaneGatewayEntry.Normalise(context.Request.Headers, _propagator, lane, activity: null);
 
         await Matcher()(context).ConfigureAwait(false);
         var endpoint = context.GetEndpoint();

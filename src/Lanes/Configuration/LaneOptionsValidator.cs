@@ -93,9 +93,20 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
             }
         }
 
-        if (options.EnableBaggage && options.BaggageKey is not null && !IsToken(options.BaggageKey.Trim()))
+        var carriers = LanePropagatorList.Parse(options, out _, failures);
+        var keyed = carriers & ~LanePropagators.Header;
+        if (keyed != LanePropagators.None && options.BaggageKey is not null && !IsToken(options.BaggageKey.Trim()))
         {
             failures.Add($"{section}:BaggageKey '{Show(options.BaggageKey)}' is not a valid baggage key: use letters, digits and '-' (for example 'x-mspider-lane'), or leave it empty to use the header name.");
+        }
+
+        if ((carriers & LanePropagators.TraceContext) != 0 && IsToken(header))
+        {
+            var key = LaneSettings.GetEffectiveBaggageKey(options, header!).ToLowerInvariant();
+            if (!W3C.TraceState.IsValidKey(key))
+            {
+                failures.Add($"{section}:Propagators lists 'tracecontext' but the lane key '{Show(key)}' is not a W3C tracestate key (a lower-case letter, then up to 255 of a-z 0-9 _ - * /): set {section}:BaggageKey to one, for example 'lane'.");
+            }
         }
 
         if (options.PassiveHealthPeriod < TimeSpan.FromSeconds(1) || options.PassiveHealthPeriod > TimeSpan.FromHours(1))

@@ -26,8 +26,18 @@ public sealed class LaneSettings
         string? baggageKey,
         int traceCacheSize,
         FrozenDictionary<string, LaneServiceDefinition> services,
-        TimeSpan passiveHealthPeriod)
+        TimeSpan passiveHealthPeriod,
+        LanePropagators propagators,
+        LanePropagators[] carrierOrder,
+        string carrierKey)
     {
+        Propagators = propagators;
+        CarrierOrder = carrierOrder;
+        CarrierKey = carrierKey;
+        TraceStateKey = carrierKey.ToLowerInvariant();
+        JaegerHeader = "uberctx-" + carrierKey;
+        OtBaggageHeader = "ot-baggage-" + carrierKey;
+        PropagatorsText = LanePropagatorList.Format(carrierOrder);
         PassiveHealthPeriod = passiveHealthPeriod;
         Services = services;
         BaggageKey = baggageKey;
@@ -79,6 +89,27 @@ public sealed class LaneSettings
     /// <summary>The baggage key of the lane member, or <see langword="null"/> when baggage is off.</summary>
     public string? BaggageKey { get; }
 
+    /// <summary>The carriers this service reads and writes (<see cref="LaneOptions.Propagators"/>); always includes <see cref="LanePropagators.Header"/>.</summary>
+    public LanePropagators Propagators { get; }
+
+    /// <summary>The configured carriers in reading order, as configuration writes them: <c>header, baggage, jaeger</c>.</summary>
+    public string PropagatorsText { get; }
+
+    /// <summary>
+    /// The key of the lane in every keyed carrier (<see cref="LaneOptions.BaggageKey"/>, else the canonical header), whether or
+    /// not the carrier is configured: a gateway removes a client's lane under this key from every carrier.
+    /// </summary>
+    public string CarrierKey { get; }
+
+    /// <summary>The <c>tracestate</c> member key: <see cref="CarrierKey"/> lower-cased.</summary>
+    public string TraceStateKey { get; }
+
+    /// <summary>The Jaeger baggage header of the lane: <c>uberctx-</c> and <see cref="CarrierKey"/>.</summary>
+    public string JaegerHeader { get; }
+
+    /// <summary>The OpenTracing baggage header of the lane: <c>ot-baggage-</c> and <see cref="CarrierKey"/>.</summary>
+    public string OtBaggageHeader { get; }
+
     /// <summary>How many trace ids the trace cache holds (read at start-up only: the cache keeps its size).</summary>
     public int TraceCacheSize { get; }
 
@@ -89,6 +120,12 @@ public sealed class LaneSettings
     public IReadOnlyDictionary<string, LaneServiceDefinition> Services { get; }
 
     internal string[] AliasArray { get; }
+
+    /// <summary>The keyed carriers (all but the header) in the order they are read.</summary>
+    internal LanePropagators[] CarrierOrder { get; }
+
+    /// <summary>True when <paramref name="carrier"/> is configured.</summary>
+    public bool Uses(LanePropagators carrier) => (Propagators & carrier) == carrier;
 
     internal string[] SourceHeaderArray { get; }
 
@@ -110,11 +147,13 @@ public sealed class LaneSettings
         var aliases = GetEffectiveAliases(options, preset);
         var defaultLane = GetEffectiveDefaultLane(options, preset);
         var known = options.KnownLanes.Count == 0 ? null : options.KnownLanes.ToFrozenSet(StringComparer.Ordinal);
-        var baggageKey = options.EnableBaggage ? GetEffectiveBaggageKey(options, header) : null;
+        var propagators = LanePropagatorList.Parse(options, out var carrierOrder, failures: null);
+        var carrierKey = GetEffectiveBaggageKey(options, header);
+        var baggageKey = (propagators & LanePropagators.Baggage) != 0 ? carrierKey : null;
         return new LaneSettings(
             header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength,
             baggageKey, options.TraceCacheSize, LaneServiceDefinition.BuildAll(options.Services, defaultLane, options.MaxLength),
-            options.PassiveHealthPeriod);
+            options.PassiveHealthPeriod, propagators, carrierOrder, carrierKey);
     }
 
     internal static string GetEffectiveHeader(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)

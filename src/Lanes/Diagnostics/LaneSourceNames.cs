@@ -13,6 +13,9 @@ internal static class LaneSourceNames
         LaneSource.Baggage => "baggage",
         LaneSource.TraceCache => "trace_cache",
         LaneSource.Colouring => "colouring",
+        LaneSource.TraceState => "tracestate",
+        LaneSource.Jaeger => "jaeger",
+        LaneSource.OtTrace => "ottrace",
         _ => "other",
     };
 }

@@ -46,4 +46,9 @@ internal static partial class LanesLog
     [LoggerMessage(EventId = 6, EventName = "ForeignPresetHeader", Level = LogLevel.Warning,
         Message = "A request carries '{Header}', the lane header of the '{Preset}' preset, but this service reads the lane from '{Configured}', so that lane is ignored here. Configure the same header at the gateway and in every service: Lanes:Preset '{Preset}' (or Lanes:Header). Logged once per header.")]
     public static partial void ForeignPresetHeader(ILogger logger, string header, string preset, string configured);
+
+    /// <remarks>Both lanes were validated by the parser; the carriers are fixed names.</remarks>
+    [LoggerMessage(EventId = 7, EventName = "CarrierConflict", Level = LogLevel.Debug,
+        Message = "Lane '{Lane}' from {Source} wins; carrier {Carrier} held lane '{Other}', which is ignored")]
+    public static partial void CarrierConflict(ILogger logger, string lane, string source, string carrier, string other);
 }

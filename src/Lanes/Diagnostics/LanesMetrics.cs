@@ -15,6 +15,7 @@ internal sealed class LanesMetrics : IDisposable
     private readonly Counter<long> _invalid;
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _routed;
+    private readonly Counter<long> _conflicts;
     private readonly LaneTagValues _lanes;
 
     public LanesMetrics(LaneSettingsHolder settings, IMeterFactory? meterFactory = null, TimeProvider? time = null)
@@ -26,6 +27,7 @@ internal sealed class LanesMetrics : IDisposable
         _inbound = _meter.CreateCounter<long>(LanesDiagnostics.InboundInstrument, "{request}", "Inbound requests and messages by resolved lane and where it came from.");
         _invalid = _meter.CreateCounter<long>(LanesDiagnostics.InvalidInstrument, "{value}", "Invalid lane values, treated as absent or rejected.");
         _rejected = _meter.CreateCounter<long>(LanesDiagnostics.RejectedInstrument, "{request}", "Requests answered 400 by a lane policy.");
+        _conflicts = _meter.CreateCounter<long>(LanesDiagnostics.CarrierConflictsInstrument, "{request}", "Inbound requests and messages where a configured carrier held another lane than the one that won.");
         _routed = _meter.CreateCounter<long>(LanesDiagnostics.RoutedInstrument, "{request}", "Routing decisions by cluster, lane, outcome and fallback reason.");
     }
 
@@ -59,6 +61,17 @@ internal sealed class LanesMetrics : IDisposable
                 1,
                 new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceAttribute, LaneSourceNames.Get(source)),
                 new KeyValuePair<string, object?>(LanesDiagnostics.InvalidReasonAttribute, ReasonOf(status)));
+        }
+    }
+
+    public void Conflict(LaneSource winner, string carrier)
+    {
+        if (_conflicts.Enabled)
+        {
+            _conflicts.Add(
+                1,
+                new KeyValuePair<string, object?>(LanesDiagnostics.LaneSourceAttribute, LaneSourceNames.Get(winner)),
+                new KeyValuePair<string, object?>(LanesDiagnostics.LaneCarrierAttribute, carrier));
         }
     }
 

@@ -24,6 +24,8 @@ namespace Lanes.Resolution;
 /// </remarks>
 public sealed class LaneResolver
 {
+    private const LanePropagators ExtraCarriers = LanePropagators.TraceContext | LanePropagators.Jaeger | LanePropagators.OtTrace;
+
     private readonly LaneSettingsHolder _settings;
     private readonly LaneTraceCache _traceCache;
     private readonly LanesMetrics _metrics;
@@ -111,6 +113,11 @@ public sealed class LaneResolver
             var status = LaneParser.Parse(values, settings.MaxLength, out var lane);
             if (status == LaneParseStatus.Valid)
             {
+                if (!preview && (settings.Propagators & ExtraCarriers) != 0)
+                {
+                    CheckOtherCarriers(ref reader, settings, lane!, source, LanePropagators.Header);
+                }
+
                 return Remember(ref reader, Accept(settings, lane!, source, applyDefault), preview);
             }
 
@@ -120,27 +127,29 @@ public sealed class LaneResolver
             }
         }
 
-        if (settings.BaggageKey is not null)
+        var carriers = settings.CarrierOrder;
+        for (var i = 0; i < carriers.Length; i++)
         {
-            var baggage = reader.GetValues(BaggageParser.HeaderName);
-            if (baggage.Count > 0)
+            var status = ReadCarrier(ref reader, settings, carriers[i], out var value, out var field);
+            if (status == LaneParseStatus.Empty)
             {
-                var lookup = BaggageParser.Find(baggage, settings.BaggageKey, out var value);
-                if (lookup != BaggageLookup.NotFound)
-                {
-                    var status = lookup == BaggageLookup.Conflict
-                        ? LaneParseStatus.Ambiguous
-                        : LaneParser.Parse(value, settings.MaxLength, out value);
-                    if (status == LaneParseStatus.Valid)
-                    {
-                        return Remember(ref reader, Accept(settings, value!, LaneSource.Baggage, applyDefault), preview);
-                    }
+                continue;
+            }
 
-                    if (Invalid(settings, BaggageParser.HeaderName, LaneSource.Baggage, status, value ?? string.Empty, preview))
-                    {
-                        return Reject(LaneRejection.InvalidValue);
-                    }
+            var source = SourceOf(carriers[i]);
+            if (status == LaneParseStatus.Valid)
+            {
+                if (!preview && (settings.Propagators & ExtraCarriers) != 0)
+                {
+                    CheckOtherCarriers(ref reader, settings, value!, source, carriers[i]);
                 }
+
+                return Remember(ref reader, Accept(settings, value!, source, applyDefault), preview);
+            }
+
+            if (Invalid(settings, field, source, status, value ?? string.Empty, preview))
+            {
+                return Reject(LaneRejection.InvalidValue);
             }
         }
 
@@ -156,6 +165,151 @@ public sealed class LaneResolver
         }
 
         return applyDefault ? Fallback(settings) : default;
+    }
+
+    /// <summary>
+    /// Reads one keyed carrier (docs/polyglot.md): <see cref="LaneParseStatus.Empty"/> when it holds no lane member, else
+    /// the parse of its value. <c>tracestate</c> is read only beside a valid <c>traceparent</c>, as W3C trace context
+    /// asks; a <c>uberctx-</c> value is percent-decoded first (a malformed escape leaves a <c>%</c>, which no lane holds).
+    /// </summary>
+    private static LaneParseStatus ReadCarrier<TReader>(ref TReader reader, LaneSettings settings, LanePropagators carrier, out string? value, out string field)
+        where TReader : struct, ILaneValueReader
+    {
+        value = null;
+        switch (carrier)
+        {
+            case LanePropagators.Baggage:
+            {
+                field = BaggageParser.HeaderName;
+                var baggage = reader.GetValues(BaggageParser.HeaderName);
+                if (baggage.Count == 0)
+                {
+                    return LaneParseStatus.Empty;
+                }
+
+                var lookup = BaggageParser.Find(baggage, settings.BaggageKey!, out value);
+                return lookup switch
+                {
+                    BaggageLookup.NotFound => LaneParseStatus.Empty,
+                    BaggageLookup.Conflict => LaneParseStatus.Ambiguous,
+                    _ => LaneParser.Parse(value, settings.MaxLength, out value),
+                };
+            }
+
+            case LanePropagators.TraceContext:
+            {
+                field = TraceState.HeaderName;
+                var state = reader.GetValues(TraceState.HeaderName);
+                if (state.Count == 0 || !TraceParent.TryGetTraceId(reader.GetValues(TraceParent.HeaderName), out _))
+                {
+                    return LaneParseStatus.Empty;
+                }
+
+                var lookup = TraceState.Find(state, settings.TraceStateKey, out value);
+                return lookup switch
+                {
+                    BaggageLookup.NotFound => LaneParseStatus.Empty,
+                    BaggageLookup.Conflict => LaneParseStatus.Ambiguous,
+                    _ => LaneParser.Parse(value, settings.MaxLength, out value),
+                };
+            }
+
+            case LanePropagators.Jaeger:
+            {
+                field = settings.JaegerHeader;
+                var values = reader.GetValues(settings.JaegerHeader);
+                if (values.Count == 0)
+                {
+                    return LaneParseStatus.Empty;
+                }
+
+                var status = LaneParser.Parse(PercentDecode(values), settings.MaxLength, out value);
+                if (status != LaneParseStatus.Valid)
+                {
+                    value = values.ToString();
+                }
+
+                return status;
+            }
+
+            case LanePropagators.OtTrace:
+            {
+                field = settings.OtBaggageHeader;
+                var values = reader.GetValues(settings.OtBaggageHeader);
+                if (values.Count == 0)
+                {
+                    return LaneParseStatus.Empty;
+                }
+
+                var status = LaneParser.Parse(values, settings.MaxLength, out value);
+                if (status != LaneParseStatus.Valid)
+                {
+                    value = values.ToString();
+                }
+
+                return status;
+            }
+
+            default:
+                field = string.Empty;
+                return LaneParseStatus.Empty;
+        }
+    }
+
+    /// <summary>Jaeger clients percent-encode baggage values; decoding leaves a malformed escape as it is.</summary>
+    private static StringValues PercentDecode(StringValues values)
+    {
+        var count = values.Count;
+        if (count == 1)
+        {
+            var one = values[0] ?? string.Empty;
+            return one.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(one) : values;
+        }
+
+        var decoded = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            decoded[i] = Uri.UnescapeDataString(values[i] ?? string.Empty);
+        }
+
+        return decoded;
+    }
+
+    private static LaneSource SourceOf(LanePropagators carrier) => carrier switch
+    {
+        LanePropagators.Baggage => LaneSource.Baggage,
+        LanePropagators.TraceContext => LaneSource.TraceState,
+        LanePropagators.Jaeger => LaneSource.Jaeger,
+        LanePropagators.OtTrace => LaneSource.OtTrace,
+        _ => LaneSource.Header,
+    };
+
+    /// <summary>
+    /// With a carrier beyond <c>header</c> and <c>baggage</c> configured, every other configured carrier that holds a
+    /// valid lane different from the winner is a Debug line and a <c>lanes.carrier.conflicts</c> count, never an error.
+    /// </summary>
+    private void CheckOtherCarriers<TReader>(ref TReader reader, LaneSettings settings, string lane, LaneSource winner, LanePropagators winnerCarrier)
+        where TReader : struct, ILaneValueReader
+    {
+        var carriers = settings.CarrierOrder;
+        for (var i = 0; i < carriers.Length; i++)
+        {
+            if (carriers[i] == winnerCarrier
+                || ReadCarrier(ref reader, settings, carriers[i], out var other, out _) != LaneParseStatus.Valid
+                || string.Equals(other, lane, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var name = LanePropagatorList.Name(carriers[i]);
+            _metrics.Conflict(winner, name);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+#pragma warning disable CA1873 // Guarded by the IsEnabled check above.
+                LanesLog.CarrierConflict(_logger, lane, LaneSourceNames.Get(winner), name, other!);
+#pragma warning restore CA1873
+            }
+        }
     }
 
     /// <summary>
@@ -217,7 +371,7 @@ public sealed class LaneResolver
     private LaneResolution Remember<TReader>(ref TReader reader, LaneResolution resolution, bool preview)
         where TReader : struct, ILaneValueReader
     {
-        if (!preview && resolution.Source is LaneSource.Header or LaneSource.Alias or LaneSource.Baggage
+        if (!preview && resolution.Source is LaneSource.Header or LaneSource.Alias or LaneSource.Baggage or LaneSource.TraceState or LaneSource.Jaeger or LaneSource.OtTrace
             && _traceCache.Enabled && TryGetTraceId(ref reader, out var traceId))
         {
             _traceCache.Set(traceId, resolution.Lane!);

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.Primitives;
+
+namespace Lanes.W3C;
+
+/// <summary>
+/// Reads and writes the lane's member of a W3C <c>tracestate</c> list (<c>https://www.w3.org/TR/trace-context/#tracestate-header</c>;
+/// docs/polyglot.md, "tracecontext").
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Several <c>tracestate</c> headers are one list, in order; optional whitespace around members is ignored and
+/// empty members are skipped, as the specification asks.</item>
+/// <item>A member is <c>key=value</c>: a key is a simple key (<c>[a-z][a-z0-9_-*/]{0,255}</c>) or a multi-tenant
+/// key (<c>tenant@system</c>), a value 1 to 256 printable ASCII characters other than <c>,</c> and <c>=</c>, not
+/// ending in a space. A member that breaks the grammar is skipped when reading and left out when writing.</item>
+/// <item>Limits: at most <see cref="MaxMembers"/> members are written (the lane's first, then the others from the left);
+/// a list longer than <see cref="MaxLength"/> characters is not read and, when rewritten, members are dropped from
+/// the right until it fits, never a partial member.</item>
+/// </list>
+/// </remarks>
+internal static class TraceState
+{
+    public const string HeaderName = "tracestate";
+
+    /// <summary>The specification's limit on list members.</summary>
+    public const int MaxMembers = 32;
+
+    /// <summary>The longest list read or written: as the largest <c>baggage</c> Lanes reads (the specification asks for at least 512).</summary>
+    public const int MaxLength = 8192;
+
+    private static readonly SearchValues<char> s_keyChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-*/");
+    private static readonly SearchValues<char> s_lowerAlpha = SearchValues.Create("abcdefghijklmnopqrstuvwxyz");
+    private static readonly SearchValues<char> s_lowerAlphaDigit = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
+
+    /// <summary>True when <paramref name="key"/> is a W3C <c>tracestate</c> key.</summary>
+    public static bool IsValidKey(ReadOnlySpan<char> key)
+    {
+        var at = key.IndexOf('@');
+        if (at < 0)
+        {
+            return key.Length is >= 1 and <= 256 && s_lowerAlpha.Contains(key[0]) && !key[1..].ContainsAnyExcept(s_keyChars);
+        }
+
+        var tenant = key[..at];
+        var system = key[(at + 1)..];
+        return tenant.Length is >= 1 and <= 241 && s_lowerAlphaDigit.Contains(tenant[0]) && !tenant[1..].ContainsAnyExcept(s_keyChars)
+            && system.Length is >= 1 and <= 14 && s_lowerAlpha.Contains(system[0]) && !system[1..].ContainsAnyExcept(s_keyChars);
+    }
+
+    /// <summary>True when <paramref name="value"/> is a W3C <c>tracestate</c> value.</summary>
+    public static bool IsValidValue(ReadOnlySpan<char> value)
+    {
+        if (value.Length is < 1 or > 256 || value[^1] == ' ')
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~' or ',' or '=')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Finds the member with <paramref name="key"/>. A list over <see cref="MaxLength"/> is not read (<see cref="BaggageLookup.NotFound"/>);
+    /// the key repeated with different values is <see cref="BaggageLookup.Conflict"/>; a malformed member with the key
+    /// is <see cref="BaggageLookup.Found"/> with its raw value, which the caller then finds invalid as a lane.
+    /// </summary>
+    public static BaggageLookup Find(StringValues headers, string key, out string? value)
+    {
+        value = null;
+        if (TotalLength(headers) > MaxLength)
+        {
+            return BaggageLookup.NotFound;
+        }
+
+        for (var h = 0; h < headers.Count; h++)
+        {
+            var text = (headers[h] ?? string.Empty).AsSpan();
+            while (!text.IsEmpty)
+            {
+                var comma = text.IndexOf(',');
+                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
+                text = comma < 0 ? default : text[(comma + 1)..];
+                var eq = member.IndexOf('=');
+                if (eq <= 0 || !member[..eq].SequenceEqual(key))
+                {
+                    continue;
+                }
+
+                var found = member[(eq + 1)..];
+                if (value is null)
+                {
+                    value = found.ToString();
+                }
+                else if (!found.SequenceEqual(value))
+                {
+                    value = null;
+                    return BaggageLookup.Conflict;
+                }
+            }
+        }
+
+        return value is null ? BaggageLookup.NotFound : BaggageLookup.Found;
+    }
+
+    /// <summary>True when some member of <paramref name="headers"/> has <paramref name="key"/>.</summary>
+    public static bool Mentions(StringValues headers, string key)
+    {
+        for (var h = 0; h < headers.Count; h++)
+        {
+            var text = (headers[h] ?? string.Empty).AsSpan();
+            while (!text.IsEmpty)
+            {
+                var comma = text.IndexOf(',');
+                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
+                text = comma < 0 ? default : text[(comma + 1)..];
+                var eq = member.IndexOf('=');
+                if (eq > 0 && member[..eq].SequenceEqual(key))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The list to send: <c>key=lane</c> first (when <paramref name="lane"/> is set), then every valid member of
+    /// <paramref name="existing"/> in order except those with <paramref name="key"/>, at most <see cref="MaxMembers"/>
+    /// members and <see cref="MaxLength"/> characters. Null when nothing is left.
+    /// </summary>
+    public static string? Build(string key, string? lane, StringValues existing)
+    {
+        var builder = new StringBuilder();
+        var members = 0;
+        if (lane is not null)
+        {
+            builder.Append(key).Append('=').Append(lane);
+            members = 1;
+        }
+
+        for (var h = 0; h < existing.Count && members < MaxMembers; h++)
+        {
+            var text = (existing[h] ?? string.Empty).AsSpan();
+            while (!text.IsEmpty && members < MaxMembers)
+            {
+                var comma = text.IndexOf(',');
+                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
+                text = comma < 0 ? default : text[(comma + 1)..];
+                var eq = member.IndexOf('=');
+                if (eq <= 0 || member[..eq].SequenceEqual(key) || !IsValidKey(member[..eq]) || !IsValidValue(member[(eq + 1)..]))
+                {
+                    continue;
+                }
+
+                var needed = member.Length + (builder.Length > 0 ? 1 : 0);
+                if (builder.Length + needed > MaxLength)
+                {
+                    continue;
+                }
+
+                if (builder.Length > 0)
+                {
+                    builder.Append(',');
+                }
+
+                builder.Append(member);
+                members++;
+            }
+        }
+
+        return builder.Length == 0 ? null : builder.ToString();
+    }
+
+    /// <summary>True when the first member of <paramref name="value"/> is exactly <c>key=lane</c>.</summary>
+    public static bool StartsWithLaneMember(string value, string key, string lane)
+    {
+        var span = value.AsSpan().TrimStart(" \t");
+        return span.Length >= key.Length + 1 + lane.Length
+            && span.StartsWith(key, StringComparison.Ordinal)
+            && span[key.Length] == '='
+            && span[(key.Length + 1)..].StartsWith(lane, StringComparison.Ordinal)
+            && (span.Length == key.Length + 1 + lane.Length || span[key.Length + 1 + lane.Length] is ',' or ' ' or '\t');
+    }
+
+    private static int TotalLength(StringValues headers)
+    {
+        var total = 0;
+        for (var h = 0; h < headers.Count; h++)
+        {
+            total += (headers[h]?.Length ?? 0) + 1;
+        }
+
+        return total;
+    }
+}
