@@ -11,8 +11,9 @@ namespace Lanes.ReverseProxy.Forwarding;
 /// <see cref="SocketsHttpHandler.ActivityHeadersPropagator"/> (YARP's <c>ReverseProxyPropagator</c>) removes
 /// <c>baggage</c> and writes the Activity's, which would undo the value the lane transform wrote. The wrapper keeps that
 /// value: the inner propagator still writes trace context, its <c>baggage</c> write is dropped, and the transform's value
-/// is put back as it was (not parsed again). Without an Activity the runtime does not call it, and the transform's
-/// header goes out as it is.
+/// is put back as it was (not parsed again). The same holds for <c>tracestate</c> when the transform wrote it with the lane
+/// member leftmost (carrier <c>tracecontext</c>, docs/polyglot.md). Without an Activity the runtime does not call it, and
+/// the transform's headers go out as they are.
 /// </summary>
 /// <remarks>
 /// It also puts the attempt timeout of failover (<see cref="LaneAttemptTimeoutHandler"/>) in every cluster's handler chain;
@@ -22,7 +23,8 @@ internal sealed class LaneForwarderHttpClientFactory(
     ILogger<ForwarderHttpClientFactory> logger,
     LaneGatewayFailover failover,
     LaneClusterRouting routing,
-    TimeProvider time) : ForwarderHttpClientFactory(logger)
+    TimeProvider time,
+    LanePropagator lanes) : ForwarderHttpClientFactory(logger)
 {
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler)
         => new LaneAttemptTimeoutHandler(base.WrapHandler(context, handler), context.ClusterId, failover, routing, time);
@@ -32,13 +34,14 @@ internal sealed class LaneForwarderHttpClientFactory(
         base.ConfigureHandler(context, handler);
         if (handler.ActivityHeadersPropagator is { } inner)
         {
-            handler.ActivityHeadersPropagator = new KeepLaneBaggagePropagator(inner);
+            handler.ActivityHeadersPropagator = new KeepLaneBaggagePropagator(inner, lanes);
         }
     }
 
-    internal sealed class KeepLaneBaggagePropagator(DistributedContextPropagator inner) : DistributedContextPropagator
+    internal sealed class KeepLaneBaggagePropagator(DistributedContextPropagator inner, LanePropagator lanes) : DistributedContextPropagator
     {
         private const string Baggage = "baggage";
+        private const string TraceState = "tracestate";
 
         // Inject is synchronous: the original setter lives on the calling thread for its duration.
         [ThreadStatic]
@@ -46,11 +49,16 @@ internal sealed class LaneForwarderHttpClientFactory(
 
         private static readonly PropagatorSetterCallback s_withoutBaggage = static (carrier, key, value) =>
         {
-            if (!string.Equals(key, Baggage, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(key, Baggage, StringComparison.OrdinalIgnoreCase)
+                && !(t_keepTraceState && string.Equals(key, TraceState, StringComparison.OrdinalIgnoreCase)))
             {
                 t_setter?.Invoke(carrier, key, value);
             }
         };
+
+        // The transform wrote tracestate with the lane member leftmost (carrier tracecontext): it stays.
+        [ThreadStatic]
+        private static bool t_keepTraceState;
 
         public DistributedContextPropagator Inner => inner;
 
@@ -58,19 +66,32 @@ internal sealed class LaneForwarderHttpClientFactory(
 
         public override void Inject(Activity? activity, object? carrier, PropagatorSetterCallback? setter)
         {
-            if (carrier is not HttpRequestMessage request || !request.Headers.NonValidated.TryGetValues(Baggage, out var values))
+            if (carrier is not HttpRequestMessage request)
+            {
+                inner.Inject(activity, carrier, setter);
+                return;
+            }
+
+            var laneState = LaneTraceState(request);
+            var keepState = laneState is not null;
+            var hasBaggage = request.Headers.NonValidated.TryGetValues(Baggage, out var values);
+            if (!hasBaggage && !keepState)
             {
                 inner.Inject(activity, carrier, setter);
                 return;
             }
 
             string? written = null;
-            foreach (var value in values)
+            if (hasBaggage)
             {
-                written = value;
+                foreach (var value in values)
+                {
+                    written = value;
+                }
             }
 
             t_setter = setter;
+            t_keepTraceState = keepState;
             try
             {
                 inner.Inject(activity, carrier, s_withoutBaggage);
@@ -78,6 +99,19 @@ internal sealed class LaneForwarderHttpClientFactory(
             finally
             {
                 t_setter = null;
+                t_keepTraceState = false;
+            }
+
+            if (laneState is not null)
+            {
+                // YARP's propagator removed every trace-context field before the inner one wrote; the lane's list goes back.
+                request.Headers.Remove(TraceState);
+                request.Headers.TryAddWithoutValidation(TraceState, laneState);
+            }
+
+            if (!hasBaggage)
+            {
+                return;
             }
 
             request.Headers.Remove(Baggage);
@@ -85,6 +119,38 @@ internal sealed class LaneForwarderHttpClientFactory(
             {
                 request.Headers.TryAddWithoutValidation(Baggage, written);
             }
+        }
+
+        /// <summary>The request's <c>tracestate</c> when the lane transform wrote it: carrier <c>tracecontext</c>, and its first member is the lane's.</summary>
+        private string? LaneTraceState(HttpRequestMessage request)
+        {
+            var settings = lanes.Settings;
+            if (!settings.Uses(LanePropagators.TraceContext)
+                || !request.Headers.NonValidated.TryGetValues(TraceState, out var states) || states.Count != 1
+                || !request.Headers.NonValidated.TryGetValues(settings.Header, out var lanesSent) || lanesSent.Count != 1)
+            {
+                return null;
+            }
+
+            string state = string.Empty, lane = string.Empty;
+            foreach (var value in states)
+            {
+                state = value;
+            }
+
+            foreach (var value in lanesSent)
+            {
+                lane = value;
+            }
+
+            var key = settings.TraceStateKey;
+            return state.Length >= key.Length + 1 + lane.Length
+                && state.StartsWith(key, StringComparison.Ordinal)
+                && state[key.Length] == '='
+                && string.CompareOrdinal(state, key.Length + 1, lane, 0, lane.Length) == 0
+                && (state.Length == key.Length + 1 + lane.Length || state[key.Length + 1 + lane.Length] == ',')
+                ? state
+                : null;
         }
 
         public override void ExtractTraceIdAndState(object? carrier, PropagatorGetterCallback? getter, out string? traceId, out string? traceState)
