@@ -10,6 +10,8 @@
 #                    ever downloaded
 #   rabbitmq-server  Lanes.RabbitMQ's tests and the Messaging sample start their own node on loopback
 #                    (.ci/rabbitmq.sh), unless LANES_AMQP_URI names a broker
+#   nodejs, npm      the polyglot tests run a Node.js hop instrumented with OpenTelemetry JS; its packages are pinned in
+#                    tests/polyglot/package-lock.json and installed here with npm ci into tests/polyglot/node_modules (ignored)
 # Installing needs root or passwordless sudo; without either, it stops with one line saying what to install.
 # LANES_UPDATE_DOCS_IMAGES=1 also rewrites docs/images/dashboard.png (otherwise the suite writes no tracked file).
 set -euo pipefail
@@ -25,6 +27,8 @@ fi
 missing=()
 if [ -z "${LANES_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ -z "${LANES_AMQP_URI:-}" ] && [ ! -x /usr/sbin/rabbitmq-server ]; then missing+=(rabbitmq-server); fi
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
@@ -40,6 +44,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null
   echo "test.sh: installed ${missing[*]} in $((SECONDS - started)) s"
 fi
+
+# The OpenTelemetry JS packages of the polyglot tests' Node.js hop, exactly as locked (npm's cache makes a rerun quick).
+npm ci --prefix tests/polyglot --no-audit --no-fund --loglevel=error > /dev/null
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

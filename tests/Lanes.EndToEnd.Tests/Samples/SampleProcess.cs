@@ -75,6 +75,26 @@ internal sealed partial class SampleProcess : IDisposable
         }
 
         start.Environment["DOTNET_NOLOGO"] = "1";
+        return Run(start, environment);
+    }
+
+    /// <summary>Starts <c>node &lt;script&gt;</c> in the script's folder (the polyglot tests' Node.js hops).</summary>
+    public static SampleProcess StartNode(string script, IReadOnlyDictionary<string, string>? environment)
+    {
+        Assert.True(File.Exists(script), $"{script} is missing");
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = Path.GetDirectoryName(script)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(script);
+        return Run(start, environment);
+    }
+
+    private static SampleProcess Run(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment)
+    {
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
