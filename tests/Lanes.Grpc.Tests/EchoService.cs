@@ -43,8 +43,20 @@ internal sealed class EchoService(EchoService.Identity identity, LanePropagator 
         }
     }
 
-    private EchoReply Reply(ServerCallContext context, int messages) => new()
+    private EchoReply Reply(ServerCallContext context, int messages)
     {
+        var reply = Build(context, messages);
+        foreach (var entry in context.RequestHeaders)
+        {
+            reply.Headers[entry.Key] = reply.Headers.TryGetValue(entry.Key, out var earlier) ? earlier + "\n" + entry.Value : entry.Value;
+        }
+
+        return reply;
+    }
+
+    private EchoReply Build(ServerCallContext context, int messages) => new()
+    {
+        ContextSource = LanesDiagnostics.GetSourceName(LaneContext.CurrentSource),
         Instance = identity.Name,
         CallLane = context.GetLane() ?? string.Empty,
         ContextLane = LaneContext.Current ?? string.Empty,

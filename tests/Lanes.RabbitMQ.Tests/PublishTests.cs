@@ -44,6 +44,35 @@ public sealed class PublishTests(Broker broker)
         Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
     }
 
+    /// <summary>
+    /// <c>Lanes:Propagators</c> with every carrier (docs/polyglot.md): the message carries the lane in each, once, so a Java or
+    /// Go consumer whose tracer reads <c>tracestate</c>, <c>uberctx-</c> or <c>ot-baggage-</c> gets it; RabbitMQ.Client's
+    /// traced publisher, injecting trace context after Lanes, leaves the <c>tracestate</c> Lanes wrote.
+    /// </summary>
+    [Fact]
+    public async Task Publish_WithEveryCarrier_CarriesTheLaneInEach_AndATracedPublisherKeepsThem()
+    {
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = static source => source.Name is "RabbitMQ.Client.Publisher" or "Microsoft.AspNetCore",
+            Sample = static (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        var headers = await PublishFromARequestAsync(
+            static lanes => lanes.AddDiagnosticsPropagation(),
+            "header, baggage, tracecontext, jaeger, ottrace",
+            ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            ("tracestate", "congo=t61rcWkgMzE"));
+
+        Assert.Equal("yellow", Harness.Text(headers["x-nsf-mark"]));
+        Assert.Equal("x-nsf-mark=yellow,tenant=acme", Harness.Text(headers["baggage"]));
+        Assert.Equal("x-nsf-mark=yellow,congo=t61rcWkgMzE", Harness.Text(headers["tracestate"]));
+        Assert.Equal("yellow", Harness.Text(headers["uberctx-x-nsf-mark"]));
+        Assert.Equal("yellow", Harness.Text(headers["ot-baggage-x-nsf-mark"]));
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c"[16..], Harness.Text(headers["ot-tracer-traceid"]));
+    }
+
     [Fact]
     public async Task Publish_InAScope_CarriesTheScopesLane_AndOutsideAnyCarriesNothing()
     {
@@ -75,13 +104,17 @@ public sealed class PublishTests(Broker broker)
     /// A service (nsf preset, plus <paramref name="lanes"/>) whose endpoint publishes one message; a request in lane
     /// yellow with the baggage member <c>tenant=acme</c> calls it. Returns the headers the message arrived with.
     /// </summary>
-    private async Task<IDictionary<string, object?>> PublishFromARequestAsync(Action<ILanesBuilder> lanes)
+    private async Task<IDictionary<string, object?>> PublishFromARequestAsync(Action<ILanesBuilder> lanes, string? propagators = null, params (string Name, string Value)[] extra)
     {
         var queue = Broker.NewName("req");
         await using var channel = await Harness.PublisherAsync(broker.Connection);
         await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
         await using var app = await TestServers.StartAsync(
-            b => lanes(b.Services.AddLanes(static o => o.Preset = LanePresets.Nsf)),
+            b => lanes(b.Services.AddLanes(o =>
+            {
+                o.Preset = LanePresets.Nsf;
+                o.Propagators = propagators;
+            })),
             app =>
             {
                 app.UseLanes();
@@ -95,6 +128,10 @@ public sealed class PublishTests(Broker broker)
         using var request = new HttpRequestMessage(HttpMethod.Post, "/order");
         request.Headers.Add("x-nsf-mark", "yellow");
         request.Headers.Add("baggage", "tenant=acme");
+        foreach (var (name, value) in extra)
+        {
+            request.Headers.Add(name, value);
+        }
 
         using var response = await client.SendAsync(request);
         var got = await channel.BasicGetAsync(queue, autoAck: true);
