@@ -93,8 +93,8 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
 
         /// <summary>
         /// The fields Lanes writes as the one writer: <c>baggage</c>, and the lane's Jaeger and OpenTracing baggage headers
-        /// when those carriers are configured (a composed Jaeger propagator writes <c>uberctx-*</c> from the same baggage).
-        /// <c>tracestate</c> passes: Lanes rewrites it with the lane member leftmost.
+        /// when those carriers are configured (a composed Jaeger propagator writes <c>uberctx-*</c> from the same baggage), and
+        /// <c>tracestate</c> with <c>tracecontext</c> configured: Lanes writes the context's list, its lane member leftmost.
         /// </summary>
         private static bool Owned(string key)
         {
@@ -105,7 +105,8 @@ internal sealed class LaneBaggageWriter : TextMapPropagator
 
             var settings = t_settings;
             return settings is not null
-                && ((settings.Uses(LanePropagators.Jaeger) && string.Equals(key, settings.JaegerHeader, StringComparison.OrdinalIgnoreCase))
+                && ((settings.Uses(LanePropagators.TraceContext) && string.Equals(key, "tracestate", StringComparison.OrdinalIgnoreCase))
+                    || (settings.Uses(LanePropagators.Jaeger) && string.Equals(key, settings.JaegerHeader, StringComparison.OrdinalIgnoreCase))
                     || (settings.Uses(LanePropagators.OtTrace) && string.Equals(key, settings.OtBaggageHeader, StringComparison.OrdinalIgnoreCase)));
         }
 

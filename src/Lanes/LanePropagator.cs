@@ -280,6 +280,12 @@ public sealed class LanePropagator
                 write = true;
                 value = TraceState.Build(key, null, basis);
             }
+            else if (existing.Count == 0 && options.TraceContext.TraceId != default && !string.IsNullOrEmpty(options.TraceContext.TraceState))
+            {
+                // The caller handed over its trace context (an OpenTelemetry propagator whose own tracestate write was left
+                // out, so that Lanes is its one writer): the list goes out as it is.
+                carrier.SetValue(TraceState.HeaderName, options.TraceContext.TraceState);
+            }
 
             if (write)
             {
