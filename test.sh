@@ -10,6 +10,7 @@
 #                    ever downloaded
 #   rabbitmq-server  Lanes.RabbitMQ's tests and the Messaging sample start their own node on loopback
 #                    (.ci/rabbitmq.sh), unless LANES_AMQP_URI names a broker
+#   python3-aiohttp  the W3C trace-context test suite (vendored in tests/w3c-trace-context) runs on Debian's python3
 #   nodejs, npm      the polyglot tests run a Node.js hop instrumented with OpenTelemetry JS; its packages are pinned in
 #                    tests/polyglot/package-lock.json and installed here with npm ci into tests/polyglot/node_modules (ignored)
 # Installing needs root or passwordless sudo; without either, it stops with one line saying what to install.
@@ -27,6 +28,7 @@ fi
 missing=()
 if [ -z "${LANES_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ -z "${LANES_AMQP_URI:-}" ] && [ ! -x /usr/sbin/rabbitmq-server ]; then missing+=(rabbitmq-server); fi
+if ! /usr/bin/python3 -c 'import aiohttp' >/dev/null 2>&1; then missing+=(python3-aiohttp); fi
 if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
 if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -gt 0 ]; then

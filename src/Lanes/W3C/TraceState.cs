@@ -12,12 +12,13 @@ namespace Lanes.W3C;
 /// <list type="bullet">
 /// <item>Several <c>tracestate</c> headers are one list, in order; optional whitespace around members is ignored and
 /// empty members are skipped, as the specification asks.</item>
-/// <item>A member is <c>key=value</c>: a key is a simple key (<c>[a-z][a-z0-9_-*/]{0,255}</c>) or a multi-tenant
-/// key (<c>tenant@system</c>), a value 1 to 256 printable ASCII characters other than <c>,</c> and <c>=</c>, not
-/// ending in a space. A member that breaks the grammar is skipped when reading and left out when writing.</item>
-/// <item>Limits: at most <see cref="MaxMembers"/> members are written (the lane's first, then the others from the left);
-/// a list longer than <see cref="MaxLength"/> characters is not read and, when rewritten, members are dropped from
-/// the right until it fits, never a partial member.</item>
+/// <item>A member is <c>key=value</c>: a key is 1 to 256 of <c>a-z 0-9 _ - * / @</c> starting with a letter or digit, a
+/// value 1 to 256 printable ASCII characters other than <c>,</c> and <c>=</c>, not ending in a space. A list with a
+/// member that breaks the grammar, or with more than <see cref="MaxMembers"/> members, is invalid: it is not read, and
+/// when rewritten it is discarded whole (the lane member goes alone), as the W3C test suite expects.</item>
+/// <item>Limits: at most <see cref="MaxMembers"/> members are written (the lane's first, then the others from the left,
+/// the rightmost dropped); a list longer than <see cref="MaxLength"/> characters is not read and, when rewritten,
+/// members are dropped from the right until it fits, never a partial member.</item>
 /// </list>
 /// </remarks>
 internal static class TraceState
@@ -30,24 +31,16 @@ internal static class TraceState
     /// <summary>The longest list read or written: as the largest <c>baggage</c> Lanes reads (the specification asks for at least 512).</summary>
     public const int MaxLength = 8192;
 
-    private static readonly SearchValues<char> s_keyChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-*/");
-    private static readonly SearchValues<char> s_lowerAlpha = SearchValues.Create("abcdefghijklmnopqrstuvwxyz");
+    private static readonly SearchValues<char> s_keyChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-*/@");
     private static readonly SearchValues<char> s_lowerAlphaDigit = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
 
-    /// <summary>True when <paramref name="key"/> is a W3C <c>tracestate</c> key.</summary>
+    /// <summary>
+    /// True when <paramref name="key"/> is a W3C <c>tracestate</c> key: 1 to 256 characters, a lower-case letter or digit,
+    /// then <c>a-z 0-9 _ - * / @</c> (the grammar of the current specification and of its test suite, which also
+    /// accepts the older simple and multi-tenant keys).
+    /// </summary>
     public static bool IsValidKey(ReadOnlySpan<char> key)
-    {
-        var at = key.IndexOf('@');
-        if (at < 0)
-        {
-            return key.Length is >= 1 and <= 256 && s_lowerAlpha.Contains(key[0]) && !key[1..].ContainsAnyExcept(s_keyChars);
-        }
-
-        var tenant = key[..at];
-        var system = key[(at + 1)..];
-        return tenant.Length is >= 1 and <= 241 && s_lowerAlphaDigit.Contains(tenant[0]) && !tenant[1..].ContainsAnyExcept(s_keyChars)
-            && system.Length is >= 1 and <= 14 && s_lowerAlpha.Contains(system[0]) && !system[1..].ContainsAnyExcept(s_keyChars);
-    }
+        => key.Length is >= 1 and <= 256 && s_lowerAlphaDigit.Contains(key[0]) && !key[1..].ContainsAnyExcept(s_keyChars);
 
     /// <summary>True when <paramref name="value"/> is a W3C <c>tracestate</c> value.</summary>
     public static bool IsValidValue(ReadOnlySpan<char> value)
@@ -76,7 +69,7 @@ internal static class TraceState
     public static BaggageLookup Find(StringValues headers, string key, out string? value)
     {
         value = null;
-        if (TotalLength(headers) > MaxLength)
+        if (TotalLength(headers) > MaxLength || !IsValidList(headers))
         {
             return BaggageLookup.NotFound;
         }
@@ -148,6 +141,13 @@ internal static class TraceState
             members = 1;
         }
 
+        if (!IsValidList(existing))
+        {
+            // A list that breaks the grammar or has more than 32 members is discarded whole, as W3C trace context's
+            // test suite expects of a vendor; the lane member goes out alone.
+            existing = StringValues.Empty;
+        }
+
         for (var h = 0; h < existing.Count && members < MaxMembers; h++)
         {
             var text = (existing[h] ?? string.Empty).AsSpan();
@@ -157,7 +157,7 @@ internal static class TraceState
                 var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
                 text = comma < 0 ? default : text[(comma + 1)..];
                 var eq = member.IndexOf('=');
-                if (eq <= 0 || member[..eq].SequenceEqual(key) || !IsValidKey(member[..eq]) || !IsValidValue(member[(eq + 1)..]))
+                if (member.IsEmpty || member[..eq].SequenceEqual(key))
                 {
                     continue;
                 }
@@ -190,6 +190,34 @@ internal static class TraceState
             && span[key.Length] == '='
             && span[(key.Length + 1)..].StartsWith(lane, StringComparison.Ordinal)
             && (span.Length == key.Length + 1 + lane.Length || span[key.Length + 1 + lane.Length] is ',' or ' ' or '\t');
+    }
+
+    /// <summary>Every non-empty member is <c>key=value</c> in the grammar, and there are at most <see cref="MaxMembers"/>.</summary>
+    public static bool IsValidList(StringValues headers)
+    {
+        var members = 0;
+        for (var h = 0; h < headers.Count; h++)
+        {
+            var text = (headers[h] ?? string.Empty).AsSpan();
+            while (!text.IsEmpty)
+            {
+                var comma = text.IndexOf(',');
+                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
+                text = comma < 0 ? default : text[(comma + 1)..];
+                if (member.IsEmpty)
+                {
+                    continue;
+                }
+
+                var eq = member.IndexOf('=');
+                if (eq <= 0 || ++members > MaxMembers || !IsValidKey(member[..eq]) || !IsValidValue(member[(eq + 1)..]))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private static int TotalLength(StringValues headers)

@@ -240,11 +240,9 @@ public sealed class CarrierTests
     public void Inject_TraceState_ReplacesAClientMember_KeepsTheOthersInOrder_At32Members()
     {
         using var activity = StartActivity(null);
-        var members = Enumerable.Range(0, 33).Select(static i => $"k{i}=v{i}").ToList();
-        members.Insert(5, "x-lane=red");
-        members.Insert(7, "BAD KEY=1");
-        members.Insert(9, "ok=bad=value");
-        var carrier = new MultiCarrier { ["tracestate"] = [string.Join(" , ", members)] };
+        var members = Enumerable.Range(0, 31).Select(static i => $"k{i}=v{i}").ToList();
+        members.Insert(5, "x-lane=red");                                       // 32 members: a full, valid list
+        var carrier = new MultiCarrier { ["tracestate"] = [string.Join(" , ", members[..20]), string.Join(',', members[20..])] };
 
         using (LaneContext.Begin("yellow"))
         {
@@ -256,6 +254,40 @@ public sealed class CarrierTests
         Assert.Equal(32, written.Length);
         Assert.Equal("x-lane=yellow", written[0]);
         Assert.Equal(Enumerable.Range(0, 31).Select(static i => $"k{i}=v{i}"), written[1..]);
+    }
+
+    [Theory]
+    [InlineData("a=1,BAD KEY=1,b=2")]
+    [InlineData("a=1,ok=bad=value")]
+    [InlineData("@foo=1,bar=2")]
+    public void Inject_TraceState_AnInvalidList_IsDiscardedWhole_AndTheLaneMemberGoesAlone(string list)
+    {
+        using var activity = StartActivity(null);
+        var carrier = new MultiCarrier { ["tracestate"] = [list] };
+
+        using (LaneContext.Begin("yellow"))
+        {
+            var wrapped = new Ref(carrier);
+            Every.InjectCall(ref wrapped);
+        }
+
+        Assert.Equal(["x-lane=yellow"], carrier["tracestate"]);
+    }
+
+    [Theory]
+    [InlineData("x-lane", true)]
+    [InlineData("0lane", true)]
+    [InlineData("foo@", true)]
+    [InlineData("tenant@system", true)]
+    [InlineData("X-Lane", false)]
+    [InlineData("x.lane", false)]
+    [InlineData("@foo", false)]
+    [InlineData("", false)]
+    public void TraceStateKeys_FollowTheW3CGrammar(string key, bool valid)
+    {
+        Assert.Equal(valid, Lanes.W3C.TraceState.IsValidKey(key));
+        Assert.True(Lanes.W3C.TraceState.IsValidKey(new string('z', 256)));
+        Assert.False(Lanes.W3C.TraceState.IsValidKey(new string('z', 257)));
     }
 
     [Fact]
