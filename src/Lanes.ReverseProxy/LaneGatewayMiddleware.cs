@@ -96,7 +96,7 @@ internal sealed class LaneGatewayMiddleware
             decision.Rule?.Hit();
             if (resolution.Lane is { } lane)
             {
-                _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane));
+                _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane), resolution.Source);
             }
         }
 

@@ -64,6 +64,7 @@ public sealed class DashboardPageTests(BrowserFixture browser) : IClassFixture<B
 
         await Expect(dev3Row).ToHaveAttributeAsync("data-undeclared", "true", new() { Timeout = 10_000 });
         await Expect(dev3Row).ToContainTextAsync("declared by no cluster");
+        await Expect(dev3Row.Locator("td.from")).ToHaveTextAsync("header 1");   // where the lane came from
         var dev1 = session.Page.Locator("#matrix-table td[data-cluster=\"svc1\"][data-lane=\"dev1\"]");
         var dev2 = session.Page.Locator("#matrix-table td[data-cluster=\"svc1\"][data-lane=\"dev2\"]");
         await Expect(dev1).ToContainTextAsync("served by dev1");

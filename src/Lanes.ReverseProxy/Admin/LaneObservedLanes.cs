@@ -18,6 +18,9 @@ internal sealed class LaneObservedLanes(TimeProvider time)
     /// <summary>How long an undeclared lane keeps its place after it was last seen: as long as the metric tag of such a lane (10 minutes).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
 
+    // One counter per LaneSource value.
+    private static readonly int SourceCount = Enum.GetValues<LaneSource>().Length;
+
     private readonly ConcurrentDictionary<string, Seen> _lanes = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private int _undeclared;
@@ -29,8 +32,11 @@ internal sealed class LaneObservedLanes(TimeProvider time)
     /// <summary>Requests whose lane found no place.</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
 
-    /// <summary>Counts a request of <paramref name="lane"/>; <paramref name="declared"/>: some cluster declares it or labels a destination with it.</summary>
-    public void Observe(string lane, bool declared)
+    /// <summary>
+    /// Counts a request of <paramref name="lane"/>, and where it came from (<paramref name="source"/>: a carrier, a colouring
+    /// rule, the default); <paramref name="declared"/>: some cluster declares it or labels a destination with it.
+    /// </summary>
+    public void Observe(string lane, bool declared, LaneSource source = LaneSource.None)
     {
         var now = time.GetUtcNow().UtcTicks;
         if (!_lanes.TryGetValue(lane, out var seen) && (seen = Place(lane, declared, now)) is null)
@@ -40,14 +46,29 @@ internal sealed class LaneObservedLanes(TimeProvider time)
         }
 
         Interlocked.Increment(ref seen.Count);
+        if ((uint)source < (uint)seen.BySource.Length)
+        {
+            Interlocked.Increment(ref seen.BySource[(int)source]);
+        }
+
         Volatile.Write(ref seen.LastTicks, now);
     }
 
-    public IEnumerable<(string Lane, long Count, DateTimeOffset LastSeen)> Snapshot()
+    public IEnumerable<(string Lane, long Count, DateTimeOffset LastSeen, IReadOnlyDictionary<string, long> From)> Snapshot()
     {
         foreach (var (lane, seen) in _lanes)
         {
-            yield return (lane, Interlocked.Read(ref seen.Count), new DateTimeOffset(Volatile.Read(ref seen.LastTicks), TimeSpan.Zero));
+            var from = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            for (var i = 0; i < seen.BySource.Length; i++)
+            {
+                var count = Interlocked.Read(ref seen.BySource[i]);
+                if (count > 0 && (LaneSource)i != LaneSource.None)
+                {
+                    from[LanesDiagnostics.GetSourceName((LaneSource)i)] = count;
+                }
+            }
+
+            yield return (lane, Interlocked.Read(ref seen.Count), new DateTimeOffset(Volatile.Read(ref seen.LastTicks), TimeSpan.Zero), from);
         }
     }
 
@@ -110,6 +131,7 @@ internal sealed class LaneObservedLanes(TimeProvider time)
     private sealed class Seen(bool declared, long lastTicks)
     {
         public readonly bool Declared = declared;
+        public readonly long[] BySource = new long[SourceCount];
         public long Count;
         public long LastTicks = lastTicks;
     }

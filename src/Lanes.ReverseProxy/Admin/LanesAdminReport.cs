@@ -13,6 +13,8 @@ namespace Lanes.ReverseProxy.Admin;
 /// </summary>
 internal static class LanesAdminReport
 {
+    private static readonly IReadOnlyDictionary<string, long> s_noSources = new Dictionary<string, long>();
+
     private const string NoLane = "(no lane)";
 
     public static AdminReport Build(LaneSettings settings, LaneGatewayConfig config, LaneClusterRouting routing, LaneAdminSources sources)
@@ -49,7 +51,7 @@ internal static class LanesAdminReport
         {
             var seen = observed.TryGetValue(lane, out var o);
             var declarations = declaredBy.TryGetValue(lane, out var list) ? list : [];
-            lanes.Add(new AdminLane(lane, declarations, seen ? o.Count : 0, seen ? o.LastSeen : null, seen && declarations.Count == 0));
+            lanes.Add(new AdminLane(lane, declarations, seen ? o.Count : 0, seen ? o.LastSeen : null, seen && declarations.Count == 0, seen ? o.From : s_noSources));
         }
 
         var trust = config.Trust.ToString();
@@ -66,7 +68,8 @@ internal static class LanesAdminReport
                 settings.DefaultLane,
                 settings.Header,
                 settings.Aliases,
-                config.Rules.Select(static r => new AdminRule(r.Index, r.Lane, r.Describe(), r.Override, r.Hits)).ToList()),
+                config.Rules.Select(static r => new AdminRule(r.Index, r.Lane, r.Describe(), r.Override, r.Hits)).ToList(),
+                settings.PropagatorsText.Split(", ")),
             lanes,
             columns,
             sources.Observed.Overflow,

@@ -32,13 +32,13 @@ internal sealed record AdminDiscoveredService(
     string? Failure);
 
 /// <summary>The entry's settings and colouring rules.</summary>
-internal sealed record AdminEntry(string Trust, string? DefaultLane, string Header, IReadOnlyList<string> Aliases, IReadOnlyList<AdminRule> Rules);
+internal sealed record AdminEntry(string Trust, string? DefaultLane, string Header, IReadOnlyList<string> Aliases, IReadOnlyList<AdminRule> Rules, IReadOnlyList<string> Propagators);
 
 /// <summary>One colouring rule with its hits since the rules were last loaded.</summary>
 internal sealed record AdminRule(int Index, string Lane, string When, bool Override, long Hits);
 
 /// <summary>A declared or observed lane.</summary>
-internal sealed record AdminLane(string Lane, IReadOnlyList<AdminDeclaration> DeclaredBy, long Observed, DateTimeOffset? LastSeen, bool Undeclared);
+internal sealed record AdminLane(string Lane, IReadOnlyList<AdminDeclaration> DeclaredBy, long Observed, DateTimeOffset? LastSeen, bool Undeclared, IReadOnlyDictionary<string, long> From);
 
 /// <summary>A cluster that declares a lane, and where the declaration comes from.</summary>
 internal sealed record AdminDeclaration(string Cluster, string From);

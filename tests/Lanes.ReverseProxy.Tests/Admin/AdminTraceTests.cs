@@ -278,6 +278,30 @@ public sealed class AdminTraceTests
     }
 
     [Fact]
+    public async Task TraceAndReport_NameTheCarrierALaneCameFrom()
+    {
+        await using var pod1 = await Upstream.StartAsync("pod1");
+        await using var pod2 = await Upstream.StartAsync("pod2");
+        await using var gateway = await Gateway.StartAsync(
+            SeedScenarioTests.HangoConfig(pod1, pod2).Lanes("Propagators", "header, baggage, jaeger, ottrace"),
+            configureApp: static app => app.MapLanesAdmin().AllowAnonymousOnLoopback());
+
+        var trace = await TraceAsync(gateway, new { path = "/svc1", headers = new Dictionary<string, string> { ["uberctx-x-nsf-mark"] = "dev1" } });
+        await gateway.SendAsync("/svc1", ("uberctx-x-nsf-mark", "dev1"));
+        await gateway.SendAsync("/svc1", ("ot-baggage-x-nsf-mark", "dev1"));
+        await gateway.SendAsync("/svc1", ("x-nsf-mark", "dev1"));
+        var report = await ReportAsync(gateway);
+
+        Assert.Equal("dev1", Str(trace, "lane"));
+        Assert.Equal("jaeger", Str(trace, "source"));
+        var dev1 = report.GetProperty("lanes").EnumerateArray().Single(static l => l.GetProperty("lane").GetString() == "dev1");
+        Assert.Equal(
+            new Dictionary<string, long> { ["header"] = 1, ["jaeger"] = 1, ["ottrace"] = 1 },
+            dev1.GetProperty("from").EnumerateObject().ToDictionary(static p => p.Name, static p => p.Value.GetInt64()));
+        Assert.Equal(["header", "baggage", "jaeger", "ottrace"], report.GetProperty("entry").GetProperty("propagators").EnumerateArray().Select(static p => p.GetString()!));
+    }
+
+    [Fact]
     public async Task Report_ObservedLaneNoClusterDeclares_IsFlagged_AndMatrixIsTheEnginesChoice()
     {
         await using var pod1 = await Upstream.StartAsync("pod1");

@@ -60,9 +60,10 @@
       el('th', { scope: 'row' }, lane.lane),
       el('td', null, lane.declaredBy.length === 0 ? '—' : lane.declaredBy.map(d => d.cluster + ' (' + d.from + ')').join(', ')),
       el('td', { class: 'num' }, lane.observed),
+      el('td', { class: 'from' }, Object.keys(lane.from).map(k => k + ' ' + lane.from[k]).join(', ')),
       el('td', null, time(lane.lastSeen)),
       el('td', null, lane.undeclared ? badge('observed, declared by no cluster', 'flag') : '')));
-    const nodes = [table(null, ['Lane', 'Declared by', 'Requests seen', 'Last seen', 'Note'], rows, { id: 'lanes-table' })];
+    const nodes = [table(null, ['Lane', 'Declared by', 'Requests seen', 'Came from', 'Last seen', 'Note'], rows, { id: 'lanes-table' })];
     if (report.observedOverflow > 0) {
       nodes.push(el('p', { class: 'small' }, report.observedOverflow + ' requests carried lanes beyond the first 256 distinct ones and are not listed.'));
     }
