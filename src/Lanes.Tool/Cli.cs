@@ -157,7 +157,7 @@ internal static class Cli
         if (problems.Count == 0)
         {
             var lanes = Load(file);
-            output.WriteLine($"{file}: valid (header {lanes.Header}, default lane {lanes.DefaultLane ?? "(none)"}, {lanes.Services.Count} service(s))");
+            output.WriteLine($"{file}: valid (header {lanes.Header}, default lane {lanes.DefaultLane ?? "(none)"}, {lanes.Services.Count} service(s), carriers {lanes.PropagatorsText})");
         }
 
         return problems.Count == 0 ? 0 : 1;

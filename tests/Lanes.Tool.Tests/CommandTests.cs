@@ -126,7 +126,31 @@ public sealed class CommandTests
         var (exit, output, _) = Lanes.Run("check", "--config", GenerateTests.Config("bu-buid"));
 
         Assert.Equal(0, exit);
-        Assert.Contains("valid (header bu, default lane wtchk, 2 service(s))", output, StringComparison.Ordinal);
+        Assert.Contains("valid (header bu, default lane wtchk, 2 service(s), carriers header, baggage)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_Propagators_AreValidatedAndNamed()
+    {
+        var good = Path.Combine(Path.GetTempPath(), $"lanes-carriers-{Guid.NewGuid():N}.json");
+        var bad = Path.Combine(Path.GetTempPath(), $"lanes-carriers-{Guid.NewGuid():N}.json");
+        File.WriteAllText(good, """{ "Lanes": { "Propagators": "header, jaeger, baggage, tracecontext" } }""");
+        File.WriteAllText(bad, """{ "Lanes": { "Propagators": "header, b3" } }""");
+        try
+        {
+            var (goodExit, goodOutput, _) = Lanes.Run("check", "--config", good);
+            var (badExit, badOutput, _) = Lanes.Run("check", "--config", bad);
+
+            Assert.Equal(0, goodExit);
+            Assert.Contains("carriers header, jaeger, baggage, tracecontext)", goodOutput, StringComparison.Ordinal);
+            Assert.Equal(1, badExit);
+            Assert.Contains("Lanes:Propagators names 'b3'", badOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(good);
+            File.Delete(bad);
+        }
     }
 }
 
