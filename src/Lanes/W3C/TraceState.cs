@@ -6,7 +6,7 @@ namespace Lanes.W3C;
 
 /// <summary>
 /// Reads and writes the lane's member of a W3C <c>tracestate</c> list (<c>https://www.w3.org/TR/trace-context/#tracestate-header</c>;
-/// docs/polyglot.md, "tracecontext").
+/// docs/polyglot.md, "The carriers").
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
@@ -165,7 +165,7 @@ internal static class TraceState
                 var needed = member.Length + (builder.Length > 0 ? 1 : 0);
                 if (builder.Length + needed > MaxLength)
                 {
-                    continue;
+                    return builder.ToString();                 // the rest is dropped from the right, never part of a member
                 }
 
                 if (builder.Length > 0)
