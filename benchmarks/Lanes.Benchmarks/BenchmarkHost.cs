@@ -10,10 +10,11 @@ namespace Lanes.Benchmarks;
 /// <summary>Lanes' services built by hand with the mspider preset, as <c>AddLanes()</c> would build them, minus DI.</summary>
 internal static class BenchmarkHost
 {
-    public static LanePropagator CreatePropagator(bool baggage = true)
+    public static LanePropagator CreatePropagator(bool baggage = true, string? propagators = null)
     {
         var options = new LaneOptions().UsePreset(LanePresets.MSpider);
         options.EnableBaggage = baggage;
+        options.Propagators = propagators;
         var settings = new LaneSettingsHolder(LaneSettings.Create(options));
         var resolver = new LaneResolver(settings, new LaneTraceCache(settings.Current.TraceCacheSize), new LanesMetrics(settings), NullLogger<LaneResolver>.Instance);
         return new LanePropagator(settings, resolver, NullLogger<LanePropagator>.Instance);

@@ -272,7 +272,7 @@ public sealed class LanePropagator
                 write = !(existing.Count == 1 && existing[0] is { } one && TraceState.StartsWithLaneMember(one, key, lane) && !MentionsAfterFirst(one, key));
                 if (write)
                 {
-                    value = TraceState.Build(key, lane, basis);
+                    value = basis.Count <= 1 ? TraceState.BuildCached(key, lane, basis.Count == 0 ? null : basis[0]) : TraceState.Build(key, lane, basis);
                 }
             }
             else if (basis.Count > 0 && TraceState.Mentions(basis, key))

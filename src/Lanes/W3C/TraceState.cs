@@ -31,6 +31,9 @@ internal static class TraceState
     /// <summary>The longest list read or written: as the largest <c>baggage</c> Lanes reads (the specification asks for at least 512).</summary>
     public const int MaxLength = 8192;
 
+    [ThreadStatic]
+    private static LastBuild? t_last;
+
     private static readonly SearchValues<char> s_keyChars = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_-*/@");
     private static readonly SearchValues<char> s_lowerAlphaDigit = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
 
@@ -181,6 +184,24 @@ internal static class TraceState
         return builder.Length == 0 ? null : builder.ToString();
     }
 
+    /// <summary>
+    /// <see cref="Build"/> for one list value, remembering the last answer per thread: the calls of one request carry the
+    /// same trace state, so each call after the first reuses the string instead of building it again.
+    /// </summary>
+    public static string? BuildCached(string key, string lane, string? existing)
+    {
+        var last = t_last;
+        if (last is not null && ReferenceEquals(last.Key, key) && string.Equals(last.Lane, lane, StringComparison.Ordinal)
+            && string.Equals(last.Existing, existing, StringComparison.Ordinal))
+        {
+            return last.Result;
+        }
+
+        var result = Build(key, lane, new StringValues(existing));
+        t_last = new LastBuild(key, lane, existing, result);
+        return result;
+    }
+
     /// <summary>True when the first member of <paramref name="value"/> is exactly <c>key=lane</c>.</summary>
     public static bool StartsWithLaneMember(string value, string key, string lane)
     {
@@ -230,4 +251,6 @@ internal static class TraceState
 
         return total;
     }
+
+    private sealed record LastBuild(string Key, string Lane, string? Existing, string? Result);
 }
