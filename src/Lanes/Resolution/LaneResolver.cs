@@ -215,45 +215,37 @@ public sealed class LaneResolver
             }
 
             case LanePropagators.Jaeger:
-            {
                 field = settings.JaegerHeader;
-                var values = reader.GetValues(settings.JaegerHeader);
-                if (values.Count == 0)
-                {
-                    return LaneParseStatus.Empty;
-                }
-
-                var status = LaneParser.Parse(PercentDecode(values), settings.MaxLength, out value);
-                if (status != LaneParseStatus.Valid)
-                {
-                    value = values.ToString();
-                }
-
-                return status;
-            }
+                return ReadBaggageHeader(ref reader, settings, field, percentEncoded: true, out value);
 
             case LanePropagators.OtTrace:
-            {
                 field = settings.OtBaggageHeader;
-                var values = reader.GetValues(settings.OtBaggageHeader);
-                if (values.Count == 0)
-                {
-                    return LaneParseStatus.Empty;
-                }
-
-                var status = LaneParser.Parse(values, settings.MaxLength, out value);
-                if (status != LaneParseStatus.Valid)
-                {
-                    value = values.ToString();
-                }
-
-                return status;
-            }
+                return ReadBaggageHeader(ref reader, settings, field, percentEncoded: false, out value);
 
             default:
                 field = string.Empty;
                 return LaneParseStatus.Empty;
         }
+    }
+
+    /// <summary>A baggage header of its own (<c>uberctx-key</c>, <c>ot-baggage-key</c>): its value, as a lane; the raw value when it is not one, for the log.</summary>
+    private static LaneParseStatus ReadBaggageHeader<TReader>(ref TReader reader, LaneSettings settings, string name, bool percentEncoded, out string? value)
+        where TReader : struct, ILaneValueReader
+    {
+        value = null;
+        var values = reader.GetValues(name);
+        if (values.Count == 0)
+        {
+            return LaneParseStatus.Empty;
+        }
+
+        var status = LaneParser.Parse(percentEncoded ? PercentDecode(values) : values, settings.MaxLength, out value);
+        if (status != LaneParseStatus.Valid)
+        {
+            value = values.ToString();
+        }
+
+        return status;
     }
 
     /// <summary>Jaeger clients percent-encode baggage values; decoding leaves a malformed escape as it is.</summary>

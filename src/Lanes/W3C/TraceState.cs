@@ -77,30 +77,25 @@ internal static class TraceState
             return BaggageLookup.NotFound;
         }
 
-        for (var h = 0; h < headers.Count; h++)
+        var members = new Members(headers);
+        while (members.MoveNext())
         {
-            var text = (headers[h] ?? string.Empty).AsSpan();
-            while (!text.IsEmpty)
+            var member = members.Current;
+            var eq = member.IndexOf('=');
+            if (eq <= 0 || !member[..eq].SequenceEqual(key))
             {
-                var comma = text.IndexOf(',');
-                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
-                text = comma < 0 ? default : text[(comma + 1)..];
-                var eq = member.IndexOf('=');
-                if (eq <= 0 || !member[..eq].SequenceEqual(key))
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var found = member[(eq + 1)..];
-                if (value is null)
-                {
-                    value = found.ToString();
-                }
-                else if (!found.SequenceEqual(value))
-                {
-                    value = null;
-                    return BaggageLookup.Conflict;
-                }
+            var found = member[(eq + 1)..];
+            if (value is null)
+            {
+                value = found.ToString();
+            }
+            else if (!found.SequenceEqual(value))
+            {
+                value = null;
+                return BaggageLookup.Conflict;
             }
         }
 
@@ -110,19 +105,13 @@ internal static class TraceState
     /// <summary>True when some member of <paramref name="headers"/> has <paramref name="key"/>.</summary>
     public static bool Mentions(StringValues headers, string key)
     {
-        for (var h = 0; h < headers.Count; h++)
+        var members = new Members(headers);
+        while (members.MoveNext())
         {
-            var text = (headers[h] ?? string.Empty).AsSpan();
-            while (!text.IsEmpty)
+            var eq = members.Current.IndexOf('=');
+            if (eq > 0 && members.Current[..eq].SequenceEqual(key))
             {
-                var comma = text.IndexOf(',');
-                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
-                text = comma < 0 ? default : text[(comma + 1)..];
-                var eq = member.IndexOf('=');
-                if (eq > 0 && member[..eq].SequenceEqual(key))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
@@ -151,34 +140,27 @@ internal static class TraceState
             existing = StringValues.Empty;
         }
 
-        for (var h = 0; h < existing.Count && members < MaxMembers; h++)
+        var list = new Members(existing);
+        while (members < MaxMembers && list.MoveNext())
         {
-            var text = (existing[h] ?? string.Empty).AsSpan();
-            while (!text.IsEmpty && members < MaxMembers)
+            var member = list.Current;
+            if (member[..member.IndexOf('=')].SequenceEqual(key))
             {
-                var comma = text.IndexOf(',');
-                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
-                text = comma < 0 ? default : text[(comma + 1)..];
-                var eq = member.IndexOf('=');
-                if (member.IsEmpty || member[..eq].SequenceEqual(key))
-                {
-                    continue;
-                }
-
-                var needed = member.Length + (builder.Length > 0 ? 1 : 0);
-                if (builder.Length + needed > MaxLength)
-                {
-                    return builder.ToString();                 // the rest is dropped from the right, never part of a member
-                }
-
-                if (builder.Length > 0)
-                {
-                    builder.Append(',');
-                }
-
-                builder.Append(member);
-                members++;
+                continue;
             }
+
+            if (builder.Length + member.Length + (builder.Length > 0 ? 1 : 0) > MaxLength)
+            {
+                break;                                          // the rest is dropped from the right, never part of a member
+            }
+
+            if (builder.Length > 0)
+            {
+                builder.Append(',');
+            }
+
+            builder.Append(member);
+            members++;
         }
 
         return builder.Length == 0 ? null : builder.ToString();
@@ -216,25 +198,15 @@ internal static class TraceState
     /// <summary>Every non-empty member is <c>key=value</c> in the grammar, and there are at most <see cref="MaxMembers"/>.</summary>
     public static bool IsValidList(StringValues headers)
     {
-        var members = 0;
-        for (var h = 0; h < headers.Count; h++)
+        var count = 0;
+        var members = new Members(headers);
+        while (members.MoveNext())
         {
-            var text = (headers[h] ?? string.Empty).AsSpan();
-            while (!text.IsEmpty)
+            var member = members.Current;
+            var eq = member.IndexOf('=');
+            if (eq <= 0 || ++count > MaxMembers || !IsValidKey(member[..eq]) || !IsValidValue(member[(eq + 1)..]))
             {
-                var comma = text.IndexOf(',');
-                var member = (comma < 0 ? text : text[..comma]).Trim(" \t");
-                text = comma < 0 ? default : text[(comma + 1)..];
-                if (member.IsEmpty)
-                {
-                    continue;
-                }
-
-                var eq = member.IndexOf('=');
-                if (eq <= 0 || ++members > MaxMembers || !IsValidKey(member[..eq]) || !IsValidValue(member[(eq + 1)..]))
-                {
-                    return false;
-                }
+                return false;
             }
         }
 
@@ -253,4 +225,38 @@ internal static class TraceState
     }
 
     private sealed record LastBuild(string Key, string Lane, string? Existing, string? Result);
+
+    /// <summary>The non-empty list members of one or more <c>tracestate</c> headers, in order, optional whitespace trimmed.</summary>
+    private ref struct Members(StringValues headers)
+    {
+        private int _header = -1;
+        private ReadOnlySpan<char> _text;
+
+        public ReadOnlySpan<char> Current { get; private set; }
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                while (_text.IsEmpty)
+                {
+                    if (++_header >= headers.Count)
+                    {
+                        return false;
+                    }
+
+                    _text = (headers[_header] ?? string.Empty).AsSpan();
+                }
+
+                var comma = _text.IndexOf(',');
+                var member = (comma < 0 ? _text : _text[..comma]).Trim(" \t");
+                _text = comma < 0 ? default : _text[(comma + 1)..];
+                if (!member.IsEmpty)
+                {
+                    Current = member;
+                    return true;
+                }
+            }
+        }
+    }
 }

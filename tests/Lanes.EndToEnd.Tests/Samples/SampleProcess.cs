@@ -61,14 +61,7 @@ internal sealed partial class SampleProcess : IDisposable
     public static SampleProcess StartDll(string dll, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         Assert.True(File.Exists(dll), $"{dll} is not built");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
+        var start = StartInfo("dotnet", dll);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -82,15 +75,21 @@ internal sealed partial class SampleProcess : IDisposable
     public static SampleProcess StartNode(string script, IReadOnlyDictionary<string, string>? environment)
     {
         Assert.True(File.Exists(script), $"{script} is missing");
-        var start = new ProcessStartInfo("node")
+        return Run(StartInfo("node", script), environment);
+    }
+
+    /// <summary><c>program file</c> in the file's folder, its output redirected.</summary>
+    private static ProcessStartInfo StartInfo(string program, string file)
+    {
+        var start = new ProcessStartInfo(program)
         {
-            WorkingDirectory = Path.GetDirectoryName(script)!,
+            WorkingDirectory = Path.GetDirectoryName(file)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(script);
-        return Run(start, environment);
+        start.ArgumentList.Add(file);
+        return start;
     }
 
     private static SampleProcess Run(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment)
