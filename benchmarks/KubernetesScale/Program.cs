@@ -275,7 +275,27 @@ return churned;
 static async Task<int> ChurnAsync(Churn churn, StreamWriter input, LaneServiceEndpoints view, LaneServiceSnapshot?[] all)
 {
     var generator = new ChurnGenerator(all, input);
-    view.Changed += generator.Observe;
+
+    // Each snapshot's change token is the one signal a newer snapshot of its service is there (as routers follow it).
+    void Follow(LaneServiceSnapshot snapshot)
+        => snapshot.ChangeToken.RegisterChangeCallback(
+            _ => _ = Task.Run(async () =>
+            {
+                if (await view.GetAsync(snapshot.Scheme, snapshot.Service, CancellationToken.None) is { } next && next.Version > snapshot.Version)
+                {
+                    generator.Observe(next);
+                    Follow(next);
+                }
+            }),
+            null);
+    foreach (var snapshot in all)
+    {
+        if (snapshot is not null)
+        {
+            Follow(snapshot);
+        }
+    }
+
     var memoryStart = Settle();
     var warmUp = await generator.RunAsync(TimeSpan.FromSeconds(Math.Min(5, churn.Seconds)), churn.Rate);
     var memoryBefore = Settle();

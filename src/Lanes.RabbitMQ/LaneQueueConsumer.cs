@@ -25,10 +25,15 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Unforwarded> _unforwarded = new(StringComparer.Ordinal);
     private string _consumerTag = string.Empty;
+    private int _forwardFailures;
     private int _inFlight;
     private int _stopped;
     private volatile bool _closing;
+
+    /// <summary>Messages remembered as "only the forward is left" at most (beyond that, a handler may run again: at-least-once).</summary>
+    private const int MaxRemembered = 1024;
 
     private LaneQueueConsumer(IChannel channel, LaneQueueTopology topology, string? lane, LanePropagator propagator, Func<LaneMessage, CancellationToken, Task> handler, ILogger logger)
     {
@@ -169,6 +174,13 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
                 return;                                   // not acknowledged: closing the channel gives it back
             }
 
+            if (!_unforwarded.IsEmpty && _unforwarded.TryGetValue(KeyOf(properties, body), out var left))
+            {
+                // Its handler already ran (and failed) or it was refused: only the forward is left to do.
+                await ForwardAsync(deliveryTag, properties, body, left.Exchange, left.RoutingKey, left.Added).ConfigureAwait(false);
+                return;
+            }
+
             var headers = new DecodedHeaders(properties.Headers);
             if (headers.HasNonText(_topology.Header, out var type))
             {
@@ -258,13 +270,57 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && _channel.IsOpen)
         {
-            LaneRabbitMQLog.ForwardFailed(_logger, ex, Queue, exchange.Length == 0 ? routingKey : exchange);
+            // Not confirmed: the message goes back to its queue, after a wait that doubles with each forward in a row that
+            // fails (on the options' clock), remembering that only the forward is left so the handler does not run again.
+            var failures = Interlocked.Increment(ref _forwardFailures);
+            var delay = ForwardDelay(failures);
+            LaneRabbitMQLog.ForwardFailed(_logger, ex, Queue, exchange.Length == 0 ? routingKey : exchange, delay);
+            if (_unforwarded.Count < MaxRemembered)
+            {
+                _unforwarded[KeyOf(properties, body)] = new Unforwarded(exchange, routingKey, added);
+            }
+
+            try
+            {
+                await Task.Delay(delay, _topology.Options.TimeProvider, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: it goes back now.
+            }
+
             await _channel.BasicNackAsync(deliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
             return;
         }
 
+        Volatile.Write(ref _forwardFailures, 0);
+        if (!_unforwarded.IsEmpty)
+        {
+            _unforwarded.TryRemove(KeyOf(properties, body), out _);
+        }
+
         await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
     }
+
+    /// <summary><see cref="LaneQueueOptions.ForwardRetryDelay"/> doubled for each failure in a row after the first, at most <see cref="LaneQueueOptions.MaxForwardRetryDelay"/>.</summary>
+    private TimeSpan ForwardDelay(int failures)
+    {
+        var options = _topology.Options;
+        var delay = options.ForwardRetryDelay;
+        for (var i = 1; i < failures && delay < options.MaxForwardRetryDelay; i++)
+        {
+            delay += delay;
+        }
+
+        return delay < options.MaxForwardRetryDelay ? delay : options.MaxForwardRetryDelay;
+    }
+
+    /// <summary>A message's identity across redeliveries: its message id, else a hash of its body.</summary>
+    private static string KeyOf(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
+        => properties.MessageId is { Length: > 0 } id ? "id:" + id : "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(body.Span));
+
+    /// <summary>Where a message whose handler is done still has to go.</summary>
+    private sealed record Unforwarded(string Exchange, string RoutingKey, (string Key, string Value)[] Added);
 
     private sealed class Dispatcher(LaneQueueConsumer owner) : AsyncDefaultBasicConsumer(owner._channel)
     {

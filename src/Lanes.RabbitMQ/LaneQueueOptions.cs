@@ -50,6 +50,17 @@ public sealed class LaneQueueOptions
     /// </summary>
     public TimeSpan FallbackAfter { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The clock of <see cref="DrainTimeout"/>; default <see cref="TimeProvider.System"/> (tests set a fake one).</summary>
+    /// <summary>
+    /// How long a consumer holds a message whose forward (the retry copy, or the copy to the dead-letter queue) the broker
+    /// did not confirm, before it goes back to its queue: default 1 s, doubled for each forward in a row that fails, up
+    /// to <see cref="MaxForwardRetryDelay"/>. A broker that keeps refusing the copy is not hit in a hot loop, and the
+    /// handler is not run again for it (the consumer remembers, by message id or body hash, that only the forward is left).
+    /// </summary>
+    public TimeSpan ForwardRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait of <see cref="ForwardRetryDelay"/>'s doubling: default 30 s, at most an hour.</summary>
+    public TimeSpan MaxForwardRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock of <see cref="DrainTimeout"/> and <see cref="ForwardRetryDelay"/>; default <see cref="TimeProvider.System"/> (tests set a fake one).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

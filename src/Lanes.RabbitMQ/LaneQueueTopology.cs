@@ -94,6 +94,11 @@ public sealed class LaneQueueTopology
             throw new ArgumentException($"LaneQueueOptions.DrainTimeout must be more than zero and at most {LaneQueueOptions.MaxDrainTimeout.TotalHours} hour.", nameof(options));
         }
 
+        if (options.ForwardRetryDelay <= TimeSpan.Zero || options.MaxForwardRetryDelay < options.ForwardRetryDelay || options.MaxForwardRetryDelay > LaneQueueOptions.MaxDrainTimeout)
+        {
+            throw new ArgumentException("LaneQueueOptions.ForwardRetryDelay must be more than zero, and MaxForwardRetryDelay at least that and at most 1 hour.", nameof(options));
+        }
+
         if (options.FallbackAfter < TimeSpan.FromMilliseconds(1) || options.FallbackAfter > LaneQueueOptions.MaxFallbackAfter)
         {
             throw new ArgumentException($"LaneQueueOptions.FallbackAfter must be at least 1 ms and at most {LaneQueueOptions.MaxFallbackAfter.TotalHours} hours (RabbitMQ's message TTL).", nameof(options));

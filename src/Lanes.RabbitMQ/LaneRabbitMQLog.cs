@@ -30,6 +30,6 @@ internal static partial class LaneRabbitMQLog
     public static partial void DrainCutShort(ILogger logger, string queue, int count);
 
     [LoggerMessage(EventId = 508, EventName = "MessageForwardFailed", Level = LogLevel.Error,
-        Message = "A message on {Queue} could not be forwarded to {Destination} (not confirmed); it goes back to its queue.")]
-    public static partial void ForwardFailed(ILogger logger, Exception exception, string queue, string destination);
+        Message = "A message on {Queue} could not be forwarded to {Destination} (not confirmed); it goes back to its queue in {Delay}, and only the forward is tried again.")]
+    public static partial void ForwardFailed(ILogger logger, Exception exception, string queue, string destination, TimeSpan delay);
 }

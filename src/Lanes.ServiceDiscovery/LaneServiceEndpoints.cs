@@ -15,7 +15,8 @@ namespace Lanes.ServiceDiscovery;
 /// configuration, any other; read directly, in discovery's order, not through discovery's own watcher) with their
 /// lanes and the service's settings, as a <see cref="LaneServiceSnapshot"/>. A service is read on first use; after
 /// that, the providers' change tokens (or, for providers without one, discovery's refresh period) bring a new snapshot,
-/// built off the request path, and <see cref="Changed"/> is raised so a router rebuilds that one service's subsets. A
+/// built off the request path when instances or settings changed, and the previous snapshot's
+/// <see cref="LaneServiceSnapshot.ChangeToken"/> fires so a router rebuilds that one service's subsets. A
 /// reading that fails, or that has not answered within discovery's refresh period (a hung provider), keeps the last
 /// good snapshot, is logged, shows in <see cref="GetStatuses"/> (the admin page) and is tried again a refresh period
 /// later. A service nobody asked for within <see cref="LaneServiceEndpointsOptions.IdleTimeout"/> is forgotten.
@@ -31,6 +32,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly TimeSpan _idleTimeout;
     private readonly ITimer? _sweep;
+    private long _version;
 
     internal LaneServiceEndpoints(
         ServiceDiscoveryReader reader,
@@ -53,8 +55,12 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Raised after a service's snapshot was replaced by a newer one (not for its first resolution).</summary>
-    public event Action<LaneServiceSnapshot>? Changed;
+    /// <summary>Versions grow across the whole process, so a service read afresh after it was forgotten is still newer.</summary>
+    private long NextVersion() => Interlocked.Increment(ref _version);
+
+    /// <summary>The current snapshot of an entry that exists, without resolving, and without counting as asked; null otherwise.</summary>
+    internal LaneServiceSnapshot? Peek(string scheme, string service)
+        => _entries.TryGetValue((scheme, service), out var entry) ? entry.Current : null;
 
     /// <summary>
     /// The current snapshot of <paramref name="service"/> as asked for with <paramref name="scheme"/> (<c>http</c>,
@@ -133,7 +139,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         };
     }
 
-    private LaneServiceSnapshot Build(string scheme, string service, ServiceDiscoveryReading source)
+    private LaneServiceSnapshot Build(string scheme, string service, ServiceDiscoveryReading source, long version)
     {
         var instances = new List<LaneServiceInstance>(source.Endpoints.Count);
         var labelled = false;
@@ -166,7 +172,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         var settings = declared ?? (labelled
             ? new LaneSubsetSettings(LanePolicy.Permissive, declaredLanes: null, baselineLane: _propagator.Settings.DefaultLane, panicToAny: false)
             : LaneSubsetSettings.Default);
-        return new LaneServiceSnapshot(new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, declared is not null);
+        return new LaneServiceSnapshot(scheme, new LaneServiceDefinition(service, settings, instances), declared is not null || labelled, declared is not null, version);
     }
 
     /// <summary>One service: its providers, its current snapshot and the watch that replaces it.</summary>
@@ -188,6 +194,8 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private bool _closed;
 
         public long LastAsked => Volatile.Read(ref _lastAsked);
+
+        public LaneServiceSnapshot? Current => _current;
 
         public void Asked() => Volatile.Write(ref _lastAsked, owner._time.GetTimestamp());
 
@@ -333,7 +341,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 throw;
             }
 
-            var snapshot = owner.Build(scheme, service, reading);
+            var snapshot = owner.Build(scheme, service, reading, owner.NextVersion());
             _current = snapshot;
             Refreshed();
             Watch(reading.ChangeTokens());
@@ -420,28 +428,22 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
                 }
 
                 var reading = await ReadAsync(providers).ConfigureAwait(false);
-                var snapshot = owner.Build(scheme, service, reading);
+                var snapshot = owner.Build(scheme, service, reading, owner.NextVersion());
+                if (previous is not null && previous.SameAs(snapshot))
+                {
+                    // Nothing changed: nothing is published, and followers keep their state (ejections, round robin).
+                    Refreshed();
+                    Watch(reading.ChangeTokens());
+                    return;
+                }
+
                 _current = snapshot;
                 Refreshed();
                 Watch(reading.ChangeTokens());
-                previous?.Supersede();
-                if (!SameInstances(previous, snapshot))
-                {
-                    LaneServiceEndpointsLog.Refreshed(owner._logger, service, snapshot.Definition.Instances.Count);
-                }
+                LaneServiceEndpointsLog.Refreshed(owner._logger, service, snapshot.Definition.Instances.Count);
 
-                // Each subscriber on its own: one that throws does not keep the others on the old instances.
-                foreach (var handler in owner.Changed?.GetInvocationList() ?? [])
-                {
-                    try
-                    {
-                        ((Action<LaneServiceSnapshot>)handler)(snapshot);
-                    }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
-                    {
-                        LaneServiceEndpointsLog.RefreshFailed(owner._logger, ex, service);
-                    }
-                }
+                // The one signal: followers (client routing, gRPC routing, the gateway) read the newer snapshot now.
+                previous?.Supersede();
             }
             catch (OperationCanceledException) when (owner._disposed.IsCancellationRequested)
             {
@@ -469,26 +471,6 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         /// </summary>
         private Task<ServiceDiscoveryReading> ReadAsync(IServiceEndpointProvider[] providers)
             => ServiceDiscoveryReader.ReadAsync(providers, owner._disposed.Token).WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token);
-
-        private static bool SameInstances(LaneServiceSnapshot? a, LaneServiceSnapshot b)
-        {
-            if (a is null || a.Definition.Instances.Count != b.Definition.Instances.Count)
-            {
-                return false;
-            }
-
-            for (var i = 0; i < b.Definition.Instances.Count; i++)
-            {
-                var x = a.Definition.Instances[i];
-                var y = b.Definition.Instances[i];
-                if (x.Id != y.Id || x.Address != y.Address || x.Lane != y.Lane)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
 
         /// <summary>
         /// One reading's watch: a callback on each token that has them, and a timer at the refresh period when any token

@@ -81,6 +81,50 @@ public sealed partial class NoLossTests(Broker broker, ITestOutputHelper output)
         Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(topology.DeadLetterQueue)).MessageCount);   // not dead-lettered
     }
 
+    /// <summary>
+    /// A dead-letter forward the broker never confirms (the dead-letter queue was deleted): the message goes back after a
+    /// wait that doubles on the options' clock, not in a hot loop, and its handler is not run again: once the queue is
+    /// back, the message reaches it with the handler run exactly twice (the try and the retry), as the policy allows.
+    /// </summary>
+    [Fact]
+    public async Task UnconfirmedDeadLetter_BacksOffOnTheClock_AndNeverRunsTheHandlerAgain()
+    {
+        var time = new FakeTimeProvider();
+        var propagator = Harness.Nsf();
+        var options = new LaneQueueOptions { TimeProvider = time, ForwardRetryDelay = TimeSpan.FromSeconds(1), MaxForwardRetryDelay = TimeSpan.FromSeconds(4) };
+        var topology = new LaneQueueTopology(Broker.NewName("unconfirmed"), propagator, options);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        await channel.QueueDeleteAsync(topology.DeadLetterQueue, ifUnused: false, ifEmpty: false);
+        using var logs = new InMemoryLoggerProvider();
+        var runs = 0;
+        await using var consumer = await LaneQueueConsumer.StartAsync(
+            broker.Connection, topology, null, propagator, (_, _) => { Interlocked.Increment(ref runs); throw new InvalidOperationException("poison"); },
+            logs.CreateLogger("consumer"));
+        int Failures() => logs.Records.Count(static r => r.EventId.Name == "MessageForwardFailed");
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "poison", null);
+
+        // Held on the clock: without time passing, one failed forward and no second one.
+        await Wait.UntilAsync(() => Failures() == 1, "the first unconfirmed dead-letter forward");
+        var heldRuns = Volatile.Read(ref runs);
+
+        // Each advance lets one more forward try, each failing again, with the handler left alone.
+        await Wait.UntilAsync(() => { time.Advance(options.MaxForwardRetryDelay); return Failures() >= 3; }, "two more unconfirmed forwards");
+        var runsWhileFailing = Volatile.Read(ref runs);
+        await topology.DeclareAsync(channel);                                    // the dead-letter queue is back
+        var dead = await Wait.ForAsync(
+            async () => { time.Advance(options.MaxForwardRetryDelay); return await channel.BasicGetAsync(topology.DeadLetterQueue, autoAck: true); },
+            static d => d is not null,
+            "the message in the dead-letter queue");
+
+        Assert.Equal(2, heldRuns);
+        Assert.Equal(2, runsWhileFailing);
+        Assert.Equal(2, Volatile.Read(ref runs));
+        Assert.Equal("poison", dead!.BasicProperties.MessageId);
+        Assert.Contains(logs.Records, static r => r.EventId.Name == "MessageForwardFailed" && r.Message.Contains("00:00:02", StringComparison.Ordinal));   // doubled
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

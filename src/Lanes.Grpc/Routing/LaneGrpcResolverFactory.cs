@@ -74,30 +74,23 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         private readonly Lock _publishing = new();
         private readonly CancellationTokenSource _disposed = new();
         private IDisposable? _following;
-        private bool _started;
+        private long _published;
 
         public LaneGrpcResolver(LaneServiceEndpoints endpoints, string service, ILoggerFactory loggerFactory)
             : base(loggerFactory)
         {
             _endpoints = endpoints;
             _service = service;
-            endpoints.Changed += OnChanged;
         }
 
         protected override async Task ResolveAsync(CancellationToken cancellationToken)
         {
-            lock (_publishing)
-            {
-                _started = true;
-            }
-
             var snapshot = await _endpoints.GetAsync(DiscoveryScheme, _service, cancellationToken).ConfigureAwait(false);
             Publish(snapshot);
         }
 
         protected override void Dispose(bool disposing)
         {
-            _endpoints.Changed -= OnChanged;
             _disposed.Cancel();
             Interlocked.Exchange(ref _following, null)?.Dispose();
             base.Dispose(disposing);
@@ -107,7 +100,7 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
         {
             lock (_publishing)
             {
-                if (_disposed.IsCancellationRequested || snapshot?.ChangeToken.HasChanged == true)
+                if (_disposed.IsCancellationRequested || snapshot?.ChangeToken.HasChanged == true || (snapshot is not null && snapshot.Version < _published))
                 {
                     return;                                          // a newer snapshot is (or will be) published
                 }
@@ -120,8 +113,9 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
                     return;
                 }
 
-                // Besides Changed (a newer snapshot), the snapshot's own token: it also fires when the service is
-                // forgotten after its idle timeout, and then the service is asked for afresh.
+                // The one signal: the snapshot's token fires when a newer snapshot of this key replaces it (or the service
+                // is forgotten after its idle timeout); then the service is read again and what it is now is published.
+                _published = snapshot.Version;
                 Interlocked.Exchange(ref _following, snapshot.ChangeToken.RegisterChangeCallback(static state => ((LaneGrpcResolver)state!).Forgotten(), this))?.Dispose();
                 Listener(ResolverResult.ForResult(Addresses(snapshot), ServiceConfigFor(_service), serviceConfigStatus: null));
             }
@@ -146,14 +140,6 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
             return addresses;
         }
 
-        private void OnChanged(LaneServiceSnapshot snapshot)
-        {
-            if (string.Equals(snapshot.Definition.Name, _service, StringComparison.OrdinalIgnoreCase) && Started())
-            {
-                Publish(snapshot);
-            }
-        }
-
         /// <summary>The snapshot was superseded or forgotten: read the service again and publish what it is now.</summary>
         private void Forgotten()
             => ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.RepublishAsync(), this, preferLocal: false);
@@ -174,15 +160,6 @@ internal sealed class LaneGrpcResolverFactory : ResolverFactory
                 catch (Exception refresh) when (refresh is InvalidOperationException or ObjectDisposedException)
                 {
                 }
-            }
-        }
-
-        /// <summary>Before the channel started the resolver there is no listener; its first resolve reads the newest snapshot.</summary>
-        private bool Started()
-        {
-            lock (_publishing)
-            {
-                return _started;
             }
         }
     }

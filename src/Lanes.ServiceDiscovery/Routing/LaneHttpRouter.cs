@@ -18,7 +18,8 @@ internal sealed class LaneHttpRouter
     private readonly LaneTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, ServiceState> _states = new(StringComparer.OrdinalIgnoreCase);
+    private readonly LaneServiceEndpoints _endpoints;
+    private readonly ConcurrentDictionary<string, ServiceState> _states = new(StringComparer.Ordinal);
 
     public LaneHttpRouter(LanePropagator propagator, LaneServiceEndpoints endpoints, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneHttpRouter> logger)
     {
@@ -31,19 +32,18 @@ internal sealed class LaneHttpRouter
         _telemetry = telemetry;
         _time = time;
         _logger = logger;
-
-        // A service that discovery resolves again gets its subsets rebuilt here, off the request path.
-        endpoints.Changed += snapshot => State(snapshot.Definition);
+        _endpoints = endpoints;
     }
 
     /// <summary>The instance for a call in <paramref name="lane"/>, or <see langword="null"/> with the choice that said 503.</summary>
-    public LaneServiceInstance? Pick(LaneServiceDefinition service, string? lane, out LaneChoice<LaneServiceInstance> choice)
+    public LaneServiceInstance? Pick(LaneServiceSnapshot snapshot, string? lane, out LaneChoice<LaneServiceInstance> choice)
     {
-        var state = State(service);
-        var snapshot = state.Current(_time.GetUtcNow());
-        choice = snapshot.Subsets.Select(lane);
+        var state = State(snapshot);
+        var service = state.Service;
+        var subsets = state.Current(_time.GetUtcNow()).Subsets;
+        choice = subsets.Select(lane);
         _telemetry.Routed(service.Name, lane, choice);
-        if (lane is not null && !state.ReportedWithoutLanes && snapshot.Subsets.Lanes.Count == 0 && service.Instances.Count > 0)
+        if (lane is not null && !state.ReportedWithoutLanes && subsets.Lanes.Count == 0 && service.Instances.Count > 0)
         {
             // Nothing here knows a lane: every lane is served by every instance. Say so once per service.
             state.ReportedWithoutLanes = true;
@@ -60,16 +60,16 @@ internal sealed class LaneHttpRouter
     /// yet when there is one, else one tried before (a reset or a timeout may not repeat; the lane is kept). Null with
     /// the choice that said so when nothing is left.
     /// </summary>
-    public LaneServiceInstance? PickAgain(LaneServiceDefinition service, string? lane, List<LaneServiceInstance> tried, out LaneChoice<LaneServiceInstance> choice)
+    public LaneServiceInstance? PickAgain(LaneServiceSnapshot snapshot, string? lane, List<LaneServiceInstance> tried, out LaneChoice<LaneServiceInstance> choice)
     {
-        var state = State(service);
+        var state = State(snapshot);
         choice = state.Current(_time.GetUtcNow()).Subsets.Select(lane);
-        _telemetry.Routed(service.Name, lane, choice);
+        _telemetry.Routed(state.Service.Name, lane, choice);
         var instances = choice.Instances;
         var untried = new List<LaneServiceInstance>(instances.Length);
         foreach (var instance in instances)
         {
-            if (!tried.Contains(instance))
+            if (!tried.Exists(t => SameInstance(t, instance)))
             {
                 untried.Add(instance);
             }
@@ -82,54 +82,120 @@ internal sealed class LaneHttpRouter
     }
 
     /// <summary>Takes <paramref name="instance"/> out for the passive health period.</summary>
-    public void Eject(LaneServiceDefinition service, LaneServiceInstance instance, string reason = "connect-failure")
+    public void Eject(LaneServiceSnapshot snapshot, LaneServiceInstance instance, string reason = "connect-failure")
     {
         var now = _time.GetUtcNow();
         var period = _propagator.Settings.PassiveHealthPeriod;
-        State(service).Eject(instance, now, now + period);
-        LaneHttpLog.InstanceEjected(_logger, service.Name, instance.Id, instance.Lane ?? "(unlabelled)", period, reason);
+        State(snapshot).Eject(instance, now, now + period);
+        LaneHttpLog.InstanceEjected(_logger, snapshot.Service, instance.Id, instance.Lane ?? "(unlabelled)", period, reason);
     }
 
     /// <summary>
     /// A failed attempt at <paramref name="instance"/>: a refused connection ejects it at once, anything else (a 5xx, a
     /// timeout, a reset) when it makes <paramref name="inARow"/> failures in a row.
     /// </summary>
-    public void Failed(LaneServiceDefinition service, LaneServiceInstance instance, LaneAttemptFailure failure, int inARow)
+    public void Failed(LaneServiceSnapshot snapshot, LaneServiceInstance instance, LaneAttemptFailure failure, int inARow)
     {
         if (failure == LaneAttemptFailure.ConnectFailure)
         {
-            Eject(service, instance);
+            Eject(snapshot, instance);
             return;
         }
 
-        if (State(service).FailedInARow(instance) >= inARow)
+        if (State(snapshot).FailedInARow(instance) >= inARow)
         {
-            Eject(service, instance, "consecutive-failures");
+            Eject(snapshot, instance, "consecutive-failures");
         }
     }
 
     /// <summary>A successful answer: the instance's failures in a row start again.</summary>
-    public void Succeeded(LaneServiceDefinition service, LaneServiceInstance instance) => State(service).Succeeded(instance);
+    public void Succeeded(LaneServiceSnapshot snapshot, LaneServiceInstance instance) => State(snapshot).Succeeded(instance);
 
-    /// <summary>The state of <paramref name="service"/>; a new one when its definition changed (a reload).</summary>
-    private ServiceState State(LaneServiceDefinition service)
+    /// <summary>
+    /// The state of the snapshot's key (scheme and service: <c>http://details</c> and <c>https+http://details</c> are two
+    /// keys with their own instances); a new one, with the ejections of the instances it keeps, when the snapshot is newer
+    /// than the state's. An older snapshot (a retry that still holds it) gets the newer state: it never puts older
+    /// instances back.
+    /// </summary>
+    private ServiceState State(LaneServiceSnapshot snapshot)
     {
-        var state = _states.GetOrAdd(service.Name, static (_, a) => new ServiceState(a.Service, a.Logger, a.Telemetry), (Service: service, Logger: _logger, Telemetry: _telemetry));
-        if (!ReferenceEquals(state.Service, service))
+        var state = _states.GetOrAdd(snapshot.Key, static (_, a) => a.Self.NewState(a.Snapshot, previous: null), (Self: this, Snapshot: snapshot));
+        while (state.Snapshot.Version < snapshot.Version)
         {
-            var fresh = new ServiceState(service, _logger, _telemetry);
-            state = _states.TryUpdate(service.Name, fresh, state) ? fresh : _states[service.Name];
+            var fresh = NewState(snapshot, state);
+            if (_states.TryUpdate(snapshot.Key, fresh, state))
+            {
+                return fresh;
+            }
+
+            state = _states.GetOrAdd(snapshot.Key, static (_, a) => a.Self.NewState(a.Snapshot, previous: null), (Self: this, Snapshot: snapshot));
         }
 
         return state;
     }
 
-    private sealed class ServiceState(LaneServiceDefinition service, ILogger logger, LaneTelemetry telemetry)
+    /// <summary>
+    /// A state for <paramref name="snapshot"/> that follows its one signal, the snapshot's change token: a newer snapshot
+    /// gets its subsets built at once, off the request path; a service discovery forgot (idle) is forgotten here too.
+    /// </summary>
+    private ServiceState NewState(LaneServiceSnapshot snapshot, ServiceState? previous)
+    {
+        var state = new ServiceState(snapshot, previous, _logger, _telemetry);
+        snapshot.ChangeToken.RegisterChangeCallback(static s => { var (router, followed) = ((LaneHttpRouter, ServiceState))s!; router.Follow(followed); }, (this, state));
+        return state;
+    }
+
+    private void Follow(ServiceState followed)
+    {
+        var key = followed.Snapshot.Key;
+        if (_endpoints.Peek(followed.Snapshot.Scheme, followed.Snapshot.Service) is { } newer && newer.Version > followed.Snapshot.Version)
+        {
+            State(newer).Current(_time.GetUtcNow());
+        }
+        else
+        {
+            _states.TryRemove(new KeyValuePair<string, ServiceState>(key, followed));
+        }
+    }
+
+    private static bool SameInstance(LaneServiceInstance a, LaneServiceInstance b)
+        => ReferenceEquals(a, b) || (a.Id == b.Id && a.Address == b.Address);
+
+    private sealed class ServiceState
     {
         private readonly Lock _lock = new();
-        private readonly Dictionary<LaneServiceInstance, DateTimeOffset> _ejected = [];
-        private readonly ConcurrentDictionary<LaneServiceInstance, StrongBox<int>> _inARow = new();
+        private readonly Dictionary<(string Id, Uri Address), DateTimeOffset> _ejected = [];
+        private readonly ConcurrentDictionary<(string Id, Uri Address), StrongBox<int>> _inARow = new();
+        private readonly LaneServiceDefinition service;
+        private readonly ILogger logger;
+        private readonly LaneTelemetry telemetry;
         private Snapshot? _snapshot;
+
+        public ServiceState(LaneServiceSnapshot snapshot, ServiceState? previous, ILogger logger, LaneTelemetry telemetry)
+        {
+            Snapshot = snapshot;
+            service = snapshot.Definition;
+            this.logger = logger;
+            this.telemetry = telemetry;
+            if (previous is not null)
+            {
+                // A newer snapshot keeps what passive health knows of the instances it still has.
+                lock (previous._lock)
+                {
+                    foreach (var instance in service.Instances)
+                    {
+                        if (previous._ejected.TryGetValue(KeyOf(instance), out var until))
+                        {
+                            _ejected[KeyOf(instance)] = until;
+                        }
+                    }
+                }
+
+                ReportedWithoutLanes = previous.ReportedWithoutLanes;
+            }
+        }
+
+        public LaneServiceSnapshot Snapshot { get; }
 
         public int RoundRobin = -1;
 
@@ -154,13 +220,13 @@ internal sealed class LaneHttpRouter
 
         public int FailedInARow(LaneServiceInstance instance)
         {
-            var box = _inARow.GetOrAdd(instance, static _ => new StrongBox<int>());
+            var box = _inARow.GetOrAdd(KeyOf(instance), static _ => new StrongBox<int>());
             return Interlocked.Increment(ref box.Value);
         }
 
         public void Succeeded(LaneServiceInstance instance)
         {
-            if (_inARow.TryGetValue(instance, out var box) && Volatile.Read(ref box.Value) != 0)
+            if (_inARow.TryGetValue(KeyOf(instance), out var box) && Volatile.Read(ref box.Value) != 0)
             {
                 Volatile.Write(ref box.Value, 0);
             }
@@ -168,14 +234,14 @@ internal sealed class LaneHttpRouter
 
         public void Eject(LaneServiceInstance instance, DateTimeOffset now, DateTimeOffset until)
         {
-            if (_inARow.TryGetValue(instance, out var box))
+            if (_inARow.TryGetValue(KeyOf(instance), out var box))
             {
                 Volatile.Write(ref box.Value, 0);
             }
 
             lock (_lock)
             {
-                _ejected[instance] = until;
+                _ejected[KeyOf(instance)] = until;
                 Rebuild(now);
             }
         }
@@ -189,7 +255,7 @@ internal sealed class LaneHttpRouter
             {
                 var instance = service.Instances[i];
                 var healthy = true;
-                if (_ejected.TryGetValue(instance, out var until))
+                if (_ejected.TryGetValue(KeyOf(instance), out var until))
                 {
                     if (now < until)
                     {
@@ -198,7 +264,7 @@ internal sealed class LaneHttpRouter
                     }
                     else
                     {
-                        _ejected.Remove(instance);
+                        _ejected.Remove(KeyOf(instance));
                         LaneHttpLog.InstanceReadmitted(logger, service.Name, instance.Id);
                     }
                 }
@@ -211,6 +277,8 @@ internal sealed class LaneHttpRouter
             Volatile.Write(ref _snapshot, snapshot);
             return snapshot;
         }
+
+        private static (string Id, Uri Address) KeyOf(LaneServiceInstance instance) => (instance.Id, instance.Address);
     }
 
     private sealed record Snapshot(LaneSubsets<LaneServiceInstance> Subsets, DateTimeOffset ValidUntil);

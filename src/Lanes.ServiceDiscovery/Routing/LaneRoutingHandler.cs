@@ -62,7 +62,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
-        var call = Start(request, snapshot.Definition);
+        var call = Start(request, snapshot);
         if (call.Body == Body.Buffer)
         {
             await request.Content!.LoadIntoBufferAsync(call.Settings.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
             return base.Send(request, cancellationToken);
         }
 
-        var call = Start(request, snapshot.Definition);
+        var call = Start(request, snapshot);
         if (call.Body == Body.Buffer)
         {
             request.Content!.LoadIntoBufferAsync(call.Settings.MaxBodyBytes, cancellationToken).GetAwaiter().GetResult();
@@ -144,16 +144,21 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     }
 
     /// <summary>What this call may do: its lane, retries, attempt timeout and body; under a resilience pipeline, shared by the pipeline's attempts.</summary>
-    private CallState Start(HttpRequestMessage request, LaneServiceDefinition service)
+    private CallState Start(HttpRequestMessage request, LaneServiceSnapshot snapshot)
     {
         var settings = _failover.Settings;
         var resilience = request.GetResilienceContext();
-        if (resilience is not null && resilience.Properties.TryGetValue(s_call, out var shared) && ReferenceEquals(shared.Service, service))
+        if (resilience is not null && resilience.Properties.TryGetValue(s_call, out var shared) && string.Equals(shared.Snapshot.Key, snapshot.Key, StringComparison.Ordinal))
         {
+            if (snapshot.Version > shared.Snapshot.Version)
+            {
+                shared.Snapshot = snapshot;                   // a later attempt of the call sees the newer instances
+            }
+
             return shared;
         }
 
-        var call = new CallState(service, OutboundLane(request), settings)
+        var call = new CallState(snapshot, OutboundLane(request), settings)
         {
             Method = request.Method.Method,
             UnderResilience = resilience is not null,
@@ -170,7 +175,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
 
         if (call.Retries > 0)
         {
-            _failover.Budget(service.Name).Request();
+            _failover.Budget(snapshot.Service).Request();
         }
 
         resilience?.Properties.Set(s_call, call);
@@ -192,8 +197,8 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     {
         LaneChoice<LaneServiceInstance> choice;
         var instance = call.Tried is null
-            ? _router.Pick(call.Service, call.Lane, out choice)
-            : _router.PickAgain(call.Service, call.Lane, call.Tried, out choice);
+            ? _router.Pick(call.Snapshot, call.Lane, out choice)
+            : _router.PickAgain(call.Snapshot, call.Lane, call.Tried, out choice);
         if (instance is null)
         {
             LaneResilienceTelemetry.MarkLocalUnavailable(request);
@@ -211,7 +216,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         {
             if (call.Settings.Enabled)
             {
-                _router.Failed(call.Service, instance, LaneAttemptFailure.Reset, call.Settings.ConsecutiveFailures);
+                _router.Failed(call.Snapshot, instance, LaneAttemptFailure.Reset, call.Settings.ConsecutiveFailures);
             }
 
             lock (call)
@@ -221,7 +226,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         }
         else
         {
-            _router.Succeeded(call.Service, instance);
+            _router.Succeeded(call.Snapshot, instance);
         }
     }
 
@@ -231,7 +236,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         var settings = call.Settings;
         if (settings.Enabled || failure == LaneAttemptFailure.ConnectFailure)
         {
-            _router.Failed(call.Service, instance, failure, settings.ConsecutiveFailures);
+            _router.Failed(call.Snapshot, instance, failure, settings.ConsecutiveFailures);
         }
 
         lock (call)
@@ -300,9 +305,11 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     }
 
     /// <summary>One call's failover state: what it may do, and the instances it failed at.</summary>
-    private sealed class CallState(LaneServiceDefinition service, string? lane, LaneFailoverSettings settings)
+    private sealed class CallState(LaneServiceSnapshot snapshot, string? lane, LaneFailoverSettings settings)
     {
-        public LaneServiceDefinition Service { get; } = service;
+        public LaneServiceSnapshot Snapshot { get; set; } = snapshot;
+
+        public LaneServiceDefinition Service => Snapshot.Definition;
 
         public string? Lane { get; } = lane;
 

@@ -205,13 +205,12 @@ public sealed class LaneRoutingTests : IAsyncLifetime, IDisposable
     {
         var router = _services.GetRequiredService<LaneHttpRouter>();
         var snapshot = await _services.GetRequiredService<LaneServiceEndpoints>().GetAsync("http", "details-strict", CancellationToken.None);
-        var service = snapshot!.Definition;
-        var yellow = service.Instances.Single(static i => i.Lane == "yellow");
+        var yellow = snapshot!.Definition.Instances.Single(static i => i.Lane == "yellow");
 
-        router.Eject(service, yellow);
-        var during = router.Pick(service, "yellow", out var duringChoice);
+        router.Eject(snapshot, yellow);
+        var during = router.Pick(snapshot, "yellow", out var duringChoice);
         _time.Advance(TimeSpan.FromSeconds(10));
-        var after = router.Pick(service, "yellow", out _);
+        var after = router.Pick(snapshot, "yellow", out _);
 
         Assert.Null(during);
         Assert.Equal(LaneRoutingOutcome.NoUpstream, duringChoice.Outcome);
