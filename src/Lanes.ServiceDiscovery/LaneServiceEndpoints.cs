@@ -188,6 +188,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         private Watcher? _watch;
         private int _refreshing;
         private int _pending;
+        private Task? _reading;
         private DateTimeOffset? _refreshed;
         private (DateTimeOffset Since, string Reason)? _failing;
         private long _lastAsked = owner._time.GetTimestamp();
@@ -466,11 +467,31 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 
         /// <summary>
         /// Reads the providers, waiting at most one refresh period (on the injected clock): a provider that hangs must not
-        /// freeze the service's instances silently, and the next reading is due then anyway. The hung reading is left to
-        /// finish on its own; its result is never used.
+        /// freeze the service's instances silently, and the next reading is due then anyway. A reading that runs out of
+        /// time is cancelled, its result is never used, and the providers are not called again until it has ended: never
+        /// two readings of one service at once (a later refresh meanwhile counts as no answer, and is tried a period later).
         /// </summary>
-        private Task<ServiceDiscoveryReading> ReadAsync(IServiceEndpointProvider[] providers)
-            => ServiceDiscoveryReader.ReadAsync(providers, owner._disposed.Token).WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token);
+        private async Task<ServiceDiscoveryReading> ReadAsync(IServiceEndpointProvider[] providers)
+        {
+            if (Volatile.Read(ref _reading) is { IsCompleted: false })
+            {
+                throw new TimeoutException("The previous reading has not ended.");
+            }
+
+            var cancel = CancellationTokenSource.CreateLinkedTokenSource(owner._disposed.Token);
+            var read = ServiceDiscoveryReader.ReadAsync(providers, cancel.Token);
+            Volatile.Write(ref _reading, read);
+            _ = read.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Dispose(), cancel, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            try
+            {
+                return await read.WaitAsync(owner._refreshPeriod, owner._time, owner._disposed.Token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                await cancel.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
 
         /// <summary>
         /// One reading's watch: a callback on each token that has them, and a timer at the refresh period when any token

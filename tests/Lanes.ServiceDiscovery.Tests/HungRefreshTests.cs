@@ -81,6 +81,64 @@ public sealed class HungRefreshTests
         }
     }
 
+    [Fact]
+    public async Task AHungReading_IsCancelled_AndTheProvidersAreNotCalledAgainUntilItEnds()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        using var discovery = new HangingProviderFactory();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddServiceDiscoveryCore();
+        services.AddSingleton<IServiceEndpointProviderFactory>(discovery);
+        services.AddLaneServiceEndpoints();
+        await using var provider = services.BuildServiceProvider();
+        try
+        {
+            var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();
+            var period = new ServiceDiscoveryOptions().RefreshPeriod;
+            await endpoints.GetAsync("http", "details", CancellationToken.None);
+            discovery.Hang();
+            discovery.Change();
+            await Wait.UntilAsync(() => discovery.Asked == 2, "the refresh to hang in the provider");
+
+            // Five refresh periods pass: the hung reading is cancelled, and no second reading starts beside it.
+            await Wait.UntilAsync(
+                () =>
+                {
+                    time.Advance(period);                                    // until the reading's wait exists and ran out
+                    return discovery.CancellationSeen;
+                },
+                "the hung reading to be cancelled after the refresh period");
+            for (var i = 0; i < 5; i++)
+            {
+                time.Advance(period);
+                discovery.Change();
+            }
+
+            var askedWhileHung = discovery.Asked;
+            discovery.Lane = "green";
+            discovery.Release();                                         // the hung reading ends; the next one may run
+            var lane = await Wait.ForAsync(
+                async () =>
+                {
+                    time.Advance(period);
+                    discovery.Change();
+                    return (await endpoints.GetAsync("http", "details", CancellationToken.None))!.Definition.Instances.Single().Lane;
+                },
+                static l => l == "green",
+                "a reading after the hung one ended to apply green");
+
+            Assert.Equal(2, askedWhileHung);
+            Assert.Equal(1, discovery.MaxInside);
+            Assert.Equal("green", lane);
+        }
+        finally
+        {
+            discovery.Release();
+        }
+    }
+
     /// <summary>One instance of "details" with <see cref="Lane"/>; while hung, PopulateAsync waits until released.</summary>
     private sealed class HangingProviderFactory : IServiceEndpointProviderFactory, IDisposable
     {
@@ -88,10 +146,17 @@ public sealed class HungRefreshTests
         private CancellationTokenSource _changes = new();
         private volatile bool _hung;
         private int _asked;
+        private int _inside;
+        private int _maxInside;
+        private volatile bool _cancellationSeen;
 
         public volatile string Lane = "yellow";
 
         public int Asked => Volatile.Read(ref _asked);
+
+        public int MaxInside => Volatile.Read(ref _maxInside);
+
+        public bool CancellationSeen => _cancellationSeen;
 
         public void Hang() => _hung = true;
 
@@ -116,9 +181,23 @@ public sealed class HungRefreshTests
             public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
             {
                 Interlocked.Increment(ref owner._asked);
-                if (owner._hung)
+                var inside = Interlocked.Increment(ref owner._inside);
+                int max;
+                while ((max = Volatile.Read(ref owner._maxInside)) < inside && Interlocked.CompareExchange(ref owner._maxInside, inside, max) != max)
                 {
-                    await owner._released.Task;                         // ignores cancellation, as a stuck call does
+                }
+
+                try
+                {
+                    if (owner._hung)
+                    {
+                        using var seen = cancellationToken.Register(static o => ((HangingProviderFactory)o!)._cancellationSeen = true, owner);
+                        await owner._released.Task;                     // ignores cancellation, as a stuck call does
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref owner._inside);
                 }
 
                 var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, 1));
