@@ -45,12 +45,26 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
         return true;
     }
 
+    /// <summary>
+    /// One service's provider. It holds the service's view from its first reading until it is disposed (service discovery's
+    /// reader of the service forgets it), so the view's lifetime is the provider's.
+    /// </summary>
     private sealed class Provider(KubernetesLaneWatches watches, string service) : IServiceEndpointProvider
     {
+        private readonly Lock _lock = new();
+        private KubernetesServiceView? _view;
+        private bool _disposed;
+
         public async ValueTask PopulateAsync(IServiceEndpointBuilder endpoints, CancellationToken cancellationToken)
         {
             ArgumentNullException.ThrowIfNull(endpoints);
-            var view = watches.Get(service);
+            KubernetesServiceView view;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                view = _view ??= watches.Acquire(service);
+            }
+
             await watches.WaitSyncedAsync(service, cancellationToken).ConfigureAwait(false);
 
             // The first resolution computes the view once the lists are read; after that the rebuild queue keeps it
@@ -83,7 +97,23 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
             }
         }
 
-        public ValueTask DisposeAsync() => default;
+        public ValueTask DisposeAsync()
+        {
+            KubernetesServiceView? view;
+            lock (_lock)
+            {
+                _disposed = true;
+                view = _view;
+                _view = null;
+            }
+
+            if (view is not null)
+            {
+                watches.Release(view);
+            }
+
+            return default;
+        }
 
         public override string ToString() => "Kubernetes";
     }

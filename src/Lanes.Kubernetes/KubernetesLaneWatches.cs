@@ -34,8 +34,7 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
     private readonly TaskCompletionSource _podsListed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RebuildQueue _queue;
     private readonly Lock _start = new();
-    private readonly TimeSpan _idleTimeout;
-    private ITimer? _sweep;
+    private readonly Lock _holding = new();
 
     // The slice index (under _index): what each slice contributed when it was last indexed, the slices of each service,
     // and for each pod the services whose slices name it.
@@ -51,11 +50,9 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         LanePropagator propagator,
         TimeProvider time,
         KubernetesWatchTelemetry telemetry,
-        ILoggerFactory loggers,
-        TimeSpan idleTimeout)
+        ILoggerFactory loggers)
     {
         var o = _options = options.Value;
-        _idleTimeout = idleTimeout;
         _propagator = propagator;
         _time = time;
         _telemetry = telemetry;
@@ -129,12 +126,41 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
     /// <summary>Whether Services, Pods and EndpointSlices have each been listed once (and the slice index built).</summary>
     public bool Synced => _slicesListed.Task.IsCompleted && _servicesListed.Task.IsCompleted && _podsListed.Task.IsCompleted;
 
+    /// <summary>The view of <paramref name="service"/> (for tests and the readiness check): it lives while a provider holds it.</summary>
     public KubernetesServiceView Get(string service)
     {
         Start();
-        var view = _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
-        view.Asked();
-        return view;
+        return _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
+    }
+
+    /// <summary>
+    /// The view of <paramref name="service"/> for a provider, which holds it until it is disposed (<see cref="Release"/>):
+    /// a view lives while some provider (service discovery's reader of that service) holds it, whether or not its
+    /// Service changes, and no clock of its own decides that it is unused.
+    /// </summary>
+    public KubernetesServiceView Acquire(string service)
+    {
+        Start();
+        lock (_holding)
+        {
+            var view = _views.GetOrAdd(service, static (name, self) => new KubernetesServiceView(name, self), this);
+            view.Holders++;
+            return view;
+        }
+    }
+
+    /// <summary>A provider let go of <paramref name="view"/>; the last one drops it (its token fires, its timer stops).</summary>
+    public void Release(KubernetesServiceView view)
+    {
+        lock (_holding)
+        {
+            if (--view.Holders > 0 || !_views.TryRemove(new(view.Service, view)))
+            {
+                return;
+            }
+        }
+
+        view.Evict();
     }
 
     /// <summary>How many services have a view (for tests).</summary>
@@ -154,13 +180,6 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             if (!_started)
             {
                 _started = true;
-                if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
-                {
-                    // Views of services nobody resolved for the idle timeout are dropped (LaneServiceEndpointsOptions).
-                    var every = _idleTimeout / 2;
-                    _sweep = _time.CreateTimer(static state => ((KubernetesLaneWatches)state!).Sweep(), this, every, every);
-                }
-
                 _services?.Start();
                 _pods?.Start();
                 _slices.Start();
@@ -246,11 +265,6 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        lock (_start)
-        {
-            _sweep?.Dispose();
-        }
-
         await _queue.DisposeAsync().ConfigureAwait(false);
         foreach (var view in _views.Values)
         {
@@ -268,21 +282,6 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         }
 
         await _slices.DisposeAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Drops the views nobody resolved within the idle timeout. A dropped view's token fires, so a follower that is
-    /// still there (service discovery's watch of that service) resolves again and gets a new view.
-    /// </summary>
-    private void Sweep()
-    {
-        foreach (var (name, view) in _views)
-        {
-            if (_time.GetElapsedTime(view.LastAsked) >= _idleTimeout && _views.TryRemove(new(name, view)))
-            {
-                view.Evict();
-            }
-        }
     }
 
     private void Listed(TaskCompletionSource listed)

@@ -63,7 +63,6 @@ internal sealed class KubernetesServiceView : IDisposable
     private CancellationTokenSource _changed = new();
     private ITimer? _wake;
     private bool _computedSynced;
-    private long _lastAsked;
     private int _rebuilds;
 
     public KubernetesServiceView(string service, KubernetesLaneWatches owner)
@@ -73,18 +72,18 @@ internal sealed class KubernetesServiceView : IDisposable
         _options = owner.Options;
         _logger = owner.Logger;
         _state = new KubernetesServiceState(false, LaneSubsetSettings.Default, [], Synced: false);
-        _lastAsked = owner.Time.GetTimestamp();
     }
 
     /// <summary>How many times the state was computed (for tests).</summary>
     internal int Rebuilds => Volatile.Read(ref _rebuilds);
 
-    /// <summary>When service discovery last resolved this service (a timestamp of the injected clock).</summary>
-    public long LastAsked => Volatile.Read(ref _lastAsked);
+    /// <summary>The service this view is of.</summary>
+    public string Service => _service;
 
-    public void Asked() => Volatile.Write(ref _lastAsked, _owner.Time.GetTimestamp());
+    /// <summary>How many providers hold this view (under the owner's lock).</summary>
+    internal int Holders;
 
-    /// <summary>Dropped for want of asks: stops its timer and fires its token, so a remaining follower asks again.</summary>
+    /// <summary>Dropped when its last provider let go: stops its timer and fires its token, so a remaining follower asks again.</summary>
     public void Evict()
     {
         Dispose();

@@ -56,8 +56,7 @@ public static partial class LanesKubernetesExtensions
             sp.GetRequiredService<Lanes.LanePropagator>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<KubernetesWatchTelemetry>(),
-            sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance,
-            (sp.GetService<IOptions<LaneServiceEndpointsOptions>>()?.Value ?? new LaneServiceEndpointsOptions()).IdleTimeout));
+            sp.GetService<ILoggerFactory>() ?? Logging.Abstractions.NullLoggerFactory.Instance));
 
         // After Lanes:Services (inserted first by AddLaneServiceEndpoints), before service discovery's configuration
         // and pass-through providers, whenever those were or will be added.

@@ -169,6 +169,42 @@ public sealed class RebuildTests
     }
 
     [Fact]
+    public async Task BusyUnchangedService_KeepsItsViewAndSnapshot_PastTheIdleTimeout()
+    {
+        await using var api = await FakeKubernetes.StartAsync();
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1" }));
+        api.Apply(Objects.Pod("pod1", "dev1"));
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", 8080, [new Objects.Endpoint("10.0.0.1", "pod1")]));
+        using var logs = new InMemoryLoggerProvider();
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var host = await WatchTests.StartHostAsync(api, logs, static o => o.RebuildDelay = TimeSpan.Zero, time);
+        try
+        {
+            var watches = host.Services.GetRequiredService<KubernetesLaneWatches>();
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+            var first = await endpoints.GetAsync("http", "svc1", CancellationToken.None);
+            var view = watches.Get("svc1");
+            var rebuilds = view.Rebuilds;
+
+            // Calls keep coming for three idle timeouts; nothing about svc1 changes.
+            var idle = new LaneServiceEndpointsOptions().IdleTimeout;
+            for (var i = 0; i < 12; i++)
+            {
+                time.Advance(idle / 4);
+                Assert.Same(first, await endpoints.GetAsync("http", "svc1", CancellationToken.None));
+            }
+
+            Assert.Same(view, watches.Get("svc1"));                      // the provider still holds the same view
+            Assert.Equal(rebuilds, view.Rebuilds);                        // never rebuilt
+            Assert.False(first!.ChangeToken.HasChanged);                  // and never superseded: ejections stay
+        }
+        finally
+        {
+            await WatchTests.StopAsync(host);
+        }
+    }
+
+    [Fact]
     public async Task Queue_RebuildsEachWaitingNameOnce_AfterTheDelay_OnTheInjectedClock()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
