@@ -74,11 +74,17 @@ public sealed class KubernetesLaneOptions
     /// <summary>A watch that delivers nothing (no event, no bookmark) for this long is dropped and resumed. Default 5 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The first reconnect delay after a failed list or watch; doubled per failure up to <see cref="MaxReconnectDelay"/>. Default 200 ms.</summary>
+    /// <summary>
+    /// The first reconnect delay after a failed list or watch, and the first retry delay of a rebuild that threw; doubled
+    /// per failure in a row up to <see cref="MaxReconnectDelay"/>, with equal jitter (between half and all of it). Default 200 ms.
+    /// </summary>
     public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The longest reconnect delay. Default 30 s.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many objects one list request asks for (<c>limit</c>; the next page with <c>continue</c>). Default 500, as client-go's pager; at least 1.</summary>
+    public int ListPageSize { get; set; } = 500;
 
     /// <summary>How long the first resolution of a service waits for its first list. Default 10 s.</summary>
     public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromSeconds(10);

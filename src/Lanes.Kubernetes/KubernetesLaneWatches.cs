@@ -57,8 +57,9 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         _time = time;
         _telemetry = telemetry;
         _logger = loggers.CreateLogger("Lanes.Kubernetes");
-        // A rebuild that throws keeps the service's last state (error 408); the next change to it tries again.
-        _queue = new RebuildQueue(o.RebuildDelay, time, Rebuild, (service, ex) => KubernetesLog.RebuildFailed(_logger, ex, service));
+        // A rebuild that throws keeps the service's last state (error 408) and is tried again after a doubling delay
+        // (ReconnectDelay up to MaxReconnectDelay), or sooner when the service changes again.
+        _queue = new RebuildQueue(o.RebuildDelay, time, Rebuild, (service, ex) => KubernetesLog.RebuildFailed(_logger, ex, service), o.ReconnectDelay, o.MaxReconnectDelay);
         var client = target.Client;
         var ns = target.Namespace;
         var timeout = (int)Math.Clamp(o.IdleTimeout.TotalSeconds, 1, 3600);
@@ -68,7 +69,7 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
             var podSelector = string.IsNullOrWhiteSpace(o.PodLabelSelector) ? null : o.PodLabelSelector;
             _services = new Reflector<V1Service, V1ServiceList, ServiceInfo>(
                 $"services {ns}",
-                ct => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, cancellationToken: ct),
+                (page, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns, continueParameter: page, limit: Math.Max(1, o.ListPageSize), cancellationToken: ct),
                 (version, onError, ct) => client.CoreV1.WatchListNamespacedServiceAsync(
                     ns, allowWatchBookmarks: true, resourceVersion: version, timeoutSeconds: timeout, onError: onError, cancellationToken: ct),
                 service => KubernetesServiceView.ProjectService(service, o),
@@ -78,7 +79,7 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
                 time);
             _pods = new Reflector<V1Pod, V1PodList, PodInfo>(
                 $"pods {ns}",
-                ct => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, labelSelector: podSelector, cancellationToken: ct),
+                (page, ct) => client.CoreV1.ListNamespacedPodWithHttpMessagesAsync(ns, continueParameter: page, labelSelector: podSelector, limit: Math.Max(1, o.ListPageSize), cancellationToken: ct),
                 (version, onError, ct) => client.CoreV1.WatchListNamespacedPodAsync(
                     ns, allowWatchBookmarks: true, labelSelector: podSelector, resourceVersion: version, timeoutSeconds: timeout,
                     onError: onError, cancellationToken: ct),
@@ -102,7 +103,7 @@ internal sealed class KubernetesLaneWatches : IAsyncDisposable
         var selector = o.Mode == KubernetesLaneMode.Pods ? KubernetesServiceView.ServiceNameLabel : o.ServiceLabel;
         _slices = new Reflector<V1EndpointSlice, V1EndpointSliceList, SliceInfo>(
             $"endpointslices {ns}",
-            ct => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(ns, labelSelector: selector, cancellationToken: ct),
+            (page, ct) => client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(ns, continueParameter: page, labelSelector: selector, limit: Math.Max(1, o.ListPageSize), cancellationToken: ct),
             (version, onError, ct) => client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
                 ns, allowWatchBookmarks: true, labelSelector: selector, resourceVersion: version, timeoutSeconds: timeout,
                 onError: onError, cancellationToken: ct),

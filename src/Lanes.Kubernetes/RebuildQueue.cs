@@ -14,6 +14,10 @@ internal sealed class RebuildQueue : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Action<string> _rebuild;
     private readonly Action<string, Exception> _failed;
+    private readonly TimeSpan _retryDelay;
+    private readonly TimeSpan _maxRetryDelay;
+    private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly HashSet<ITimer> _retries = [];
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
     private HashSet<string> _waiting = new(StringComparer.Ordinal);
@@ -26,10 +30,16 @@ internal sealed class RebuildQueue : IAsyncDisposable
     /// <param name="rebuild">Rebuilds one name; called by the worker only, one name at a time.</param>
     /// <param name="failed">
     /// Told when <paramref name="rebuild"/> threw for a name: the worker goes on with the other names and later rounds
-    /// (a throwing rebuild never stops the queue), and the name is rebuilt again when it is next added.
+    /// (a throwing rebuild never stops the queue), and the name is added again after <paramref name="retryDelay"/>, doubled
+    /// per failure in a row up to <paramref name="maxRetryDelay"/> (client-go's rate-limited requeue), or sooner when it
+    /// is added meanwhile. A rebuild that succeeds starts the doubling again.
     /// </param>
-    public RebuildQueue(TimeSpan delay, TimeProvider time, Action<string> rebuild, Action<string, Exception> failed)
+    /// <param name="retryDelay">The first retry delay of a name whose rebuild threw; zero: no retry of its own.</param>
+    /// <param name="maxRetryDelay">The longest retry delay.</param>
+    public RebuildQueue(TimeSpan delay, TimeProvider time, Action<string> rebuild, Action<string, Exception> failed, TimeSpan retryDelay = default, TimeSpan maxRetryDelay = default)
     {
+        _retryDelay = retryDelay;
+        _maxRetryDelay = maxRetryDelay < retryDelay ? retryDelay : maxRetryDelay;
         _delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
         _time = time;
         _rebuild = rebuild;
@@ -88,6 +98,16 @@ internal sealed class RebuildQueue : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        lock (_lock)
+        {
+            foreach (var retry in _retries)
+            {
+                retry.Dispose();
+            }
+
+            _retries.Clear();
+        }
+
         Task worker;
         lock (_lock)
         {
@@ -144,10 +164,15 @@ internal sealed class RebuildQueue : IAsyncDisposable
                 try
                 {
                     _rebuild(name);
+                    lock (_lock)
+                    {
+                        _failures.Remove(name);
+                    }
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     _failed(name, ex);
+                    Retry(name);
                 }
             }
 
@@ -160,6 +185,42 @@ internal sealed class RebuildQueue : IAsyncDisposable
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Adds <paramref name="name"/> again after its retry delay, on the injected clock.</summary>
+    private void Retry(string name)
+    {
+        if (_retryDelay <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var failures = _failures[name] = _failures.GetValueOrDefault(name) + 1;
+            var ticks = Math.Min(_retryDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 20)), _maxRetryDelay.Ticks);
+            ITimer? timer = null;
+            timer = _time.CreateTimer(
+                _ =>
+                {
+                    lock (_lock)
+                    {
+                        _retries.Remove(timer!);
+                    }
+
+                    timer!.Dispose();
+                    Add(name);
+                },
+                null,
+                TimeSpan.FromTicks((long)ticks),
+                Timeout.InfiniteTimeSpan);
+            _retries.Add(timer);
         }
     }
 }

@@ -18,7 +18,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
     private readonly string _resource;
-    private readonly Func<CancellationToken, Task<HttpOperationResponse<TList>>> _list;
+    private readonly Func<string?, CancellationToken, Task<HttpOperationResponse<TList>>> _list;
     private readonly Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> _watch;
     private readonly Func<T, TItem> _project;
     private readonly KubernetesLaneOptions _options;
@@ -31,7 +31,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     private Task? _loop;
 
     /// <param name="resource">What is watched, for logs and metrics (<c>endpointslices svc1</c>).</param>
-    /// <param name="list">Lists the resource.</param>
+    /// <param name="list">Lists one page of the resource: from the continue token given (null: the first page), <see cref="KubernetesLaneOptions.ListPageSize"/> items at most.</param>
     /// <param name="watch">
     /// Watches it from the version given, with bookmarks (KubernetesClient's generated <c>WatchList...Async</c>); the
     /// action receives an error of the stream (a line that does not decode, an ERROR event).
@@ -43,7 +43,7 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
     /// <param name="time">The clock of the reconnect backoff and the idle-watch timeout.</param>
     public Reflector(
         string resource,
-        Func<CancellationToken, Task<HttpOperationResponse<TList>>> list,
+        Func<string?, CancellationToken, Task<HttpOperationResponse<TList>>> list,
         Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
         Func<T, TItem> project,
         KubernetesLaneOptions options,
@@ -173,48 +173,65 @@ internal sealed class Reflector<T, TList, TItem> : IAsyncDisposable
         }
     }
 
-    private TimeSpan Backoff(int failures)
+    /// <summary>
+    /// <see cref="KubernetesLaneOptions.ReconnectDelay"/> doubled per failure in a row, at most
+    /// <see cref="KubernetesLaneOptions.MaxReconnectDelay"/>, with equal jitter (half fixed, half random): watches of many
+    /// replicas that broke together do not reconnect together. Never more than the doubled delay.
+    /// </summary>
+    internal static TimeSpan Backoff(KubernetesLaneOptions options, int failures, double random)
     {
-        var ticks = _options.ReconnectDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 20));
-        return TimeSpan.FromTicks((long)Math.Min(ticks, _options.MaxReconnectDelay.Ticks));
+        var ticks = Math.Min(options.ReconnectDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 20)), options.MaxReconnectDelay.Ticks);
+        return TimeSpan.FromTicks((long)((ticks / 2) + (ticks / 2 * random)));
     }
 
+    private TimeSpan Backoff(int failures) => Backoff(_options, failures, Random.Shared.NextDouble());
+
+    /// <summary>
+    /// Lists the resource page by page (<c>limit</c> and <c>continue</c>, as client-go's pager does), so 20,000 pods do not
+    /// arrive in one response; the version is the list's, the same on every page. A continue token that expired (410)
+    /// fails the list, which is tried again from the first page after the reconnect delay.
+    /// </summary>
     private async Task ListAsync(CancellationToken cancellationToken)
     {
-        HttpOperationResponse<TList> response;
-        try
+        var items = new Dictionary<string, TItem>(StringComparer.Ordinal);
+        string? version = null;
+        string? page = null;
+        do
         {
-            response = await _list(cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-        {
-            response = new HttpOperationResponse<TList> { Body = default! };  // the namespace does not exist (yet): empty
-        }
-
-        using (response)
-        {
-            var items = new Dictionary<string, TItem>(StringComparer.Ordinal);
-            if (response.Body is { } list)
+            HttpOperationResponse<TList> response;
+            try
             {
-                foreach (var item in list.Items ?? [])
+                response = await _list(page, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpOperationException ex) when (ex.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                response = new HttpOperationResponse<TList> { Body = default! };  // the namespace does not exist (yet): empty
+            }
+
+            using (response)
+            {
+                page = null;
+                if (response.Body is { } list)
                 {
-                    if (item?.Metadata?.Name is { } name)
+                    foreach (var item in list.Items ?? [])
                     {
-                        items[name] = _project(item);
+                        if (item?.Metadata?.Name is { } name)
+                        {
+                            items[name] = _project(item);
+                        }
                     }
+
+                    version = list.Metadata?.ResourceVersion ?? version;
+                    page = string.IsNullOrEmpty(list.Metadata?.ContinueProperty) ? null : list.Metadata.ContinueProperty;
                 }
+            }
+        }
+        while (page is not null);
 
-                ResourceVersion = list.Metadata?.ResourceVersion ?? "0";
-            }
-            else
-            {
-                ResourceVersion = "0";
-            }
-
-            lock (_lock)
-            {
-                _items = items;
-            }
+        ResourceVersion = version ?? "0";
+        lock (_lock)
+        {
+            _items = items;
         }
 
         Listed?.Invoke();

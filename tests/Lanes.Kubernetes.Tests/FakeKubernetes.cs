@@ -330,12 +330,23 @@ internal sealed class FakeKubernetes : IAsyncDisposable
             JsonObject list;
             lock (_lock)
             {
+                // Paged as the real server pages (limit, continue: here the offset into the name-ordered list).
+                var all = _objects.Where(o => o.Key.Kind == kind && filter(o.Value)).OrderBy(static o => o.Key.Name, StringComparer.Ordinal).ToList();
+                var offset = int.TryParse(request.Query["continue"], NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : 0;
+                var limit = int.TryParse(request.Query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : int.MaxValue;
+                var page = all.Skip(offset).Take(limit).ToList();
+                var metadata = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) };
+                if (offset + page.Count < all.Count)
+                {
+                    metadata["continue"] = (offset + page.Count).ToString(CultureInfo.InvariantCulture);
+                }
+
                 list = new JsonObject
                 {
                     ["kind"] = kind + "List",
                     ["apiVersion"] = ApiVersion(kind),
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = _version.ToString(CultureInfo.InvariantCulture) },
-                    ["items"] = new JsonArray([.. _objects.Where(o => o.Key.Kind == kind && filter(o.Value)).Select(static o => o.Value.DeepClone())]),
+                    ["metadata"] = metadata,
+                    ["items"] = new JsonArray([.. page.Select(static o => o.Value.DeepClone())]),
                 };
             }
 

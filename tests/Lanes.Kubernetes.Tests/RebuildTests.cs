@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using Lanes.ServiceDiscovery;
 using Lanes.Testing;
@@ -278,6 +279,82 @@ public sealed class RebuildTests
         queue.Add("later");
         await Wait.UntilAsync(() => rebuilt.Contains("later"), "a later name to be rebuilt", () => string.Join(", ", rebuilt));
         Assert.True(queue.Idle);
+    }
+
+    [Fact]
+    public async Task Queue_ARebuildThatThrows_IsAddedAgainAfterADoublingDelay_OnTheClock()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        var tries = 0;
+        var queue = new RebuildQueue(
+            TimeSpan.Zero,
+            time,
+            name =>
+            {
+                if (Interlocked.Increment(ref tries) <= 3)
+                {
+                    throw new InvalidOperationException("a rebuild that throws");
+                }
+            },
+            static (_, _) => { },
+            retryDelay: TimeSpan.FromSeconds(1),
+            maxRetryDelay: TimeSpan.FromSeconds(3));
+        await using var _ = queue;
+
+        queue.Add("broken");
+        await Wait.UntilAsync(() => Volatile.Read(ref tries) == 1 && queue.Idle, "the first try");
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        var beforeTheDelay = Volatile.Read(ref tries);
+        time.Advance(TimeSpan.FromMilliseconds(1));                         // 1 s: the second try
+        await Wait.UntilAsync(() => Volatile.Read(ref tries) == 2 && queue.Idle, "the retry after 1 s");
+        time.Advance(TimeSpan.FromMilliseconds(1999));
+        var beforeTheDoubledDelay = Volatile.Read(ref tries);
+        time.Advance(TimeSpan.FromMilliseconds(1));                         // 2 s: the third
+        await Wait.UntilAsync(() => Volatile.Read(ref tries) == 3 && queue.Idle, "the retry after 2 s");
+        time.Advance(TimeSpan.FromSeconds(3));                              // capped at 3 s: the fourth succeeds
+        await Wait.UntilAsync(() => Volatile.Read(ref tries) == 4 && queue.Idle, "the retry after 3 s");
+
+        Assert.Equal(1, beforeTheDelay);
+        Assert.Equal(2, beforeTheDoubledDelay);
+    }
+
+    [Fact]
+    public void ReconnectBackoff_DoublesToTheCap_WithEqualJitter_NeverAboveTheUnjitteredDelay()
+    {
+        var options = new KubernetesLaneOptions { ReconnectDelay = TimeSpan.FromSeconds(1), MaxReconnectDelay = TimeSpan.FromSeconds(8) };
+
+        Assert.Equal(TimeSpan.FromSeconds(0.5), Reflector<k8s.Models.V1Pod, k8s.Models.V1PodList, int>.Backoff(options, 1, random: 0));
+        Assert.Equal(TimeSpan.FromSeconds(1), Reflector<k8s.Models.V1Pod, k8s.Models.V1PodList, int>.Backoff(options, 1, random: 1));
+        Assert.Equal(TimeSpan.FromSeconds(3), Reflector<k8s.Models.V1Pod, k8s.Models.V1PodList, int>.Backoff(options, 3, random: 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(8), Reflector<k8s.Models.V1Pod, k8s.Models.V1PodList, int>.Backoff(options, 10, random: 1));
+    }
+
+    [Fact]
+    public async Task Lists_ArePaged_20000PodsInPagesOfTheConfiguredSize()
+    {
+        await using var api = await FakeKubernetes.StartAsync();
+        api.Apply(Objects.Service("svc1", new Dictionary<string, string> { [Objects.HangoMark] = "dev1" }));
+        for (var i = 0; i < 20_000; i++)
+        {
+            api.Apply(Objects.Pod(string.Create(CultureInfo.InvariantCulture, $"pod{i:D5}"), i == 19_999 ? "dev1" : null));
+        }
+
+        api.Apply(Objects.Slice("svc1-abcde", "svc1", 8080, [new Objects.Endpoint("10.0.0.1", "pod19999")]));
+        using var logs = new InMemoryLoggerProvider();
+        var host = await WatchTests.StartHostAsync(api, logs, static o => o.ListPageSize = 1000);
+        try
+        {
+            var endpoints = host.Services.GetRequiredService<LaneServiceEndpoints>();
+
+            Assert.Equal(["pod19999=dev1"], await DescribeAsync(endpoints, "svc1"));   // the last page was read
+            var podLists = api.Requests.Where(static r => r.Kind == "Pod" && !r.Watch).ToList();
+            Assert.Equal(20, podLists.Count);
+            Assert.All(podLists, static r => Assert.Contains("limit=1000", r.Query, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await WatchTests.StopAsync(host);
+        }
     }
 
     private static async Task<string[]> DescribeAsync(LaneServiceEndpoints endpoints, string service)
