@@ -44,6 +44,8 @@ public static class LanesGrpcClientBuilderExtensions
         builder.AddLaneServiceEndpoints();
         AddLaneRoutingServices(builder.Services);
         builder.AddGrpcLanePropagation();
+        builder.Services.Configure<Lanes.Grpc.Routing.LaneGrpcConnectFailureHandler.Clients>(c => c.Names.Add(builder.Name));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Http.IHttpMessageHandlerBuilderFilter, Lanes.Grpc.Routing.LaneGrpcConnectFailureHandler.Filter>());
         builder.Services.AddOptions<GrpcClientFactoryOptions>(builder.Name).PostConfigure<IServiceProvider>((options, sp) =>
         {
             var address = options.Address;
