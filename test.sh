@@ -48,7 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The OpenTelemetry JS packages of the polyglot tests' Node.js hop, exactly as locked (npm's cache makes a rerun quick).
-npm ci --prefix tests/polyglot --no-audit --no-fund --loglevel=error > /dev/null
+# Installed once per lock file: a second run (CI's newest-dependencies pass) reuses it.
+if ! cmp -s tests/polyglot/package-lock.json tests/polyglot/node_modules/.lanes-installed-lock 2>/dev/null; then
+  npm ci --prefix tests/polyglot --no-audit --no-fund --loglevel=error > /dev/null
+  cp tests/polyglot/package-lock.json tests/polyglot/node_modules/.lanes-installed-lock
+fi
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
