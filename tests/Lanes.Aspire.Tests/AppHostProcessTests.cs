@@ -15,6 +15,9 @@ public sealed class AppHostProcessTests
     /// <summary>Aspire stops its resources before it exits; DCP then stops itself once the app host's pid is gone.</summary>
     private static readonly TimeSpan StopWithin = TimeSpan.FromSeconds(60);
 
+    /// <summary>An upper bound for a start on a loaded 2-core machine; the waits end as soon as the condition holds.</summary>
+    private static readonly TimeSpan StartWithin = TimeSpan.FromMinutes(3);
+
     [Theory]
     [InlineData(SampleProcess.SigInt)]
     [InlineData(SampleProcess.SigTerm)]
@@ -28,7 +31,9 @@ public sealed class AppHostProcessTests
             ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
             ["DOTNET_ENVIRONMENT"] = "Development",
         }, "--GatewayPort", "0");
-        await appHost.WaitForOutputAsync("Distributed application started");
+        // Aspire starts DCP and the dashboard before it prints this; under the whole suite on 2 cores that took longer than
+        // the helper's default budget once (issue 42, item 6), so the wait has the same budget as the instances' start below.
+        await appHost.WaitForOutputAsync("Distributed application started", StartWithin);
 
         // Everything it started: DCP's processes (they name the app host's pid) and every process below them. Waits
         // until the seven bookinfo instances and the gateway run.
@@ -37,7 +42,7 @@ public sealed class AppHostProcessTests
             static set => set.Count(static p => p.Command.Contains("BookinfoService", StringComparison.Ordinal)) >= 7
                 && set.Any(static p => p.Command.Contains("Gateway", StringComparison.Ordinal)),
             "DCP running the bookinfo instances and the gateway",
-            TimeSpan.FromMinutes(3),
+            StartWithin,
             static set => string.Join("\n", set.Select(static p => $"{p.Pid} {p.Command}")));
 
         appHost.Signal(signal);

@@ -109,13 +109,14 @@ internal sealed partial class SampleProcess : IDisposable
     }
 
     /// <summary>Waits until standard output has a match for <paramref name="pattern"/> and returns it; fails if the process ends first.</summary>
-    public async Task<Match> WaitForOutputAsync(string pattern)
+    public async Task<Match> WaitForOutputAsync(string pattern, TimeSpan? budget = null)
     {
         var regex = new Regex(pattern, RegexOptions.Multiline, TimeSpan.FromSeconds(1));
         var match = await Wait.ForAsync(
             () => Task.FromResult(_process.HasExited ? null : regex.Match(Stdout)),
             static m => m is null || m.Success,
             $"/{pattern}/ on standard output",
+            budget,
             describe: _ => $"\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
         if (match is null)
         {
