@@ -26,7 +26,7 @@ public static class LaneGrpcChannel
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(service);
-        var propagator = LanesGrpcClientBuilderExtensions.RequirePropagator(services);
+        var propagator = LanesGrpcRoutingExtensions.RequirePropagator(services);
         options ??= new GrpcChannelOptions();
         options.ServiceProvider ??= WithRouting(services);
         var address = new Uri($"{LaneGrpcResolverFactory.Scheme}:///{service}");
@@ -71,7 +71,7 @@ public static class LaneGrpcChannel
             return services;
         }
 
-        var propagator = LanesGrpcClientBuilderExtensions.RequirePropagator(services);
+        var propagator = LanesGrpcRoutingExtensions.RequirePropagator(services);
         var endpoints = services.GetService<LaneServiceEndpoints>() ?? throw new InvalidOperationException(
             "Lane routing for gRPC resolves instances through service discovery: call services.AddLaneServiceEndpoints() "
             + "(AddGrpcLaneRouting() and AddLaneRouting() do) before LaneGrpcChannel.ForService.");

@@ -115,12 +115,25 @@ public sealed partial class PackageMetadataTests
         => package.Entries.Contains("tools/net10.0/any/DotnetToolSettings.xml") ? "tools/net10.0/any" : "lib/net10.0";
 
     [Fact]
-    public void LanesGrpc_IsClientOnly_DependsOnNothingFromAspNetCore()
+    public void LanesGrpc_IsPropagationOnly_NoServiceDiscoveryResilienceOrAspNetCore()
     {
+        // Issue 41: like Lanes.Http, the gRPC package only carries the lane; a worker that propagates does not get
+        // service discovery, Http.Resilience or ASP.NET Core. ServerCallContext.GetLane() needs only Grpc.Core.Api.
         var grpc = PackedPackages.Get("Lanes.Grpc");
 
         Assert.Empty(grpc.FrameworkReferences);
-        Assert.Equal(["Grpc.Net.Client", "Grpc.Net.ClientFactory", "Lanes", "Lanes.ServiceDiscovery"], grpc.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(["Grpc.Net.ClientFactory", "Lanes"], grpc.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void LanesGrpcRouting_IsWhereGrpcBalancingMeetsServiceDiscovery()
+    {
+        var routing = PackedPackages.Get("Lanes.Grpc.Routing");
+
+        Assert.Empty(routing.FrameworkReferences);
+        Assert.Equal(
+            ["Grpc.Net.Client", "Grpc.Net.ClientFactory", "Lanes", "Lanes.Grpc", "Lanes.ServiceDiscovery"],
+            routing.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -132,17 +145,6 @@ public sealed partial class PackageMetadataTests
         Assert.Equal(["Lanes", "Microsoft.Extensions.Hosting.Abstractions", "Microsoft.Extensions.Http"], http.Dependencies.Select(static d => d.Id).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(PackedPackages.Get("Lanes.OpenTelemetry").Dependencies, static d => d.Id.Contains("ServiceDiscovery", StringComparison.Ordinal));
         Assert.Contains(PackedPackages.Get("Lanes.ServiceDiscovery").Dependencies, static d => d.Id == "Lanes.Http");
-    }
-
-    [Fact]
-    public void LanesGrpcAspNetCore_IsTheServerHalf()
-    {
-        var server = PackedPackages.Get("Lanes.Grpc.AspNetCore");
-
-        Assert.Equal(["Microsoft.AspNetCore.App"], server.FrameworkReferences);
-        Assert.Contains(server.Dependencies, static d => d.Id == "Grpc.AspNetCore.Server");
-        Assert.Contains(server.Dependencies, static d => d.Id == "Lanes.AspNetCore");
-        Assert.DoesNotContain(server.Dependencies, static d => d.Id == "Lanes.Grpc");
     }
 
     [Fact]
