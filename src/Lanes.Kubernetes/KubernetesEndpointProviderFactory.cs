@@ -79,7 +79,7 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
                 // Not ready (fail closed): the service's settings with no instance, so calls answer as for a lane with
                 // no instances and no later provider's address (pass-through's Service name, a virtual IP that
                 // balances every lane over every pod) becomes the baseline. The first list fires the token.
-                endpoints.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(state.Settings));
+                endpoints.WithLaneSettings(state.Settings);
                 return;
             }
 
@@ -88,12 +88,10 @@ internal sealed class KubernetesEndpointProviderFactory(KubernetesLaneWatches wa
                 return;                                             // no such Service (yet): the next providers answer
             }
 
-            endpoints.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(state.Settings));
+            endpoints.WithLaneSettings(state.Settings);
             foreach (var instance in state.Instances)
             {
-                var endpoint = ServiceEndpoint.Create(instance.EndPoint);
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(instance.Lane, instance.Id) { Origin = "kubernetes" });
-                endpoints.Endpoints.Add(endpoint);
+                endpoints.Endpoints.Add(ServiceEndpoint.Create(instance.EndPoint).WithLane(instance.Lane, instance.Id, "kubernetes"));
             }
         }
 

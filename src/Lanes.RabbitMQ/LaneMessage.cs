@@ -32,7 +32,7 @@ public sealed class LaneMessage
     public string Queue { get; }
 
     /// <summary>The delivery tag (acknowledged by the consumer when the handler completes).</summary>
-    public ulong DeliveryTag { get; }
+    internal ulong DeliveryTag { get; }
 
     /// <summary>True when the broker delivered it before (a failed handler, or a consumer that left without acknowledging).</summary>
     public bool Redelivered { get; }

@@ -1,11 +1,41 @@
+using Lanes.Routing;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace Lanes.ServiceDiscovery;
 
-/// <summary>How a lane-aware endpoint provider reports that its endpoints changed.</summary>
+/// <summary>
+/// For a lane-aware endpoint provider of your own: label a service's endpoints with their lanes and its routing
+/// settings, and report that they changed. Lanes reads the labels through <see cref="ILaneEndpointFeature"/> and
+/// <see cref="ILaneServiceFeature"/>; a provider may also set its own implementations of those interfaces.
+/// </summary>
 public static class LaneServiceEndpointBuilderExtensions
 {
+    /// <summary>
+    /// Labels <paramref name="endpoint"/> for Lanes: its lane (<see langword="null"/>: unlabelled, part of the baseline),
+    /// the instance's name (a pod name; <see langword="null"/>: numbered) and where the label came from (shown on the
+    /// gateway's admin page, such as <c>"kubernetes"</c>).
+    /// </summary>
+    /// <example><code>endpoints.Endpoints.Add(ServiceEndpoint.Create(address).WithLane("yellow", "reviews-v2-7f9c", "my-registry"));</code></example>
+    public static ServiceEndpoint WithLane(this ServiceEndpoint endpoint, string? lane, string? instanceId = null, string? origin = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(lane, instanceId, origin));
+        return endpoint;
+    }
+
+    /// <summary>
+    /// Gives the service's endpoints its routing settings (policy, declared lanes, baseline), as the Lanes providers do
+    /// from <c>Lanes:Services</c> or Service annotations. Without them Lanes uses the defaults (Permissive).
+    /// </summary>
+    public static IServiceEndpointBuilder WithLaneSettings(this IServiceEndpointBuilder builder, LaneSubsetSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(settings);
+        builder.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(settings));
+        return builder;
+    }
+
     /// <summary>
     /// Adds <paramref name="changeToken"/> the way the Lanes providers do: when Lanes reads the provider
     /// (<see cref="LaneServiceEndpoints"/>), the token is followed directly, as every provider's token is; when service

@@ -35,7 +35,7 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
                 return;                                              // removed by a reload: nothing to add
             }
 
-            endpoints.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(definition.Settings));
+            endpoints.WithLaneSettings(definition.Settings);
             foreach (var instance in definition.Instances)
             {
                 if (IsDiscoveryName(instance.Address, settings)
@@ -80,8 +80,7 @@ internal sealed class LaneServicesEndpointProviderFactory(LanePropagator propaga
 
         private static void Add(IServiceEndpointBuilder endpoints, System.Net.EndPoint address, string id, string? lane)
         {
-            var endpoint = ServiceEndpoint.Create(address);
-            endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(lane) { Origin = "configuration" });
+            var endpoint = ServiceEndpoint.Create(address).WithLane(lane, origin: "configuration");
             endpoint.Features.Set(new InstanceIdFeature(id));
             endpoints.Endpoints.Add(endpoint);
         }

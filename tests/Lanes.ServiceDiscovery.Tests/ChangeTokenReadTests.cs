@@ -109,7 +109,7 @@ public sealed class ChangeTokenReadTests
             {
                 var step = owner._script[Math.Min(Interlocked.Increment(ref owner._reads), owner._script.Length) - 1];
                 var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, step.Port));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature("yellow", step.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                endpoint.WithLane("yellow", step.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 endpoints.Endpoints.Add(endpoint);
                 endpoints.AddChangeToken(step.Token);
                 return ValueTask.CompletedTask;

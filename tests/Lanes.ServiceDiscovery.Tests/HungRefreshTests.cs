@@ -201,7 +201,7 @@ public sealed class HungRefreshTests
                 }
 
                 var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, 1));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(owner.Lane, "a"));
+                endpoint.WithLane(owner.Lane, "a");
                 endpoints.Endpoints.Add(endpoint);
                 endpoints.AddChangeToken(new CancellationChangeToken(owner._changes.Token));
             }

@@ -110,13 +110,13 @@ public sealed class OtherProviderTests : IAsyncLifetime
         {
             if (settings is not null)
             {
-                builder.Features.Set<ILaneServiceFeature>(new LaneServiceFeature(settings));
+                builder.WithLaneSettings(settings);
             }
 
             foreach (var (address, lane) in endpoints)
             {
                 var endpoint = ServiceEndpoint.Create(new UriEndPoint(address));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(lane));
+                endpoint.WithLane(lane);
                 builder.Endpoints.Add(endpoint);
             }
 

@@ -117,7 +117,7 @@ public sealed class ReadAdapterTests
             {
                 seen.TrySetResult(LaneContext.Current);
                 var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, 5001));
-                endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature("yellow", "a"));
+                endpoint.WithLane("yellow", "a");
                 endpoints.Endpoints.Add(endpoint);
                 endpoints.AddChangeToken(new CancellationChangeToken(CancellationToken.None));
                 return default;

@@ -48,7 +48,7 @@ internal sealed class SwitchableDiscoveryProvider(string? service, int port, str
             }
 
             var endpoint = ServiceEndpoint.Create(new IPEndPoint(IPAddress.Loopback, owner._port));
-            endpoint.Features.Set<ILaneEndpointFeature>(new LaneEndpointFeature(owner._lane, "a"));
+            endpoint.WithLane(owner._lane, "a");
             endpoints.Endpoints.Add(endpoint);
             endpoints.AddLaneChangeToken(new CancellationChangeToken(owner._changes.Token));
             return default;
