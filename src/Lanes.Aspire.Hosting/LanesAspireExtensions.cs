@@ -26,9 +26,12 @@ public static class LanesAspireExtensions
 
     private const string Unlabelled = "(unlabelled)";
 
+    /// <summary>The relationship type from a lane service to each of its instances (the dashboard's graph draws it).</summary>
+    private const string InstanceRelationship = "LaneInstance";
+
     /// <summary>
-    /// Adds the logical service <paramref name="name"/> (the host name its callers use). It runs nothing: the dashboard
-    /// shows it with its policy and instances.
+    /// Adds the logical service <paramref name="name"/> (the host name its callers use). It runs nothing (a resource
+    /// without lifetime): the dashboard shows it with its policy and instances.
     /// </summary>
     public static IResourceBuilder<LaneServiceResource> AddLaneService(this IDistributedApplicationBuilder builder, [ResourceName] string name)
     {
@@ -39,7 +42,6 @@ public static class LanesAspireExtensions
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "LaneService",
-                State = new ResourceStateSnapshot("Declared", KnownResourceStateStyles.Info),
                 Properties = [],
             });
 
@@ -96,8 +98,9 @@ public static class LanesAspireExtensions
 
     /// <summary>
     /// Makes this resource an instance of <paramref name="service"/> in <paramref name="lane"/> (null: unlabelled, the
-    /// baseline), reached at its endpoint <paramref name="endpointName"/>. The dashboard shows the lane as the property
-    /// <see cref="LaneProperty"/>.
+    /// baseline), reached at its endpoint <paramref name="endpointName"/>. The service and lane are an annotation on this
+    /// resource; the dashboard shows them as the properties <see cref="ServiceProperty"/> and <see cref="LaneProperty"/>,
+    /// and the service's graph links to this resource.
     /// </summary>
     public static IResourceBuilder<T> WithLane<T>(this IResourceBuilder<T> instance, IResourceBuilder<LaneServiceResource> service, string? lane, string endpointName = "http")
         where T : IResourceWithEndpoints
@@ -106,12 +109,14 @@ public static class LanesAspireExtensions
         ArgumentNullException.ThrowIfNull(service);
         ArgumentException.ThrowIfNullOrEmpty(endpointName);
         var label = lane is null ? null : Valid(lane, nameof(lane));
-        if (service.Resource.Instances.Any(i => ReferenceEquals(i.Resource, instance.Resource)))
+        if (LaneInstanceAnnotation.Of(instance.Resource, service.Resource) is not null)
         {
             throw new InvalidOperationException($"'{instance.Resource.Name}' is already an instance of the lane service '{service.Resource.Name}'.");
         }
 
-        service.Resource.Add(new LaneServiceResource.LaneInstance(instance.Resource, endpointName, label));
+        instance.WithAnnotation(new LaneInstanceAnnotation(service.Resource, instance.Resource, endpointName, label));
+        service.Resource.Add(instance.Resource);
+        service.WithRelationship(instance.Resource, InstanceRelationship);
         instance.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>(instance.Resource, (e, cancellationToken) =>
             e.Services.GetRequiredService<ResourceNotificationService>().PublishUpdateAsync(e.Resource, s => s with
             {
@@ -132,6 +137,7 @@ public static class LanesAspireExtensions
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(service);
+        caller.WithReferenceRelationship(service.Resource);
         return caller.WithEnvironment(context => Write(context.EnvironmentVariables, $"Lanes__Services__{service.Resource.Name}__", "Instances", service.Resource));
     }
 
@@ -145,12 +151,13 @@ public static class LanesAspireExtensions
     {
         ArgumentNullException.ThrowIfNull(gateway);
         ArgumentNullException.ThrowIfNull(service);
+        gateway.WithReferenceRelationship(service.Resource);
         return gateway.WithEnvironment(context => Write(context.EnvironmentVariables, $"ReverseProxy__Clusters__{service.Resource.Name}__", "Destinations", service.Resource));
     }
 
     private static void Write(Dictionary<string, object> environment, string prefix, string instances, LaneServiceResource service)
     {
-        if (service.Instances.Count == 0)
+        if (service.InstanceCount == 0)
         {
             throw new InvalidOperationException(
                 $"The lane service '{service.Name}' has no instances: add one with WithLane(service, lane) on a resource (null lane for an unlabelled instance).");

@@ -138,6 +138,13 @@ public sealed class AppHostTests(ITestOutputHelper output) : IAsyncLifetime
         var details = await _app.ResourceNotifications.WaitForResourceAsync("details", static e => Property(e, "lanes.instances") is { Length: > 0 }).WaitAsync(Startup);
         Assert.Equal("Permissive", Property(details, "lanes.policy"));
         Assert.Equal("details-green (green), details-yellow (yellow)", Property(details, "lanes.instances"));
+
+        // What the dashboard's graph draws: the service links to its instances; no made-up state for a resource
+        // without lifetime.
+        Assert.Equal(
+            ["details-green LaneInstance", "details-yellow LaneInstance"],
+            details.Snapshot.Relationships.Select(static r => $"{r.ResourceName} {r.Type}").Order(StringComparer.Ordinal));
+        Assert.NotEqual("Declared", details.Snapshot.State?.Text);
     }
 
     private static string? Property(ResourceEvent e, string name)

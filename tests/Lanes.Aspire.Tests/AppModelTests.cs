@@ -113,4 +113,25 @@ public sealed class AppModelTests
         instance.WithLane(details, "green");
         Assert.Throws<InvalidOperationException>(() => instance.WithLane(details, "yellow"));   // one lane per instance
     }
+
+    [Fact]
+    public void LaneService_IsAResourceWithoutLifetime_LinkedToItsInstances_AndReferencedByCallersAndTheGateway()
+    {
+        // Aspire's conventions (issue 41): a holder of data has no lifetime instead of a made-up state, and the app
+        // model's relationships are what the dashboard's graph draws: service -> each instance, caller -> service.
+        var (builder, details) = Model();
+        var caller = builder.AddExecutable("productpage", "productpage", ".").WithLaneReference(details);
+        var gateway = builder.AddExecutable("gateway", "gateway", ".").WithLaneCluster(details);
+
+        Assert.IsAssignableFrom<IResourceWithoutLifetime>(details.Resource);
+        Assert.Equal(
+            ["details-green LaneInstance", "details-yellow LaneInstance", "details-plain LaneInstance"],
+            details.Resource.Annotations.OfType<ResourceRelationshipAnnotation>().Select(static r => $"{r.Resource.Name} {r.Type}"));
+        Assert.Contains(caller.Resource.Annotations.OfType<ResourceRelationshipAnnotation>(), r => ReferenceEquals(r.Resource, details.Resource) && r.Type == "Reference");
+        Assert.Contains(gateway.Resource.Annotations.OfType<ResourceRelationshipAnnotation>(), r => ReferenceEquals(r.Resource, details.Resource) && r.Type == "Reference");
+
+        // The instances themselves reference nothing: the relationship goes from the service to them.
+        var green = builder.Resources.Single(static r => r.Name == "details-green");
+        Assert.Empty(green.Annotations.OfType<ResourceRelationshipAnnotation>());
+    }
 }
