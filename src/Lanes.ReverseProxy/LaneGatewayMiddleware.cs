@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Lanes.AspNetCore;
 using Lanes.Resolution;
-using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Routing;
 using Lanes.Routing;
@@ -31,8 +30,7 @@ internal sealed class LaneGatewayMiddleware
     private readonly LaneTelemetry _telemetry;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
-    private readonly LaneObservedLanes _observed;
-    private readonly LaneAdminPaths _adminPaths;
+    private readonly LaneGatewayEvents _events;
     private readonly ILogger _logger;
     private LaneGatewayConfig? _metricLanesOf;
 
@@ -43,8 +41,7 @@ internal sealed class LaneGatewayMiddleware
         LaneTelemetry telemetry,
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
-        LaneObservedLanes observed,
-        LaneAdminPaths adminPaths,
+        LaneGatewayEvents events,
         ILogger<LaneGatewayMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -54,11 +51,9 @@ internal sealed class LaneGatewayMiddleware
         ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
-        ArgumentNullException.ThrowIfNull(observed);
-        ArgumentNullException.ThrowIfNull(adminPaths);
+        ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(logger);
-        _observed = observed;
-        _adminPaths = adminPaths;
+        _events = events;
         _next = next;
         _resolver = resolver;
         _telemetry = telemetry;
@@ -78,8 +73,7 @@ internal sealed class LaneGatewayMiddleware
 
         var decision = LaneGatewayEntry.Decide(context, config, _resolver, _routing, _logger);
         var resolution = decision.Resolution;
-        var admin = _adminPaths.Mapped;
-        var counted = !admin || !_adminPaths.Contains(context.Request.Path);
+        var counted = _events.IsCounted(context.Request.Path);
         if (counted)
         {
             _resolver.Record(resolution);
@@ -90,13 +84,16 @@ internal sealed class LaneGatewayMiddleware
             return LaneRequests.WriteRejectionAsync(context, settings, resolution.Rejection);
         }
 
-        if (counted && admin)
+        if (counted)
         {
-            // What only the admin page shows: recorded only when it is mapped.
-            decision.Rule?.Hit();
-            if (resolution.Lane is { } lane)
+            if (decision.Rule is { } rule)
             {
-                _observed.Observe(lane, _routing.IsDeclaredAnywhere(lane), resolution.Source);
+                _events.Coloured(rule.Index, rule.Lane);
+            }
+
+            if (resolution.Lane is { } lane && _events.HasObservers)
+            {
+                _events.LaneSeen(lane, resolution.Source);
             }
         }
 

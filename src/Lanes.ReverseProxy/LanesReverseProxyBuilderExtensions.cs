@@ -1,6 +1,5 @@
 using Lanes;
 using Lanes.ReverseProxy;
-using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Forwarding;
 using Lanes.ReverseProxy.Routing;
@@ -63,16 +62,8 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<ILogger<LaneGatewayConfigSource>>()));
         services.TryAddSingleton(static sp => new LaneClusterRouting(sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>()));
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(static sp => new LaneObservedLanes(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<LaneAdminPaths>();
-        services.TryAddSingleton(static sp => new LaneDestinationFailures(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(static sp => new LaneTrafficWindow(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>().Meter));
-        services.TryAddSingleton(static sp => new LaneAdminSources(
-            sp.GetRequiredService<LaneObservedLanes>(), sp.GetRequiredService<LaneTrafficWindow>(), sp.GetRequiredService<LaneDestinationFailures>(),
-            sp.GetRequiredService<LaneServiceEndpoints>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Lanes.ReverseProxy.Failover.LaneGatewayFailover>()));
-        services.TryAddSingleton(static sp => new LaneRequestTracer(
-            sp, sp.GetRequiredService<Lanes.Resolution.LaneResolver>(), sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<LaneClusterRouting>(),
-            sp.GetRequiredService<ILogger<LaneRequestTracer>>()));
+        // The gateway's news for whoever listens (the admin page, when mapped, makes its own state then: LaneAdminSources).
+        services.TryAddSingleton(static sp => new LaneGatewayEvents(sp.GetRequiredService<Lanes.Routing.LaneTelemetry>()));
         services.AddSingleton<IClusterChangeListener>(static sp => sp.GetRequiredService<LaneClusterRouting>());
         services.TryAddSingleton(static sp => new Lanes.ReverseProxy.Failover.LaneGatewayFailover(
             sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<Yarp.ReverseProxy.Health.IDestinationHealthUpdater>(),

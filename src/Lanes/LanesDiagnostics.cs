@@ -49,6 +49,15 @@ public static class LanesDiagnostics
     /// </summary>
     public const string RetriesInstrument = "lanes.retries";
 
+    /// <summary>
+    /// Counter of requests a colouring rule of the gateway's entry gave a lane (docs/behaviour.md, "Gateway"), attributes
+    /// <see cref="ColouringRuleAttribute"/> (the rule's index in <c>Lanes:Colouring</c>) and <see cref="LaneAttribute"/> (the rule's lane).
+    /// </summary>
+    public const string ColouredInstrument = "lanes.coloured";
+
+    /// <summary>The index of the colouring rule in <c>Lanes:Colouring</c>.</summary>
+    public const string ColouringRuleAttribute = "lane.rule";
+
     /// <summary>Counter of instances taken out of their subset, attributes <see cref="RoutingServiceAttribute"/>, <see cref="LaneAttribute"/> (the instance's lane, bounded) and <see cref="RetryReasonAttribute"/>.</summary>
     public const string EjectionsInstrument = "lanes.ejections";
 

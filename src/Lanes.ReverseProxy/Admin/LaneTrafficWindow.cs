@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace Lanes.ReverseProxy.Admin;
 
 /// <summary>
-/// Routing decisions from the <c>Lanes</c> meter (<see cref="LanesDiagnostics.RoutedInstrument"/>), kept for the admin
-/// page in <see cref="BucketCount"/> buckets of <see cref="BucketLength"/> (five minutes), per service, lane tag and
-/// outcome. It listens only once the admin endpoint is mapped; the lane tag is the meter's bounded one (<c>other</c>
-/// for lanes no cluster declares).
+/// What the admin page reads from the <c>Lanes</c> meter, as any metrics pipeline would: routing decisions
+/// (<see cref="LanesDiagnostics.RoutedInstrument"/>) in <see cref="BucketCount"/> buckets of <see cref="BucketLength"/>
+/// (five minutes) per service, lane tag and outcome, and in totals since the page was mapped per service, lane tag,
+/// outcome and reason (the per-cluster counters); and colouring-rule hits (<see cref="LanesDiagnostics.ColouredInstrument"/>)
+/// per rule index and lane. It listens only once the admin endpoint is mapped; the lane tag is the meter's bounded one
+/// (<c>other</c> for lanes no cluster declares).
 /// </summary>
 internal sealed class LaneTrafficWindow : IDisposable
 {
@@ -18,6 +21,8 @@ internal sealed class LaneTrafficWindow : IDisposable
     private readonly TimeProvider _time;
     private readonly Meter _meter;
     private readonly ConcurrentDictionary<Key, Series> _series = new();
+    private readonly ConcurrentDictionary<TotalKey, StrongBox<long>> _totals = new();
+    private readonly ConcurrentDictionary<(int Rule, string Lane), StrongBox<long>> _ruleHits = new();
     private MeterListener? _listener;
 
     /// <param name="time">The clock of the buckets.</param>
@@ -45,7 +50,7 @@ internal sealed class LaneTrafficWindow : IDisposable
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name == LanesDiagnostics.RoutedInstrument)
+                if (ReferenceEquals(instrument.Meter, _meter) && instrument.Name is LanesDiagnostics.RoutedInstrument or LanesDiagnostics.ColouredInstrument)
                 {
                     listener.EnableMeasurementEvents(instrument, listener);
                 }
@@ -57,17 +62,30 @@ internal sealed class LaneTrafficWindow : IDisposable
             return;
         }
 
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => Record(value, tags));
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
+        {
+            if (instrument.Name == LanesDiagnostics.ColouredInstrument)
+            {
+                RecordRule(value, tags);
+            }
+            else
+            {
+                Record(value, tags);
+            }
+        });
         listener.Start();
     }
 
     public void Record(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string? service = null, lane = null, outcome = null;
+        string? service = null, lane = null, outcome = null, reason = null;
         foreach (var tag in tags)
         {
             switch (tag.Key)
             {
+                case LanesDiagnostics.RoutingReasonAttribute:
+                    reason = tag.Value as string;
+                    break;
                 case LanesDiagnostics.RoutingServiceAttribute:
                     service = tag.Value as string;
                     break;
@@ -92,6 +110,56 @@ internal sealed class LaneTrafficWindow : IDisposable
         }
 
         series.Add(Bucket(), value);
+        Add(_totals, new TotalKey(service, lane, outcome, reason), value);
+    }
+
+    public void RecordRule(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        int? rule = null;
+        string? lane = null;
+        foreach (var tag in tags)
+        {
+            switch (tag.Key)
+            {
+                case LanesDiagnostics.ColouringRuleAttribute:
+                    rule = tag.Value as int?;
+                    break;
+                case LanesDiagnostics.LaneAttribute:
+                    lane = tag.Value as string;
+                    break;
+            }
+        }
+
+        if (rule is { } index && lane is not null)
+        {
+            Add(_ruleHits, (index, lane), value);
+        }
+    }
+
+    /// <summary>Requests the colouring rule at <paramref name="index"/> gave <paramref name="lane"/>, since the page was mapped.</summary>
+    public long RuleHits(int index, string lane) => _ruleHits.TryGetValue((index, lane), out var box) ? Interlocked.Read(ref box.Value) : 0;
+
+    /// <summary>The decisions for <paramref name="service"/> since the page was mapped, per lane tag, outcome and reason.</summary>
+    public IEnumerable<(string? Lane, string Outcome, string? Reason, long Count)> Totals(string service)
+    {
+        foreach (var (key, box) in _totals)
+        {
+            if (string.Equals(key.Service, service, StringComparison.OrdinalIgnoreCase))
+            {
+                yield return (key.Lane, key.Outcome, key.Reason, Interlocked.Read(ref box.Value));
+            }
+        }
+    }
+
+    private static void Add<TKey>(ConcurrentDictionary<TKey, StrongBox<long>> counts, TKey key, long value)
+        where TKey : notnull
+    {
+        if (!counts.TryGetValue(key, out var box))
+        {
+            box = counts.GetOrAdd(key, static _ => new StrongBox<long>());
+        }
+
+        Interlocked.Add(ref box.Value, value);
     }
 
     /// <summary>Per service, lane and outcome: the totals of the last minute and five minutes, and the five-minute series, oldest first.</summary>
@@ -121,6 +189,8 @@ internal sealed class LaneTrafficWindow : IDisposable
     private long Bucket() => _time.GetUtcNow().UtcTicks / BucketLength.Ticks;
 
     private readonly record struct Key(string Service, string Lane, string Outcome);
+
+    private readonly record struct TotalKey(string Service, string? Lane, string Outcome, string? Reason);
 
     /// <summary>A ring of buckets; a bucket is cleared when its slot is reused for a newer period.</summary>
     private sealed class Series

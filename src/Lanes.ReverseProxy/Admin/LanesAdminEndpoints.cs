@@ -37,13 +37,13 @@ internal static class LanesAdminEndpoints
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints, string pattern)
     {
         var services = endpoints.ServiceProvider;
-        services.GetRequiredService<LaneTrafficWindow>().Start();
-        services.GetRequiredService<LaneAdminPaths>().Add(pattern);
-        services.GetRequiredService<LaneRequestTracer>().UseEndpoints(endpoints.DataSources);
+        var sources = LaneAdminSources.For(services);
+        services.GetRequiredService<LaneGatewayEvents>().ExcludeFromCounts(pattern);
+        sources.Tracer.UseEndpoints(endpoints.DataSources);
 
         var group = endpoints.MapGroup(pattern);
         group.WithMetadata(new LanesAdminEndpointMetadata(pattern));
-        group.MapGet(string.Empty, static (HttpContext context, LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing, LaneAdminSources sources) =>
+        group.MapGet(string.Empty, (HttpContext context, LanePropagator propagator, LaneGatewayConfigSource config, LaneClusterRouting routing) =>
         {
             NoStore(context.Response);
             return Results.Json(LanesAdminReport.Build(propagator.Settings, config.Current, routing, sources), Json);
@@ -52,7 +52,7 @@ internal static class LanesAdminEndpoints
         group.MapGet("/ui/{asset}", static (HttpContext context, string asset) =>
             Assets.TryGetValue(asset, out var file) ? WriteAsync(context, file.ContentType, file.Content) : Results.NotFound().ExecuteAsync(context))
             .WithDisplayName("Lanes admin page assets");
-        group.MapPost("/trace", TraceAsync).WithDisplayName("Lanes admin tracer");
+        group.MapPost("/trace", (Delegate)((HttpContext context) => TraceAsync(context, sources.Tracer))).WithDisplayName("Lanes admin tracer");
         return group;
     }
 

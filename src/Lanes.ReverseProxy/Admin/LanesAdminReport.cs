@@ -68,7 +68,7 @@ internal static class LanesAdminReport
                 settings.DefaultLane,
                 settings.Header,
                 settings.Aliases,
-                config.Rules.Select(static r => new AdminRule(r.Index, r.Lane, r.Describe(), r.Override, r.Hits)).ToList(),
+                config.Rules.Select(r => new AdminRule(r.Index, r.Lane, r.Describe(), r.Override, sources.Traffic.RuleHits(r.Index, r.Lane))).ToList(),
                 settings.PropagatorsText.Split(", ")),
             lanes,
             columns,
@@ -105,9 +105,9 @@ internal static class LanesAdminReport
             .GroupBy(static d => d.Lane ?? LaneChoice<DestinationState>.UnlabelledSubset, StringComparer.Ordinal)
             .OrderBy(static g => g.Key, StringComparer.Ordinal)
             .ToDictionary(static g => g.Key, static g => g.Select(static d => d.Id).ToArray(), StringComparer.Ordinal);
-        var counters = routing.Counters(cluster.ClusterId)
-            .OrderBy(static c => c.Key.Lane, StringComparer.Ordinal).ThenBy(static c => c.Key.Outcome).ThenBy(static c => c.Key.Reason)
-            .Select(static c => new AdminCounter(c.Key.Lane, LaneRoutingNames.Get(c.Key.Outcome), LaneRoutingNames.Get(c.Key.Reason), c.Value))
+        var counters = sources.Traffic.Totals(cluster.ClusterId)
+            .OrderBy(static c => c.Lane, StringComparer.Ordinal).ThenBy(static c => c.Outcome, StringComparer.Ordinal).ThenBy(static c => c.Reason, StringComparer.Ordinal)
+            .Select(static c => new AdminCounter(c.Lane, c.Outcome, c.Reason, c.Count))
             .ToList();
 
         string? declarationSource = null;

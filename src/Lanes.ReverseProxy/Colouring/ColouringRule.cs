@@ -75,14 +75,6 @@ internal sealed class ColouringRule
 
     public bool Override { get; }
 
-    /// <summary>How many requests this rule coloured since its configuration was loaded (the admin page's hit count).</summary>
-    public long Hits => Interlocked.Read(ref _hits);
-
-    private long _hits;
-
-    /// <summary>Counts one request this rule coloured.</summary>
-    public void Hit() => Interlocked.Increment(ref _hits);
-
     /// <summary>The rule's conditions in words, for the admin page: <c>header x-user prefix "dev" AND path /api AND 10 %</c>.</summary>
     public string Describe()
     {

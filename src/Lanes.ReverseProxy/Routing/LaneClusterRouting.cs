@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
-using System.Runtime.CompilerServices;
 using Lanes.Configuration;
 using Lanes.Routing;
 using Yarp.ReverseProxy.Model;
@@ -19,7 +18,6 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
     private readonly LaneTelemetry _telemetry;
     private readonly ConcurrentDictionary<string, ClusterState> _clusters = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<CounterKey, StrongBox<long>> _counters = new();
     private int _version;
     private DeclaredSet? _declared;
 
@@ -110,29 +108,6 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         return declared.Lanes.Contains(lane);
     }
 
-    /// <summary>Counts a decision for the admin endpoint; allocates only the first time a combination is seen.</summary>
-    public void Count(string cluster, LaneChoice<DestinationState> choice)
-    {
-        var key = new CounterKey(cluster, choice.LaneTag, choice.Outcome, choice.Reason);
-        if (!_counters.TryGetValue(key, out var box))
-        {
-            box = _counters.GetOrAdd(key, static _ => new StrongBox<long>());
-        }
-
-        Interlocked.Increment(ref box.Value);
-    }
-
-    public IEnumerable<KeyValuePair<CounterKey, long>> Counters(string cluster)
-    {
-        foreach (var pair in _counters)
-        {
-            if (string.Equals(pair.Key.Cluster, cluster, StringComparison.OrdinalIgnoreCase))
-            {
-                yield return new(pair.Key, Interlocked.Read(ref pair.Value.Value));
-            }
-        }
-    }
-
     // The cluster's declared and labelled lanes keep their own metric tag whatever clients send.
     private static string MetricOwner(string clusterId) => "cluster:" + clusterId;
 
@@ -197,7 +172,6 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         return LaneSubsets.Build(instances, settings);
     }
 
-    internal readonly record struct CounterKey(string Cluster, string? Lane, LaneRoutingOutcome Outcome, LaneFallbackReason Reason);
 
     private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, LaneSubsets<DestinationState>? Subsets, TimeSpan? AttemptTimeout);
 

@@ -1,4 +1,3 @@
-using Lanes.ReverseProxy.Admin;
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Failover;
 using Lanes.Routing;
@@ -36,8 +35,7 @@ internal sealed class LaneSubsetMiddleware
     private readonly LaneClusterRouting _routing;
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneTelemetry _telemetry;
-    private readonly LaneDestinationFailures _failures;
-    private readonly LaneAdminPaths _admin;
+    private readonly LaneGatewayEvents _events;
     private readonly LaneGatewayFailover _failover;
     private readonly ILogger _logger;
 
@@ -46,8 +44,7 @@ internal sealed class LaneSubsetMiddleware
         LaneClusterRouting routing,
         LaneGatewayConfigSource config,
         LaneTelemetry telemetry,
-        LaneDestinationFailures failures,
-        LaneAdminPaths admin,
+        LaneGatewayEvents events,
         LaneGatewayFailover failover,
         ILogger<LaneSubsetMiddleware> logger)
     {
@@ -55,14 +52,12 @@ internal sealed class LaneSubsetMiddleware
         ArgumentNullException.ThrowIfNull(logger);
         _failover = failover;
         _logger = logger;
-        ArgumentNullException.ThrowIfNull(admin);
-        _admin = admin;
+        ArgumentNullException.ThrowIfNull(events);
+        _events = events;
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(telemetry);
-        ArgumentNullException.ThrowIfNull(failures);
-        _failures = failures;
         _next = next;
         _routing = routing;
         _config = config;
@@ -75,18 +70,13 @@ internal sealed class LaneSubsetMiddleware
         var subsets = cluster is null ? null : _routing.GetSubsets(cluster);
         if (subsets is null)
         {
-            return _admin.Mapped ? NextAsync(context) : _next(context);
+            return _events.HasObservers ? NextAsync(context) : _next(context);
         }
 
         var lane = LaneContext.Current;
         var choice = subsets.Select(lane);
         var clusterId = cluster!.ClusterId;
-        var admin = _admin.Mapped;
-        if (admin)
-        {
-            _routing.Count(clusterId, choice);                          // the admin page's per-cluster counts
-        }
-
+        var observed = _events.HasObservers;
         _telemetry.Routed(clusterId, lane, choice);
 
         var config = _config.Current;
@@ -104,10 +94,10 @@ internal sealed class LaneSubsetMiddleware
         var retries = LaneGatewayFailover.Retries(cluster.Model, config.Failover);
         if (retries > 0)
         {
-            return WithRetriesAsync(context, cluster, subsets, lane, choice, retries, config, admin);
+            return WithRetriesAsync(context, cluster, subsets, lane, choice, retries, config, observed);
         }
 
-        return admin ? NextAsync(context) : _next(context);
+        return observed ? NextAsync(context) : _next(context);
     }
 
     private static void DebugHeaders(HttpContext context, LaneChoice<DestinationState> choice)
@@ -133,7 +123,7 @@ internal sealed class LaneSubsetMiddleware
         LaneChoice<DestinationState> choice,
         int retries,
         LaneGatewayConfig config,
-        bool admin)
+        bool observed)
     {
         var failover = config.Failover;
         var clusterFailover = _failover.Cluster(cluster.ClusterId);
@@ -145,7 +135,7 @@ internal sealed class LaneSubsetMiddleware
         for (var attempt = 1; ; attempt++)
         {
             await _next(context).ConfigureAwait(false);
-            if (admin)
+            if (observed)
             {
                 Observe(context);
             }
@@ -317,7 +307,7 @@ internal sealed class LaneSubsetMiddleware
         return untried.Count > 0 ? [.. untried] : [.. usable];
     }
 
-    /// <summary>Runs the rest of the proxy pipeline and counts a failed forward against the destination (the admin page's recent failures; only when it is mapped).</summary>
+    /// <summary>Runs the rest of the proxy pipeline and tells the gateway's observers about a failed forward (only when some are subscribed).</summary>
     private Task NextAsync(HttpContext context)
     {
         var task = _next(context);
@@ -341,7 +331,7 @@ internal sealed class LaneSubsetMiddleware
         if ((context.Response.StatusCode >= StatusCodes.Status500InternalServerError || context.Features.Get<IForwarderErrorFeature>() is not null)
             && context.GetReverseProxyFeature().ProxiedDestination is { } destination)
         {
-            _failures.Failed(destination);
+            _events.DestinationFailed(destination);
         }
     }
 

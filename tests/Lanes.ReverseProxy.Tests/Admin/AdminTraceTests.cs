@@ -218,7 +218,7 @@ public sealed class AdminTraceTests
 
         var trace = await TraceAsync(gateway, new { path = "/svc1", headers = new Dictionary<string, string> { ["x-nsf-mark"] = "dev1" } });
         Assert.Equal("svc1", Str(trace, "route"));
-        var tracer = gateway.App.Services.GetRequiredService<LaneRequestTracer>();
+        var tracer = LaneAdminSources.For(gateway.App.Services).Tracer;
         Volatile.Write(ref tracersMeters, tracer.RoutingServicesForTests?.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         Assert.NotNull(tracersMeters);
         Assert.NotSame(applicationMeters, tracersMeters);
