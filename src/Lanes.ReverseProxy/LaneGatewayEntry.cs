@@ -10,7 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace Lanes.ReverseProxy;
 
 /// <summary>What the entry decided for one request: the lane and its source (or a rejection), and the colouring rule that assigned it.</summary>
-internal readonly record struct LaneEntryDecision(LaneResolution Resolution, ColouringRule? Rule, bool UndeclaredDropped);
+/// <param name="Resolution">The lane and its source, or a rejection.</param>
+/// <param name="Rule">The colouring rule that assigned the lane, or null.</param>
+/// <param name="DroppedLane">The client's lane that trust <see cref="LaneTrust.AcceptDeclared"/> dropped (no cluster or configured service has it), or null.</param>
+internal readonly record struct LaneEntryDecision(LaneResolution Resolution, ColouringRule? Rule, string? DroppedLane);
 
 /// <summary>
 /// The gateway's entry decision (src/Lanes.ReverseProxy/README.md, "Per request, in this order", steps 1 to 4), with no side effect on the request: trust, colouring rules,
@@ -23,21 +26,20 @@ internal static class LaneGatewayEntry
     public static LaneEntryDecision Decide(HttpContext context, LaneGatewayConfig config, LaneResolver resolver, LaneClusterRouting routing, ILogger logger, bool preview = false)
     {
         LaneResolution resolution = default;
-        var dropped = false;
+        string? dropped = null;
         if (config.Trust != LaneTrust.Ignore)
         {
             var reader = new HttpHeadersLaneReader(context.Request.Headers);
             resolution = preview ? resolver.PreviewClient(ref reader) : resolver.ResolveClient(ref reader);
             if (resolution.IsRejected)
             {
-                return new LaneEntryDecision(resolution, null, false);
+                return new LaneEntryDecision(resolution, null, null);
             }
 
             if (config.Trust == LaneTrust.AcceptDeclared && resolution.Lane is not null && !routing.IsDeclaredAnywhere(resolution.Lane))
             {
-                LaneGatewayLog.UndeclaredLaneDropped(logger, resolution.Lane);
+                dropped = resolution.Lane;
                 resolution = default;
-                dropped = true;
             }
         }
 

@@ -118,6 +118,15 @@ internal sealed class LaneGatewayEvents : IDisposable
         }
     }
 
+    /// <summary>A counted request came with <paramref name="lane"/>, which trust AcceptDeclared dropped.</summary>
+    public void LaneDropped(string lane)
+    {
+        foreach (var observer in _observers)
+        {
+            observer.LaneDropped(lane);
+        }
+    }
+
     /// <summary>The request sent to <paramref name="destination"/> could not be completed or was answered with a 5xx.</summary>
     public void DestinationFailed(DestinationState destination)
     {
@@ -132,6 +141,8 @@ internal sealed class LaneGatewayEvents : IDisposable
 internal interface ILaneGatewayObserver
 {
     void LaneSeen(string lane, LaneSource source);
+
+    void LaneDropped(string lane);
 
     void DestinationFailed(DestinationState destination);
 }

@@ -5,8 +5,8 @@ namespace Lanes.ReverseProxy;
 /// <summary>Log events of the gateway, ids 100 and up (core uses 1 to 99; settings reloads are core's 20 and 21, routing decisions 30 and 31).</summary>
 internal static partial class LaneGatewayLog
 {
-    [LoggerMessage(102, LogLevel.Debug, "Client lane '{Lane}' dropped: no cluster declares it (trust AcceptDeclared).")]
-    public static partial void UndeclaredLaneDropped(ILogger logger, string lane);
+    [LoggerMessage(102, LogLevel.Information, "Client lane '{Lane}' dropped under Lanes:Trust AcceptDeclared: no cluster and no service under Lanes:Services declares it or has an instance of it, and it is not in Lanes:KnownLanes. The request goes on without it (colouring rules, then the default lane). Lanes this gateway admits: {Declared}. To admit '{Lane}', add it to Lanes:KnownLanes, declare it on a cluster (metadata 'lanes') or on its service under Lanes:Services, or give one of their instances that lane. Logged once per lane every {Interval}; lanes.rejected counts every drop (reason undeclared).")]
+    public static partial void UndeclaredLaneDropped(ILogger logger, string lane, string declared, TimeSpan interval);
 
     [LoggerMessage(103, LogLevel.Debug, "Lane '{Lane}' assigned by colouring rule {Rule}.")]
     public static partial void Coloured(ILogger logger, string lane, int rule);

@@ -31,6 +31,7 @@ internal sealed class LaneGatewayMiddleware
     private readonly LaneGatewayConfigSource _config;
     private readonly LaneClusterRouting _routing;
     private readonly LaneGatewayEvents _events;
+    private readonly LaneDropLog _drops;
     private readonly ILogger _logger;
     private LaneGatewayConfig? _metricLanesOf;
 
@@ -42,6 +43,7 @@ internal sealed class LaneGatewayMiddleware
         LaneGatewayConfigSource config,
         LaneClusterRouting routing,
         LaneGatewayEvents events,
+        TimeProvider time,
         ILogger<LaneGatewayMiddleware> logger)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -52,8 +54,10 @@ internal sealed class LaneGatewayMiddleware
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(routing);
         ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
         _events = events;
+        _drops = new LaneDropLog(time, logger);
         _next = next;
         _resolver = resolver;
         _telemetry = telemetry;
@@ -86,6 +90,11 @@ internal sealed class LaneGatewayMiddleware
 
         if (counted)
         {
+            if (decision.DroppedLane is { } dropped)
+            {
+                Dropped(dropped);
+            }
+
             if (decision.Rule is { } rule)
             {
                 _events.Coloured(rule.Index, rule.Lane);
@@ -108,6 +117,17 @@ internal sealed class LaneGatewayMiddleware
         // The client's baggage reaches the proxied request through YARP's header copy (and the lane step rewrites it
         // there), so the frame does not hold it again.
         return LaneRequests.RunAsync(context, _next, resolution, _telemetry, _logger, forwardInboundBaggage: false);
+    }
+
+    /// <summary>A client lane trust AcceptDeclared dropped: counted (<c>lanes.rejected</c>, reason <c>undeclared</c>), logged once per lane per interval, and told to observers (the admin page lists it).</summary>
+    private void Dropped(string lane)
+    {
+        _resolver.RecordDropped(LaneRejection.Undeclared);
+        _drops.Dropped(lane, _routing.DeclaredLanes());
+        if (_events.HasObservers)
+        {
+            _events.LaneDropped(lane);
+        }
     }
 
     /// <summary>The lanes colouring rules assign keep their own metric tag (checked once per configuration).</summary>

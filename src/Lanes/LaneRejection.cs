@@ -14,4 +14,11 @@ public enum LaneRejection
 
     /// <summary>No lane resolved and <see cref="LaneOptions.RequireLane"/> is set.</summary>
     Missing,
+
+    /// <summary>
+    /// A gateway with <c>Lanes:Trust</c> <c>AcceptDeclared</c> dropped the client's lane: no cluster and no configured
+    /// service declares it or has an instance of it, and it is not in <see cref="LaneOptions.KnownLanes"/>. The request is
+    /// not refused: it goes on without that lane (colouring rules and the default lane apply).
+    /// </summary>
+    Undeclared,
 }

@@ -21,7 +21,11 @@ public static class LanesDiagnostics
     /// <summary>Counter of invalid lane values, attributes <see cref="LaneSourceAttribute"/> (where the value was) and <see cref="InvalidReasonAttribute"/>.</summary>
     public const string InvalidInstrument = "lanes.invalid";
 
-    /// <summary>Counter of requests rejected by a policy, attribute <see cref="RejectionReasonAttribute"/>.</summary>
+    /// <summary>
+    /// Counter of client lanes refused by a policy, attribute <see cref="RejectionReasonAttribute"/>: requests answered 400
+    /// (<c>invalid-value</c>, <c>unknown-lane</c>, <c>missing</c>), and lanes a gateway dropped without refusing the request
+    /// (<c>undeclared</c>, under <c>Lanes:Trust</c> <c>AcceptDeclared</c>).
+    /// </summary>
     public const string RejectedInstrument = "lanes.rejected";
 
     /// <summary>
@@ -76,7 +80,7 @@ public static class LanesDiagnostics
     /// <summary>Why a lane value was invalid: <c>empty</c>, <c>too-long</c>, <c>invalid-character</c>, <c>ambiguous</c>.</summary>
     public const string InvalidReasonAttribute = "lane.invalid.reason";
 
-    /// <summary>Why a request was rejected: <c>invalid-value</c>, <c>unknown-lane</c>, <c>missing</c>.</summary>
+    /// <summary>Why a lane was refused: <c>invalid-value</c>, <c>unknown-lane</c>, <c>missing</c> (answered 400), <c>undeclared</c> (dropped at a gateway).</summary>
     public const string RejectionReasonAttribute = "lane.rejection.reason";
 
     /// <summary>The cluster or client-routed service a routing decision was made for.</summary>

@@ -60,6 +60,8 @@ internal sealed class LaneAdminSources : ILaneGatewayObserver, IDisposable
 
     public void LaneSeen(string lane, LaneSource source) => Observed.Observe(lane, _routing.IsDeclaredAnywhere(lane), source);
 
+    public void LaneDropped(string lane) => Observed.ObserveDropped(lane);
+
     public void DestinationFailed(DestinationState destination) => Failures.Failed(destination);
 
     public void Dispose()

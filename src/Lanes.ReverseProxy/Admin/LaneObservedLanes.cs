@@ -18,7 +18,10 @@ internal sealed class LaneObservedLanes(TimeProvider time)
     /// <summary>How long an undeclared lane keeps its place after it was last seen: as long as the metric tag of such a lane (10 minutes).</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(10);
 
-    // One counter per LaneSource value.
+    /// <summary>The name in <c>from</c> of requests whose lane trust AcceptDeclared dropped.</summary>
+    public const string DroppedFrom = "dropped";
+
+    // One counter per LaneSource value, then one for dropped lanes.
     private static readonly int SourceCount = Enum.GetValues<LaneSource>().Length;
 
     private readonly ConcurrentDictionary<string, Seen> _lanes = new(StringComparer.Ordinal);
@@ -46,11 +49,26 @@ internal sealed class LaneObservedLanes(TimeProvider time)
         }
 
         Interlocked.Increment(ref seen.Count);
-        if ((uint)source < (uint)seen.BySource.Length)
+        if ((uint)source < (uint)SourceCount)
         {
             Interlocked.Increment(ref seen.BySource[(int)source]);
         }
 
+        Volatile.Write(ref seen.LastTicks, now);
+    }
+
+    /// <summary>Counts a request whose client lane <paramref name="lane"/> the gateway dropped (trust AcceptDeclared: declared nowhere).</summary>
+    public void ObserveDropped(string lane)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        if (!_lanes.TryGetValue(lane, out var seen) && (seen = Place(lane, declared: false, now)) is null)
+        {
+            Interlocked.Increment(ref _overflow);
+            return;
+        }
+
+        Interlocked.Increment(ref seen.Count);
+        Interlocked.Increment(ref seen.BySource[SourceCount]);
         Volatile.Write(ref seen.LastTicks, now);
     }
 
@@ -59,13 +77,18 @@ internal sealed class LaneObservedLanes(TimeProvider time)
         foreach (var (lane, seen) in _lanes)
         {
             var from = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            for (var i = 0; i < seen.BySource.Length; i++)
+            for (var i = 0; i < SourceCount; i++)
             {
                 var count = Interlocked.Read(ref seen.BySource[i]);
                 if (count > 0 && (LaneSource)i != LaneSource.None)
                 {
                     from[LanesDiagnostics.GetSourceName((LaneSource)i)] = count;
                 }
+            }
+
+            if (Interlocked.Read(ref seen.BySource[SourceCount]) is > 0 and var dropped)
+            {
+                from[DroppedFrom] = dropped;
             }
 
             yield return (lane, Interlocked.Read(ref seen.Count), new DateTimeOffset(Volatile.Read(ref seen.LastTicks), TimeSpan.Zero), from);
@@ -131,7 +154,7 @@ internal sealed class LaneObservedLanes(TimeProvider time)
     private sealed class Seen(bool declared, long lastTicks)
     {
         public readonly bool Declared = declared;
-        public readonly long[] BySource = new long[SourceCount];
+        public readonly long[] BySource = new long[SourceCount + 1];
         public long Count;
         public long LastTicks = lastTicks;
     }

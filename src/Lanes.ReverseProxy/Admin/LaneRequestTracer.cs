@@ -51,8 +51,20 @@ internal sealed class LaneRequestTracer : IDisposable
     public async Task<LaneTraceResult> TraceAsync(LaneTraceRequest request, HttpContext original)
     {
         var context = Build(request, original);
-        var settings = _resolver.Settings;
         var decision = LaneGatewayEntry.Decide(context, _config.Current, _resolver, _routing, _logger, preview: true);
+        var result = await ExplainAsync(context, decision).ConfigureAwait(false);
+        return decision.DroppedLane is not { } dropped
+            ? result
+            : result with
+            {
+                DroppedLane = dropped,
+                Detail = $"The client's lane '{dropped}' is dropped (Lanes:Trust AcceptDeclared): no cluster and no service under Lanes:Services "
+                    + "declares it or has an instance of it, and Lanes:KnownLanes does not list it. " + result.Detail,
+            };
+    }
+
+    private async Task<LaneTraceResult> ExplainAsync(DefaultHttpContext context, LaneEntryDecision decision)
+    {
         var resolution = decision.Resolution;
         var rule = decision.Rule is { } fired ? new LaneTraceRule(fired.Index, fired.Lane, fired.Describe()) : null;
         if (resolution.IsRejected)

@@ -27,7 +27,11 @@ internal sealed record LaneTraceResult(
     string? Served,
     int? Status,
     IReadOnlyList<string> Destinations,
-    string Detail);
+    string Detail)
+{
+    /// <summary>The client's lane that trust AcceptDeclared dropped before colouring and the default applied, or null.</summary>
+    public string? DroppedLane { get; init; }
+}
 
 /// <summary>The colouring rule that assigned the lane.</summary>
 internal sealed record LaneTraceRule(int Index, string Lane, string When);

@@ -46,6 +46,8 @@ internal static class LanesAdminReport
             clusters.Add(Cluster(cluster, routing, sources, columns, declaredBy));
         }
 
+        // The same answer as the entry's trust (LaneClusterRouting.IsDeclaredAnywhere): the lane configuration counts too.
+        ConfiguredDeclarations(settings, declaredBy);
         var lanes = new List<AdminLane>();
         foreach (var lane in declaredBy.Keys.Union(observed.Keys).Order(StringComparer.Ordinal))
         {
@@ -83,6 +85,47 @@ internal static class LanesAdminReport
             sources.Discovery.GetStatuses()
                 .Select(static d => new AdminDiscoveredService(d.Service, d.Scheme, d.IsKnown, d.Instances, d.Refreshed, d.FailingSince, d.Failure))
                 .ToList());
+    }
+
+    /// <summary>The lanes the process's lane configuration names (<see cref="LaneSettings.ConfiguredLanes"/>), with where each comes from.</summary>
+    private static void ConfiguredDeclarations(LaneSettings settings, SortedDictionary<string, List<AdminDeclaration>> declaredBy)
+    {
+        void Add(string lane, string name, string from)
+        {
+            if (!declaredBy.TryGetValue(lane, out var list))
+            {
+                declaredBy[lane] = list = [];
+            }
+
+            list.Add(new AdminDeclaration(name, from));
+        }
+
+        if (settings.DefaultLane is { } defaultLane)
+        {
+            Add(defaultLane, "(default lane)", "Lanes:DefaultLane");
+        }
+
+        foreach (var lane in settings.KnownLanes?.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>())
+        {
+            Add(lane, "(known lanes)", "Lanes:KnownLanes");
+        }
+
+        foreach (var service in settings.Services.Values.OrderBy(static s => s.Name, StringComparer.Ordinal))
+        {
+            var lanes = new SortedSet<string>(service.Settings.DeclaredLanes ?? [], StringComparer.Ordinal);
+            foreach (var instance in service.Instances)
+            {
+                if (instance.Lane is { } lane)
+                {
+                    lanes.Add(lane);
+                }
+            }
+
+            foreach (var lane in lanes)
+            {
+                Add(lane, service.Name, "Lanes:Services");
+            }
+        }
     }
 
     private static AdminCluster Cluster(ClusterState cluster, LaneClusterRouting routing, LaneAdminSources sources, SortedSet<string> columns, SortedDictionary<string, List<AdminDeclaration>> declaredBy)

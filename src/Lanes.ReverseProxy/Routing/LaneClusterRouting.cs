@@ -78,14 +78,23 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
         return false;
     }
 
-    /// <summary>True when some cluster declares <paramref name="lane"/> or has an instance labelled with it (trust <see cref="LaneTrust.AcceptDeclared"/>).</summary>
-    public bool IsDeclaredAnywhere(string lane)
+    /// <summary>
+    /// True when <paramref name="lane"/> exists for this gateway (trust <see cref="LaneTrust.AcceptDeclared"/>, the admin
+    /// page's declared lanes): some cluster declares it or has an instance labelled with it, or the process's lane
+    /// configuration names it (<see cref="LaneSettings.ConfiguredLanes"/>: the default lane, <c>KnownLanes</c>, and the
+    /// declared and instance lanes of every service under <c>Lanes:Services</c>).
+    /// </summary>
+    public bool IsDeclaredAnywhere(string lane) => DeclaredLanes().Contains(lane);
+
+    /// <summary>Every lane <see cref="IsDeclaredAnywhere"/> admits, rebuilt when a cluster or the lane settings change.</summary>
+    public FrozenSet<string> DeclaredLanes()
     {
         var version = Volatile.Read(ref _version);
+        var settings = _propagator.Settings;
         var declared = _declared;
-        if (declared is null || declared.Version != version)
+        if (declared is null || declared.Version != version || !ReferenceEquals(declared.Settings, settings))
         {
-            var lanes = new HashSet<string>(StringComparer.Ordinal);
+            var lanes = new HashSet<string>(settings.ConfiguredLanes, StringComparer.Ordinal);
             foreach (var cluster in _clusters.Values)
             {
                 if (GetSubsets(cluster) is { } subsets)
@@ -101,11 +110,11 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
                 }
             }
 
-            declared = new DeclaredSet(version, lanes.ToFrozenSet(StringComparer.Ordinal));
+            declared = new DeclaredSet(version, settings, lanes.ToFrozenSet(StringComparer.Ordinal));
             _declared = declared;
         }
 
-        return declared.Lanes.Contains(lane);
+        return declared.Lanes;
     }
 
     // The cluster's declared and labelled lanes keep their own metric tag whatever clients send.
@@ -175,5 +184,5 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
 
     private sealed record Entry(ClusterDestinationsState Destinations, ClusterModel? Model, LaneSettings Lanes, LaneSubsets<DestinationState>? Subsets, TimeSpan? AttemptTimeout);
 
-    private sealed record DeclaredSet(int Version, FrozenSet<string> Lanes);
+    private sealed record DeclaredSet(int Version, LaneSettings Settings, FrozenSet<string> Lanes);
 }

@@ -40,6 +40,7 @@ public sealed class LaneSettings
         PropagatorsText = LanePropagatorList.Format(carrierOrder);
         PassiveHealthPeriod = passiveHealthPeriod;
         Services = services;
+        ConfiguredLanes = CollectConfiguredLanes(defaultLane, knownLanes, services);
         BaggageKey = baggageKey;
         TraceCacheSize = traceCacheSize;
         Header = header;
@@ -119,6 +120,14 @@ public sealed class LaneSettings
     /// <summary>The services of client-side lane routing, by name (case-insensitive).</summary>
     public IReadOnlyDictionary<string, LaneServiceDefinition> Services { get; }
 
+    /// <summary>
+    /// Every lane this configuration names: <see cref="DefaultLane"/>, <see cref="KnownLanes"/>, and for each service
+    /// under <see cref="Services"/> its declared lanes and its instances' lanes. A gateway with <c>Lanes:Trust</c>
+    /// <c>AcceptDeclared</c> admits these (with the lanes its clusters declare or have instances of), so a lane that only
+    /// a downstream service has is not dropped at the entry; <c>lanes istio generate</c> routes them.
+    /// </summary>
+    public IReadOnlySet<string> ConfiguredLanes { get; }
+
     internal string[] AliasArray { get; }
 
     /// <summary>The keyed carriers (all but the header) in the order they are read.</summary>
@@ -128,6 +137,38 @@ public sealed class LaneSettings
     public bool Uses(LanePropagators carrier) => (Propagators & carrier) == carrier;
 
     internal string[] SourceHeaderArray { get; }
+
+    private static FrozenSet<string> CollectConfiguredLanes(string? defaultLane, IReadOnlySet<string>? known, IReadOnlyDictionary<string, LaneServiceDefinition> services)
+    {
+        var lanes = new HashSet<string>(StringComparer.Ordinal);
+        if (defaultLane is not null)
+        {
+            lanes.Add(defaultLane);
+        }
+
+        if (known is not null)
+        {
+            lanes.UnionWith(known);
+        }
+
+        foreach (var service in services.Values)
+        {
+            if (service.Settings.DeclaredLanes is { } declared)
+            {
+                lanes.UnionWith(declared);
+            }
+
+            foreach (var instance in service.Instances)
+            {
+                if (instance.Lane is { } lane)
+                {
+                    lanes.Add(lane);
+                }
+            }
+        }
+
+        return lanes.ToFrozenSet(StringComparer.Ordinal);
+    }
 
     /// <summary>True when <paramref name="lane"/> is in <see cref="KnownLanes"/>, or there is no allow-list.</summary>
     public bool IsKnown(string lane) => _knownLanes is null || _knownLanes.Contains(lane);

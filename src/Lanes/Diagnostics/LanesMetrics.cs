@@ -132,6 +132,7 @@ internal sealed class LanesMetrics : IDisposable
         LaneRejection.InvalidValue => "invalid-value",
         LaneRejection.UnknownLane => "unknown-lane",
         LaneRejection.Missing => "missing",
+        LaneRejection.Undeclared => "undeclared",
         _ => "other",
     };
 }

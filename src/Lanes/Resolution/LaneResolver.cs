@@ -62,6 +62,19 @@ public sealed class LaneResolver
         return resolution;
     }
 
+    /// <summary>
+    /// Counts a lane an entry point refused without refusing the request (<c>lanes.rejected</c> with the reason), such as
+    /// the gateway dropping an undeclared client lane under <c>AcceptDeclared</c>; the request's own resolution is
+    /// counted with <see cref="Record"/> as usual.
+    /// </summary>
+    public void RecordDropped(LaneRejection rejection)
+    {
+        if (rejection != LaneRejection.None)
+        {
+            _metrics.Rejected(rejection);
+        }
+    }
+
     /// <summary>Counts a final resolution (the <c>Lanes</c> meter): rejected, or inbound by lane and source.</summary>
     public void Record(LaneResolution resolution)
     {

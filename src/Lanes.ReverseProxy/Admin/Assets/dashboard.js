@@ -62,7 +62,8 @@
       el('td', { class: 'num' }, lane.observed),
       el('td', { class: 'from' }, Object.keys(lane.from).map(k => k + ' ' + lane.from[k]).join(', ')),
       el('td', null, time(lane.lastSeen)),
-      el('td', null, lane.undeclared ? badge('observed, declared by no cluster', 'flag') : '')));
+      el('td', null, lane.from.dropped ? badge('dropped at the entry: Trust AcceptDeclared, declared nowhere', 'flag')
+        : lane.undeclared ? badge('observed, declared by no cluster', 'flag') : '')));
     const nodes = [table(null, ['Lane', 'Declared by', 'Requests seen', 'Came from', 'Last seen', 'Note'], rows, { id: 'lanes-table' })];
     if (report.observedOverflow > 0) {
       nodes.push(el('p', { class: 'small' }, report.observedOverflow + ' requests carried lanes beyond the first 256 distinct ones and are not listed.'));
@@ -274,6 +275,7 @@
       const fields = [
         ['lane', 'Lane', answer.lane === null ? '(none)' : answer.lane],
         ['source', 'Source', answer.source],
+        ['droppedLane', 'Client lane dropped', answer.droppedLane === null || answer.droppedLane === undefined ? '(none)' : answer.droppedLane + ' (Trust AcceptDeclared: declared nowhere)'],
         ['rule', 'Colouring rule', answer.rule === null ? '(none)' : '#' + answer.rule.index + ' → ' + answer.rule.lane + ' when ' + answer.rule.when],
         ['route', 'Route', answer.route === null ? '(none)' : answer.route],
         ['cluster', 'Cluster', answer.cluster === null ? '(none)' : answer.cluster],
