@@ -7,7 +7,10 @@ namespace Lanes.Tool;
 /// <summary>
 /// Istio objects from the Lanes configuration the SDK reads: per service a DestinationRule with a subset per lane and a
 /// mesh VirtualService routing each lane's header value to its subset, then every other request to the baseline; with
-/// a gateway, one gateway VirtualService that matches the canonical header or an alias and sets the canonical header.
+/// a gateway, one gateway VirtualService that matches the canonical header or an alias and sets the canonical header,
+/// for every lane of the configuration (<see cref="LaneSettings.ConfiguredLanes"/>, the set a Lanes gateway with trust
+/// AcceptDeclared admits): a lane the entry has goes to its subset, a lane only a service behind it has goes to the
+/// entry's baseline with the lane set, so the hops behind see it (issue 42: the output always lints clean).
 /// Istio cannot fall back from one subset to another: Strict routes every declared lane to its subset (an empty subset
 /// answers 503, as Strict does); Permissive and Declared route a lane only where it has instances, the rest to the baseline.
 /// </summary>
@@ -72,18 +75,24 @@ internal static class Generator
             var host = entry ?? (services.Count == 1 ? services[0].Name : throw new InvalidOperationException(
                 $"--gateway needs --entry with {services.Count} services under Lanes:Services ({string.Join(", ", services.Select(static s => s.Name))}): name the service the gateway routes to."));
             var service = lanes.Services.TryGetValue(host, out var s) ? s : throw new InvalidOperationException($"--entry '{host}' is not a service under Lanes:Services.");
-            var lanesOf = service.Instances.Select(static i => i.Lane).OfType<string>()
+            var entrySubsets = service.Instances.Select(static i => i.Lane).OfType<string>()
                 .Union(service.Settings.Policy == LanePolicy.Strict ? service.Settings.DeclaredLanes ?? [] : [], StringComparer.Ordinal)
-                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                .ToHashSet(StringComparer.Ordinal);
+
+            // Every lane the configuration names, so every lane a hop behind matches is one the gateway sets.
+            var lanesOf = lanes.ConfiguredLanes.Union(entrySubsets, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             Document(yaml, "networking.istio.io/v1", "VirtualService", host + "-gateway", ns);
             yaml.Append("spec:\n");
             yaml.Append($"  gateways:\n    - {gateway}\n");
             yaml.Append("  hosts:\n    - \"*\"\n");
             yaml.Append("  http:\n");
             string[] headers = [lanes.Header, .. lanes.Aliases];
-            foreach (var lane in lanesOf.Where(l => l != service.Settings.BaselineLane))
+            // The default route sets the default lane and goes to the baseline: a rule of their own only when they differ.
+            foreach (var lane in lanesOf.Where(l => l != service.Settings.BaselineLane || l != lanes.DefaultLane))
             {
-                Rule(yaml, lane, headers, lane, set: lane, host);
+                // The entry's own subset, or (a lane only services behind it have) where the entry serves requests
+                // of a lane it has no instance of: its baseline subset, or the whole service for unlabelled instances.
+                Rule(yaml, lane, headers, lane, set: lane, host, subset: entrySubsets.Contains(lane) ? lane : service.Settings.BaselineLane, always: entrySubsets.Contains(lane));
             }
 
             yaml.Append("    - name: default\n");
@@ -92,10 +101,11 @@ internal static class Generator
                 yaml.Append($"      headers:\n        request:\n          set:\n            {lanes.Header}: {Quote(defaultLane)}\n");
             }
 
+            // A request the default lane is set on is in that lane: its subset when the entry has one, else the baseline.
             yaml.Append($"      route:\n        - destination:\n            host: {host}\n");
-            if (service.Settings.BaselineLane is { } baseline)
+            if ((lanes.DefaultLane is { } defaultSubset && entrySubsets.Contains(defaultSubset) ? defaultSubset : service.Settings.BaselineLane) is { } subset)
             {
-                yaml.Append($"            subset: {baseline}\n");
+                yaml.Append($"            subset: {subset}\n");
             }
         }
 
@@ -116,8 +126,9 @@ internal static class Generator
         }
     }
 
-    private static void Rule(StringBuilder yaml, string name, string[] headers, string lane, string? set, string host)
+    private static void Rule(StringBuilder yaml, string name, string[] headers, string lane, string? set, string host, string? subset = null, bool always = true)
     {
+        subset = always ? lane : subset;
         yaml.Append($"    - name: {name}\n");
         yaml.Append("      match:\n");
         foreach (var header in headers)
@@ -130,7 +141,11 @@ internal static class Generator
             yaml.Append($"      headers:\n        request:\n          set:\n            {headers[0]}: {Quote(set)}\n");
         }
 
-        yaml.Append($"      route:\n        - destination:\n            host: {host}\n            subset: {lane}\n");
+        yaml.Append($"      route:\n        - destination:\n            host: {host}\n");
+        if (subset is not null)
+        {
+            yaml.Append($"            subset: {subset}\n");
+        }
     }
 
     /// <summary>Quotes what YAML would read as another type (true, 1.0, null) or with special characters.</summary>

@@ -134,12 +134,16 @@ internal static partial class Linter
 
                 var subset = SubsetDefined(vs, rules, route, "route", findings);
 
-                // set-route-mismatch: a rule that sets a lane routes to that lane's subset.
+                // set-route-mismatch: a rule that sets a lane routes to that lane's subset, when the host has one. A host
+                // with no subset of the lane serves it from another subset (its baseline) and the lane goes on to the hops
+                // behind it: the fallback Lanes does, and what `lanes istio generate --gateway` writes for a lane only a
+                // downstream service has.
                 foreach (var (header, value, node) in rule.Sets.Where(s => laneHeaders.Contains(s.Header)))
                 {
                     var labels = subset?.Map("labels").Labels() ?? [];
                     var names = route.Subset;
-                    if (!labels.Values.Contains(value, StringComparer.Ordinal) && names != value && !names.EndsWith("-" + value, StringComparison.Ordinal))
+                    if (!labels.Values.Contains(value, StringComparer.Ordinal) && names != value && !names.EndsWith("-" + value, StringComparison.Ordinal)
+                        && HasSubsetOf(vs, rules, route, value))
                     {
                         findings.Add(At(Rules.SetRouteMismatch, vs.Manifest, route.SubsetNode ?? route.Node,
                             $"this rule sets '{header}: {value}' but routes to subset '{route.Subset}', which is not lane '{value}'; route to the '{value}' subset or set the lane this subset serves."));
@@ -159,6 +163,15 @@ internal static partial class Linter
     }
 
     /// <summary>subset-not-defined for a route or mirror destination; the subset when it is defined.</summary>
+    /// <summary>True when the DestinationRule of the route's host has a subset of <paramref name="lane"/> (by label value or name).</summary>
+    private static bool HasSubsetOf(VirtualService vs, List<Manifest> rules, Route route, string lane)
+    {
+        var rule = rules.FirstOrDefault(r => SameHost(r.Spec?.Str("host"), r.Namespace, route.Host, vs.Manifest.Namespace));
+        return rule?.Spec?.Seq("subsets").Maps().Any(s =>
+            s.Map("labels").Labels().Values.Contains(lane, StringComparer.Ordinal)
+            || s.Str("name") is { } name && (name == lane || name.EndsWith("-" + lane, StringComparison.Ordinal))) ?? true;
+    }
+
     private static YamlMappingNode? SubsetDefined(VirtualService vs, List<Manifest> rules, Route route, string what, List<Finding> findings)
     {
         var rule = rules.FirstOrDefault(r => SameHost(r.Spec?.Str("host"), r.Namespace, route.Host, vs.Manifest.Namespace));
