@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
+using Lanes.Testing;
 
 namespace Lanes.Packaging.Tests;
 
