@@ -126,7 +126,7 @@ internal static class Cli
         Linter.Lint(manifests, findings, [.. laneHeaders, .. jsonHeaders], jsonAliases);
         var ordered = findings.OrderBy(static f => f.File, StringComparer.Ordinal).ThenBy(static f => f.Line).ThenBy(static f => f.Column).ToList();
         Formats.Write(format, ordered, output);
-        return ordered.Any(static f => f.Rule.Severity == Severity.Error) ? 1 : 0;
+        return ordered.Any(static f => f.Severity == Severity.Error) ? 1 : 0;
     }
 
     private static int Check(string file, TextWriter output, TextWriter error)

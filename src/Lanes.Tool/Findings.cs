@@ -12,7 +12,17 @@ internal enum Severity
 internal sealed record Rule(string Name, string Code, Severity Severity, string Catches, string? Istio = null);
 
 /// <summary>What the linter found, where.</summary>
-internal sealed record Finding(Rule Rule, string File, int Line, int Column, string Message);
+/// <param name="Rule">The rule that found it.</param>
+/// <param name="File">The file.</param>
+/// <param name="Line">The line, from 1.</param>
+/// <param name="Column">The column, from 1.</param>
+/// <param name="Message">What is wrong and how to fix it.</param>
+/// <param name="Override">A severity for this finding other than its rule's default (port-protocol: a note where Istio sniffs HTTP).</param>
+internal sealed record Finding(Rule Rule, string File, int Line, int Column, string Message, Severity? Override = null)
+{
+    /// <summary>This finding's severity: <see cref="Override"/>, else its rule's.</summary>
+    public Severity Severity => Override ?? Rule.Severity;
+}
 
 /// <summary>Every rule, in the order of the README's table.</summary>
 internal static class Rules
@@ -30,7 +40,7 @@ internal static class Rules
     public static readonly Rule TemplateValue = new("template-value", "LANES011", Severity.Error, "a header value with `{{ ... }}` or `%REQ(...)%`: Istio sends it as text");
     public static readonly Rule InvalidLaneValue = new("invalid-lane-value", "LANES012", Severity.Error, "a lane that the lane rules or Kubernetes label rules reject (`dev1,dev2` as a label value)");
     public static readonly Rule PortRequired = new("port-required", "LANES013", Severity.Error, "a route to a service with several ports that names no port", "IST0112");
-    public static readonly Rule PortProtocol = new("port-protocol", "LANES014", Severity.Warning, "a port of a routed Service that Istio will not treat as HTTP or gRPC (name `http`, `http2`, `grpc`, `grpc-web` with an optional `-suffix`, or `appProtocol`): it is proxied as TCP and no lane header match applies", "IST0118 (port name, partly)");
+    public static readonly Rule PortProtocol = new("port-protocol", "LANES014", Severity.Warning, "a port of a routed Service whose name or `appProtocol` selects a protocol other than HTTP or gRPC (`tcp-...`, `tls`, `mongo`, `appProtocol: tcp`): Istio proxies it as that protocol and no lane header match applies (warning); a port with neither a protocol name nor `appProtocol`: Istio sniffs HTTP/1.1 and HTTP/2 there, so lanes work, but sniffing delays the first bytes and fails for server-first protocols (note)", "IST0118 (port name, partly)");
 
     public static readonly IReadOnlyList<Rule> All =
     [

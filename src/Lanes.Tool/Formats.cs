@@ -15,7 +15,7 @@ internal static class Formats
                 {
                     ["rule"] = f.Rule.Name,
                     ["code"] = f.Rule.Code,
-                    ["severity"] = Level(f.Rule.Severity),
+                    ["severity"] = Level(f.Severity),
                     ["file"] = f.File,
                     ["line"] = f.Line,
                     ["column"] = f.Column,
@@ -28,10 +28,10 @@ internal static class Formats
             default:
                 foreach (var f in findings)
                 {
-                    output.WriteLine($"{f.File}:{f.Line}:{f.Column}: {Level(f.Rule.Severity)} {f.Rule.Code} {f.Rule.Name}: {f.Message}");
+                    output.WriteLine($"{f.File}:{f.Line}:{f.Column}: {Level(f.Severity)} {f.Rule.Code} {f.Rule.Name}: {f.Message}");
                 }
 
-                var errors = findings.Count(static f => f.Rule.Severity == Severity.Error);
+                var errors = findings.Count(static f => f.Severity == Severity.Error);
                 output.WriteLine(findings.Count == 0 ? "no findings" : $"{findings.Count} finding(s), {errors} error(s)");
                 break;
         }
@@ -71,7 +71,7 @@ internal static class Formats
             ["results"] = new JsonArray([.. findings.Select(static f => (JsonNode)new JsonObject
             {
                 ["ruleId"] = f.Rule.Code,
-                ["level"] = Level(f.Rule.Severity),
+                ["level"] = Level(f.Severity),
                 ["message"] = new JsonObject { ["text"] = f.Message },
                 ["locations"] = new JsonArray(new JsonObject
                 {

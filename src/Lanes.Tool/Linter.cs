@@ -204,20 +204,39 @@ internal static partial class Linter
             {
                 var name = port.Str("name");
                 var appProtocol = port.Str("appProtocol");
-                if (IsHttpProtocol(appProtocol) || (appProtocol is null && IsHttpProtocol(name?.Split('-')[0])))
+
+                // Istio's protocol selection: appProtocol first, then the port name's prefix (<protocol>[-<suffix>]); with
+                // neither a known protocol, it detects HTTP/1.1 and HTTP/2 from the first bytes (protocol sniffing).
+                var selected = appProtocol ?? (name is null ? null : KnownProtocol(name.Split('-')[0]));
+                if (selected is not null && IsHttpProtocol(selected))
                 {
                     continue;
                 }
 
+                var described = $"port {port.Str("port")} of Service '{service.Name}' is {(name is null ? "unnamed" : $"named '{name}'")}{(appProtocol is null ? string.Empty : $" with appProtocol '{appProtocol}'")}";
+                if (selected is null)
+                {
+                    findings.Add(At(Rules.PortProtocol, service, port,
+                        $"{described}: Istio selects its protocol by sniffing, which detects HTTP/1.1 and HTTP/2, so lane header matches apply. Name it anyway ('http', 'http2', 'grpc' or 'grpc-web', optionally '-suffix', e.g. 'http-web') or set appProtocol: sniffing holds the first bytes of every connection until it decides, and a server-first protocol on this port (the server speaks first, as MySQL does) is never detected.")
+                        with { Override = Severity.Note });
+                    continue;
+                }
+
                 findings.Add(At(Rules.PortProtocol, service, port,
-                    $"port {port.Str("port")} of Service '{service.Name}' is {(name is null ? "unnamed" : $"named '{name}'")}{(appProtocol is null ? string.Empty : $" with appProtocol '{appProtocol}'")}: Istio treats it as TCP and no lane header match applies. Name it 'http', 'http2', 'grpc' or 'grpc-web' (optionally '-suffix', e.g. 'http-web'), or set appProtocol: http."));
+                    $"{described}: Istio proxies it as '{selected}', not HTTP, and no lane header match applies. Name it 'http', 'http2', 'grpc' or 'grpc-web' (optionally '-suffix', e.g. 'http-web'), or set appProtocol: http."));
             }
         }
 
-        static bool IsHttpProtocol(string? protocol)
-            => protocol is not null && (protocol.Equals("http", StringComparison.OrdinalIgnoreCase) || protocol.Equals("http2", StringComparison.OrdinalIgnoreCase)
+        static bool IsHttpProtocol(string protocol)
+            => protocol.Equals("http", StringComparison.OrdinalIgnoreCase) || protocol.Equals("http2", StringComparison.OrdinalIgnoreCase)
                 || protocol.Equals("grpc", StringComparison.OrdinalIgnoreCase) || protocol.Equals("grpc-web", StringComparison.OrdinalIgnoreCase)
-                || protocol.Equals("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase));
+                || protocol.Equals("kubernetes.io/h2c", StringComparison.OrdinalIgnoreCase) || protocol.Equals("kubernetes.io/ws", StringComparison.OrdinalIgnoreCase);
+
+        // The prefixes Istio's explicit protocol selection knows; any other name is left to sniffing.
+        static string? KnownProtocol(string prefix)
+            => prefix.ToLowerInvariant() is "http" or "http2" or "https" or "grpc" or "grpc-web" or "tcp" or "tls" or "mongo" or "mysql" or "redis" or "udp"
+                ? prefix
+                : null;
     }
 
     private static void DuplicateHosts(List<VirtualService> services, List<Finding> findings)

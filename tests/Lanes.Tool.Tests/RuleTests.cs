@@ -194,3 +194,45 @@ public sealed class RuleTests
         Assert.Equal(1, exit);
     }
 }
+
+/// <summary>
+/// Issue 42, item 5: port-protocol says what Istio does. A port with no protocol in its name and no appProtocol is
+/// sniffed (HTTP/1.1 and HTTP/2 detected, lanes work): a note to name it anyway. A name or appProtocol that selects
+/// another protocol is proxied as that protocol (no header match): a warning. appProtocol http: nothing.
+/// </summary>
+public sealed class PortProtocolTests
+{
+    private const string Routes = """
+        kind: VirtualService
+        metadata: { name: reviews }
+        spec:
+          hosts: [reviews]
+          http:
+            - route: [{ destination: { host: reviews } }]
+        """;
+
+    [Theory]
+    [InlineData("{ port: 9080 }", "note", "sniffing")]
+    [InlineData("{ name: web, port: 9080 }", "note", "server-first")]
+    [InlineData("{ name: tcp-web, port: 9080 }", "warning", "proxies it as 'tcp'")]
+    [InlineData("{ port: 9080, appProtocol: mysql }", "warning", "proxies it as 'mysql'")]
+    [InlineData("{ port: 9080, appProtocol: http }", null, null)]
+    [InlineData("{ name: http-web, port: 9080 }", null, null)]
+    [InlineData("{ name: grpc, port: 9080 }", null, null)]
+    public void PortProtocol_SaysWhatIstioDoes(string port, string? severity, string? says)
+    {
+        var (exit, findings) = Lanes.LintText($"kind: Service\nmetadata: {{ name: reviews }}\nspec:\n  ports:\n    - {port}\n---\n{Routes}");
+
+        Assert.Equal(0, exit);                                             // neither a note nor a warning fails the lint
+        var found = findings.Where(static f => (string?)f["rule"] == "port-protocol").ToList();
+        if (severity is null)
+        {
+            Assert.Empty(found);
+            return;
+        }
+
+        var finding = Assert.Single(found);
+        Assert.Equal(severity, (string?)finding["severity"]);
+        Assert.Contains(says!, (string?)finding["message"], StringComparison.Ordinal);
+    }
+}
