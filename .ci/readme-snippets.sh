@@ -3,7 +3,7 @@
 # LANES_NEWEST_DEPENDENCIES=true, the dependencies Directory.Packages.props sets through properties (service
 # discovery, resilience) are taken at the newest version it names instead of the oldest supported one.
 #
-#   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md, every src/*/README.md, docs/aspire.md)
+#   bash .ci/readme-snippets.sh PACKAGES_DIR [MARKDOWN...]      (default: README.md, every src/*/README.md, every docs/*.md)
 #
 # Every block marked in those files with
 #   <!-- snippet: NAME (web|console|apphost[, run]) ... -->
@@ -18,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 packages="$(cd "${1:?usage: readme-snippets.sh PACKAGES_DIR [MARKDOWN...]}" && pwd)"
 shift
-if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md "$root/docs/aspire.md"); fi
+if [ $# -gt 0 ]; then readmes=("$@"); else readmes=("$root/README.md" "$root"/src/*/README.md "$root"/docs/*.md); fi
 # The packed version: LANES_VERSION from .ci/packages.sh, else read from the Lanes package in the folder.
 version="${LANES_VERSION:-$(cd "$packages" && ls Lanes.[0-9]*.nupkg | head -1 | sed -e 's/^Lanes\.//' -e 's/\.nupkg$//')}"
 work="$(mktemp -d)"

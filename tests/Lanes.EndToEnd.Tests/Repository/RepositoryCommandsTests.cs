@@ -129,6 +129,75 @@ public sealed partial class RepositoryCommandsTests
     }
 
     [Fact]
+    public void EveryCSharpBlockInTheMarkdown_IsBuiltInCi_OrMarkedAsAFragmentWithItsReason()
+    {
+        // Issue 42, item 4: documentation that compiles. A ```csharp block is a snippet (after a "<!-- snippet: NAME
+        // (kind) -->" marker and its ```bash package list; .ci/readme-snippets.sh builds it against the packed packages)
+        // or says why it is not ("<!-- fragment: reason -->" right above it).
+        var files = new[] { "README.md" }
+            .Concat(Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "src"), "README.md", SearchOption.AllDirectories))
+            .Concat(Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "docs"), "*.md"))
+            .Concat(Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "samples"), "README.md", SearchOption.AllDirectories))
+            .Concat(Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "benchmarks"), "*.md", SearchOption.AllDirectories))
+            .Select(static f => Path.GetFullPath(f, RepositoryRoot.Path))
+            .Where(static f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains("node_modules", StringComparison.Ordinal));
+        var unmarked = new List<string>();
+        var blocks = 0;
+        foreach (var file in files)
+        {
+            var lines = File.ReadAllLines(file);
+            var snippetOpen = false;                     // a snippet marker seen, its C# block not yet
+            var inBlock = false;
+            string? previous = null;                     // the last non-empty line outside code blocks
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var line = lines[i];
+                if (inBlock)
+                {
+                    inBlock = !line.StartsWith("```", StringComparison.Ordinal);
+                    continue;
+                }
+
+                if (line.StartsWith("<!-- snippet: ", StringComparison.Ordinal))
+                {
+                    snippetOpen = true;
+                }
+                else if (line.StartsWith("```csharp", StringComparison.Ordinal))
+                {
+                    blocks++;
+                    var fragment = previous is not null && FragmentMarker().IsMatch(previous);
+                    if (!snippetOpen && !fragment)
+                    {
+                        unmarked.Add($"{Path.GetRelativePath(RepositoryRoot.Path, file)}:{i + 1}");
+                    }
+
+                    snippetOpen = false;
+                    inBlock = true;
+                    continue;
+                }
+                else if (line.StartsWith("```", StringComparison.Ordinal))
+                {
+                    inBlock = true;                      // a ```bash package list keeps a snippet open; other blocks too
+                    continue;
+                }
+
+                if (line.Trim().Length > 0)
+                {
+                    previous = line;
+                }
+            }
+        }
+
+        Assert.True(blocks > 20, $"only {blocks} C# blocks found: the walk missed files");
+        Assert.True(unmarked.Count == 0, "C# blocks neither built (snippet marker) nor marked as fragments with a reason: " + string.Join(", ", unmarked));
+    }
+
+    [GeneratedRegex(@"^<!-- fragment: \S.{10,} -->$")]
+    private static partial Regex FragmentMarker();
+
+    [Fact]
     public void PublicApi_AllPackagesTogether_StayWithinTheTypeBudget()
     {
         // Issue 41 sets the goal at 55 public types across every package; the budget is what the packages have now
