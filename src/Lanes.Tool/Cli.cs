@@ -19,7 +19,11 @@ internal static class Cli
         var lint = new Command("lint", "Lint Istio and Kubernetes lane configuration.") { format, laneHeader, paths };
         lint.SetAction(result => Lint(result.GetValue(paths)!, result.GetValue(format)!, result.GetValue(laneHeader) ?? [], output, error));
 
-        var config = new Option<string>("--config") { Description = "a JSON file with the Lanes section (appsettings.json)", Required = true };
+        var config = new Option<string[]>("--config")
+        {
+            Description = "a JSON file with the Lanes section (appsettings.json); repeat it for the files a host layers (appsettings.json, then appsettings.Production.json): a later file wins, as in the host",
+            Required = true,
+        };
         var check = new Command("check", "Validate a Lanes configuration with the SDK's own validator.") { config };
         check.SetAction(result => Check(result.GetValue(config)!, output, error));
 
@@ -129,38 +133,73 @@ internal static class Cli
         return ordered.Any(static f => f.Severity == Severity.Error) ? 1 : 0;
     }
 
-    private static int Check(string file, TextWriter output, TextWriter error)
+    private static int Check(string[] files, TextWriter output, TextWriter error)
     {
-        if (!File.Exists(file))
+        foreach (var file in files)
         {
-            error.WriteLine($"lanes: cannot read '{file}'.");
-            return 2;
+            if (!File.Exists(file))
+            {
+                error.WriteLine($"lanes: cannot read '{file}'.");
+                return 2;
+            }
         }
 
+        // What was read, and what a host may read besides (issue 42: a gateway took its header from a second file).
+        var read = string.Join(" + ", files);
         List<string> problems;
         try
         {
-            problems = Validate(file);
+            problems = Validate(files);
         }
         catch (InvalidDataException e)
         {
-            error.WriteLine($"lanes: '{file}' is not valid JSON: {Innermost(e)}");
+            error.WriteLine($"lanes: {read} is not valid JSON: {Innermost(e)}");
             return 2;
         }
 
-        problems.AddRange(UnknownKeys(file));
+        output.WriteLine($"read: {string.Join(", ", files)}{(files.Length > 1 ? " (in this order: a later file wins, as in a host)" : string.Empty)}");
+
         foreach (var problem in problems)
         {
-            output.WriteLine($"{file}: {problem}");
+            output.WriteLine($"{read}: {problem}");
         }
 
-        if (problems.Count == 0)
+        var unknown = 0;
+        foreach (var file in files)
         {
-            var lanes = Load(file);
-            output.WriteLine($"{file}: valid (header {lanes.Header}, default lane {lanes.DefaultLane ?? "(none)"}, {lanes.Services.Count} service(s), carriers {lanes.PropagatorsText})");
+            foreach (var problem in UnknownKeys(file))
+            {
+                output.WriteLine($"{file}: {problem}");
+                unknown++;
+            }
         }
 
-        return problems.Count == 0 ? 0 : 1;
+        if (problems.Count + unknown == 0)
+        {
+            var lanes = Load(files);
+            output.WriteLine($"{read}: valid (header {lanes.Header}, default lane {lanes.DefaultLane ?? "(none)"}, {lanes.Services.Count} service(s), carriers {lanes.PropagatorsText})");
+        }
+
+        var unread = Siblings(files);
+        output.WriteLine(
+            "note: a host also layers appsettings.{Environment}.json, environment variables (Lanes__Header=...) and command-line arguments over these files; "
+            + (unread.Count == 0
+                ? "pass every file it reads with --config, in its order, to check what it runs with."
+                : $"not read here: {string.Join(", ", unread)}. Pass each with another --config, in the host's order, to check what it runs with."));
+        return problems.Count + unknown == 0 ? 0 : 1;
+    }
+
+    /// <summary>The appsettings.*.json files beside a given appsettings.json that were not given.</summary>
+    private static List<string> Siblings(string[] files)
+    {
+        var given = files.Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        return [.. files
+            .Where(static f => string.Equals(Path.GetFileName(f), "appsettings.json", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(static f => Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(f))!, "appsettings.*.json"))
+            .Where(f => !given.Contains(Path.GetFullPath(f)))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(static f => Path.GetRelativePath(Environment.CurrentDirectory, f))];
     }
 
     private static int Generate(string file, string? ns, string labelKey, string? gateway, string? entry, TextWriter output, TextWriter error)
@@ -223,11 +262,14 @@ internal static class Cli
     }
 
     /// <summary>The problems the SDK's own options validation reports for <paramref name="file"/>, each naming its key.</summary>
-    internal static List<string> Validate(string file)
+    internal static List<string> Validate(string file) => Validate([file]);
+
+    /// <summary>The problems of <paramref name="files"/> layered in order (a later file wins), as a host reads them.</summary>
+    internal static List<string> Validate(IReadOnlyList<string> files)
     {
         try
         {
-            _ = Load(file);
+            _ = Load(files);
             return [];
         }
         catch (OptionsValidationException e)
@@ -245,12 +287,20 @@ internal static class Cli
         => LanesJsonKeys.Find(new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false).Build());
 
     /// <summary>The settings the SDK would run with: the file bound and validated exactly as <c>AddLanes()</c> does at start-up.</summary>
-    private static LaneSettings Load(string file)
+    private static LaneSettings Load(string file) => Load([file]);
+
+    private static LaneSettings Load(IReadOnlyList<string> files)
     {
         IConfiguration configuration;
         try
         {
-            configuration = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false).Build();
+            var builder = new ConfigurationBuilder();
+            foreach (var file in files)
+            {
+                builder.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
+            }
+
+            configuration = builder.Build();
         }
         catch (FormatException e)
         {

@@ -114,10 +114,44 @@ public sealed class CommandTests
         var (exit, output, _) = Lanes.Run("check", "--config", GenerateTests.Config("invalid"));
 
         Assert.Equal(1, exit);
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(static l => !l.StartsWith("read: ", StringComparison.Ordinal) && !l.StartsWith("note: ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, lines.Length);
         Assert.Contains(lines, static l => l.Contains("Lanes:DefaultLane", StringComparison.Ordinal));
         Assert.Contains(lines, static l => l.Contains("Lanes:Services:details:Instances:a:Address", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_NamesTheFilesItRead_LayersThemAsAHost_AndNamesTheSiblingsItDidNot()
+    {
+        // Issue 42: a gateway's appsettings.json says x-lane, its appsettings.Production.json the mspider preset; the
+        // host runs with the second. Checked alone, the first file is valid but is not what runs: the check says so.
+        var directory = Directory.CreateTempSubdirectory("lanes-layers-").FullName;
+        try
+        {
+            var first = Path.Combine(directory, "appsettings.json");
+            var second = Path.Combine(directory, "appsettings.Production.json");
+            File.WriteAllText(first, """{ "Lanes": { "Header": "x-lane" } }""");
+            File.WriteAllText(second, """{ "Lanes": { "Header": "", "Preset": "mspider" } }""");
+
+            var (aloneExit, alone, _) = Lanes.Run("check", "--config", first);
+            var (bothExit, both, _) = Lanes.Run("check", "--config", first, "--config", second);
+
+            Assert.Equal(0, aloneExit);
+            Assert.Contains($"read: {first}\n", alone, StringComparison.Ordinal);
+            Assert.Contains("valid (header x-lane,", alone, StringComparison.Ordinal);
+            Assert.Contains("not read here: ", alone, StringComparison.Ordinal);
+            Assert.Contains("appsettings.Production.json", alone[alone.IndexOf("not read here: ", StringComparison.Ordinal)..], StringComparison.Ordinal);
+
+            Assert.Equal(0, bothExit);
+            Assert.Contains($"read: {first}, {second} (in this order", both, StringComparison.Ordinal);
+            Assert.Contains("valid (header x-mspider-lane,", both, StringComparison.Ordinal);
+            Assert.DoesNotContain("not read here", both, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]
