@@ -113,10 +113,11 @@ public class LanesMetricsTests
             .Concat(recorder.Of(LanesDiagnostics.RoutedInstrument).Select(static m => m.Tag("lane.routing.outcome")))
             .Concat(recorder.Of(LanesDiagnostics.RoutedInstrument).Select(static m => m.Tag("lane.routing.reason")).Where(static v => v is not null))
             .ToList();
-        Assert.Equal(4 + 3 + 3 * 4 + 3 * 3, values.Count);
+        Assert.Equal(4 + 4 + 3 * 4 + 3 * 3, values.Count);
         Assert.All(values, static v => Assert.Matches("^[a-z]+(-[a-z]+)*$", v));
         Assert.Contains("too-long", values);
         Assert.Contains("unknown-lane", values);
+        Assert.Contains("undeclared", values);                           // a gateway's AcceptDeclared drop (issue 42)
         Assert.Contains("no-upstream", values);
         foreach (var reason in Enum.GetValues<Lanes.Routing.LaneFallbackReason>().Where(static r => r != Lanes.Routing.LaneFallbackReason.None))
         {
