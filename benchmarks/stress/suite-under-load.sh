@@ -24,10 +24,10 @@ fi
 
 cd "$root"
 ./test.sh --filter FullyQualifiedName=Lanes.NoSuchTest > /dev/null 2>&1 || true   # installs what the suite needs and builds it, unloaded (runs no test)
-results="$(mktemp -d)"
+results="$(mktemp -d)"                                 # kept: each run's log and .trx, to read a failure's message
 stress-ng --cpu "$cpu" --quiet &
 stress=$!
-trap 'kill "$stress" 2>/dev/null || true; rm -rf "$results"' EXIT
+trap 'kill "$stress" 2>/dev/null || true' EXIT
 
 failed_runs=0
 for run in $(seq 1 "$runs"); do
@@ -44,5 +44,5 @@ for run in $(seq 1 "$runs"); do
     grep -E '^\s+Failed [A-Za-z]' "$results/run$run.log" | sed 's/^ */  failed: /' || true
   fi
 done
-echo "suite under load: $runs run(s), $failed_runs with a failure (stress-ng --cpu $cpu beside it)"
+echo "suite under load: $runs run(s), $failed_runs with a failure (stress-ng --cpu $cpu beside it); logs in $results"
 [ "$failed_runs" -eq 0 ]

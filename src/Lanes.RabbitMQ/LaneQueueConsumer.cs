@@ -32,6 +32,13 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     private int _stopped;
     private volatile bool _closing;
 
+    // Handlers' acknowledgements and forwards on the channel in progress, and the signal that the last one ended after
+    // closing began: the channel is closed only when none is, because a frame the broker gets on a channel it closed
+    // is a connection error (504 "expected 'channel.open'") that closes every channel of the connection, the
+    // application's publishers included (found under stress-ng: issue 42).
+    private int _settling;
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Messages remembered as "only the forward is left" at most (beyond that, a handler may run again: at-least-once).</summary>
     private const int MaxRemembered = 1024;
 
@@ -145,6 +152,7 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
         {
             _closing = true;
             await _stopping.CancelAsync().ConfigureAwait(false);         // handlers still running see it; their messages go back
+            await SettledAsync().ConfigureAwait(false);                  // no acknowledgement or forward still on the channel
             if (_channel.IsOpen)
             {
                 try
@@ -163,6 +171,46 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>Enters a handler's use of the channel; false once closing has begun (then nothing is sent: the close gives the message back).</summary>
+    private bool TryEnterChannel()
+    {
+        Interlocked.Increment(ref _settling);                           // a full fence: the read below sees a close that began
+        if (_closing)
+        {
+            ExitChannel();
+            return false;
+        }
+
+        return true;
+    }
+
+    private void ExitChannel()
+    {
+        if (Interlocked.Decrement(ref _settling) == 0 && _closing)
+        {
+            _settled.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits, after closing began, until no handler uses the channel (at most the drain timeout, on the options' clock).</summary>
+    private async Task SettledAsync()
+    {
+        Interlocked.MemoryBarrier();                                    // _closing is written before _settling is read
+        if (Volatile.Read(ref _settling) == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _settled.Task.WaitAsync(_topology.Options.DrainTimeout, _topology.Options.TimeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LaneRabbitMQLog.DrainTimedOut(_logger, Queue, _topology.Options.DrainTimeout, Volatile.Read(ref _settling));
+        }
+    }
 
     private async Task HandleAsync(ulong deliveryTag, bool redelivered, string exchange, string routingKey, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {
@@ -231,7 +279,19 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
                 return;
             }
 
-            await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
+            if (!TryEnterChannel())
+            {
+                return;                                   // closing: not acknowledged, the close gives it back (at-least-once)
+            }
+
+            try
+            {
+                await _channel.BasicAckAsync(deliveryTag, multiple: false).ConfigureAwait(false);
+            }
+            finally
+            {
+                ExitChannel();
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && (_closing || !_channel.IsOpen))
         {
@@ -256,6 +316,23 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
     /// its queue instead, so the message is never in neither place.
     /// </summary>
     private async Task ForwardAsync(ulong deliveryTag, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, params (string Key, string Value)[] added)
+    {
+        if (!TryEnterChannel())
+        {
+            return;                                       // closing: the close gives the original back
+        }
+
+        try
+        {
+            await ForwardOnChannelAsync(deliveryTag, properties, body, exchange, routingKey, added).ConfigureAwait(false);
+        }
+        finally
+        {
+            ExitChannel();
+        }
+    }
+
+    private async Task ForwardOnChannelAsync(ulong deliveryTag, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, (string Key, string Value)[] added)
     {
         var headers = properties.Headers is null ? new Dictionary<string, object?>(StringComparer.Ordinal) : new Dictionary<string, object?>(properties.Headers, StringComparer.Ordinal);
         foreach (var (key, value) in added)

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Lanes.AspNetCore;
 using Lanes.Resolution;
 using Lanes.ReverseProxy.Colouring;
@@ -85,18 +84,7 @@ internal static class LaneGatewayEntry
                 continue;
             }
 
-            bool matched;
-            try
-            {
-                matched = rule.Matches(context);
-            }
-            catch (RegexMatchTimeoutException)
-            {
-                LaneGatewayLog.ColouringRegexTimeout(logger, rule.Index);
-                matched = false;
-            }
-
-            if (matched)
+            if (rule.Matches(context))
             {
                 LaneGatewayLog.Coloured(logger, rule.Lane, rule.Index);
                 return rule;

@@ -11,9 +11,6 @@ internal static partial class LaneGatewayLog
     [LoggerMessage(103, LogLevel.Debug, "Lane '{Lane}' assigned by colouring rule {Rule}.")]
     public static partial void Coloured(ILogger logger, string lane, int rule);
 
-    [LoggerMessage(104, LogLevel.Warning, "Colouring rule {Rule} timed out matching a regular expression; it counts as not matching.")]
-    public static partial void ColouringRegexTimeout(ILogger logger, int rule);
-
     [LoggerMessage(106, LogLevel.Error, "Cluster '{Cluster}' uses lanes but the proxy pipeline skipped lane subset selection: add proxy.UseLaneSubsets() before UseLoadBalancing() in MapReverseProxy(...). The request was refused rather than routed across lanes.")]
     public static partial void SubsetStepMissing(ILogger logger, string cluster);
 

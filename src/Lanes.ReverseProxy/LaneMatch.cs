@@ -11,7 +11,7 @@ public enum LaneMatch
 
     /// <summary>
     /// The whole value matches the regular expression <see cref="LaneColouringRule.Value"/> (anchored, like Istio
-    /// <c>regex</c>). Compiled non-backtracking with a match timeout, so no input can make it slow.
+    /// <c>regex</c>). Compiled non-backtracking: time linear in the input, so no input can make it slow.
     /// </summary>
     Regex = 2,
 

@@ -165,12 +165,17 @@ public sealed class RoutingTests(Broker broker)
         await using var channel = await Harness.PublisherAsync(broker.Connection);
         await topology.DeclareAsync(channel);
         var seen = new ConcurrentQueue<Handled>();
+
+        // The yellow replicas hold what they took until they are told to leave, so the backlog is there when they go
+        // whatever the machine's speed (under stress-ng the publisher was once slower than two 3 ms handlers, and the
+        // queue was empty when they left: issue 42).
+        var leaving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Func<string, Func<LaneMessage, CancellationToken, Task>> slow = name =>
         {
             var record = Harness.Recording(name, seen);
             return async (m, ct) =>
             {
-                await Task.Delay(3, ct);
+                await leaving.Task.WaitAsync(ct);
                 await record(m, ct);
             };
         };
@@ -186,7 +191,9 @@ public sealed class RoutingTests(Broker broker)
         }
 
         var queued = (await channel.QueueDeclarePassiveAsync(topology.LaneQueue("yellow"))).MessageCount;
-        await Task.WhenAll(a.StopAsync(), b.StopAsync());
+        var stopping = Task.WhenAll(a.StopAsync(), b.StopAsync());
+        leaving.TrySetResult();
+        await stopping;
         for (var i = Backlog; i < Backlog + 50; i++)
         {
             await Harness.PublishAsync(channel, propagator, topology.Exchange, i.ToString(CultureInfo.InvariantCulture), "yellow");

@@ -7,9 +7,6 @@ namespace Lanes.ReverseProxy.Colouring;
 /// <summary>A validated, compiled <see cref="LaneColouringRule"/>. Evaluating it never throws and allocates nothing unless a regex runs.</summary>
 internal sealed class ColouringRule
 {
-    /// <summary>The longest a regex match may run before the rule counts as not matching.</summary>
-    public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
-
     public ColouringRule(
         int index,
         string lane,
@@ -114,7 +111,7 @@ internal sealed class ColouringRule
         return parts.Count == 0 ? "every request" : string.Join(" AND ", parts);
     }
 
-    /// <summary>True when the request meets every condition. <see cref="RegexMatchTimeoutException"/> is the only exception it lets out.</summary>
+    /// <summary>True when the request meets every condition.</summary>
     public bool Matches(HttpContext context)
     {
         var request = context.Request;

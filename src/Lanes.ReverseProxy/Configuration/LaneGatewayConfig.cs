@@ -114,10 +114,14 @@ internal sealed class LaneGatewayConfig
             {
                 try
                 {
+                    // No match timeout: the non-backtracking engine runs in time linear in the input, which Kestrel
+                    // bounds (header, cookie and query sizes), so a wall-clock timeout could only fire because the
+                    // machine is busy, and then a request that matches would be sent to another lane (issue 42: a
+                    // 30,001-character header matched yellow unloaded and went green under stress-ng).
                     regex = new Regex(
                         "^(?:" + rule.Value + ")$",
                         RegexOptions.NonBacktracking | RegexOptions.CultureInvariant,
-                        ColouringRule.RegexTimeout);
+                        Regex.InfiniteMatchTimeout);
                 }
                 catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
                 {
