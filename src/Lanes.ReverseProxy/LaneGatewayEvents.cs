@@ -107,7 +107,12 @@ internal sealed class LaneGatewayEvents : IDisposable
 
     /// <summary>A colouring rule gave the request its lane (the rule's index in <c>Lanes:Colouring</c>).</summary>
     public void Coloured(int rule, string lane)
-        => _coloured.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.ColouringRuleAttribute, rule), new KeyValuePair<string, object?>(LanesDiagnostics.LaneAttribute, lane));
+    {
+        if (_coloured.Enabled)                             // no listener: no boxing of the rule index per request
+        {
+            _coloured.Add(1, new KeyValuePair<string, object?>(LanesDiagnostics.ColouringRuleAttribute, rule), new KeyValuePair<string, object?>(LanesDiagnostics.LaneAttribute, lane));
+        }
+    }
 
     /// <summary>A counted request entered with <paramref name="lane"/>, resolved from <paramref name="source"/>.</summary>
     public void LaneSeen(string lane, LaneSource source)
