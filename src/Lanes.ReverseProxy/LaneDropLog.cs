@@ -23,6 +23,9 @@ internal sealed class LaneDropLog(TimeProvider time, ILogger logger)
 
     private readonly ConcurrentDictionary<string, long> _logged = new(StringComparer.Ordinal);
 
+    /// <summary>Lanes whose last line is remembered (at most <see cref="Capacity"/>).</summary>
+    internal int Remembered => _logged.Count;
+
     public void Dropped(string lane, FrozenSet<string> declared)
     {
         if (!logger.IsEnabled(LogLevel.Information))
