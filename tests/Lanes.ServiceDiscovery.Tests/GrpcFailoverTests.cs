@@ -81,6 +81,64 @@ public sealed class GrpcFailoverTests
         Assert.Contains("yellow-b", answers);
     }
 
+    /// <summary>
+    /// An instance that accepted a call's stream and then closed its connection with GOAWAY (NO_ERROR) before any
+    /// response header and stopped listening, as a gracefully stopping Kestrel does in a narrow window (found under load,
+    /// docs/testing.md):
+    /// grpc-dotnet reports that as <c>INTERNAL</c>, which no retry policy retries; Lanes answers it as
+    /// <c>UNAVAILABLE</c> (as grpc-java and grpc-core report a connection closed under a call), so the call is picked
+    /// again in its lane. A GOAWAY with an error (INTERNAL_ERROR) is the server's failure and stays <c>INTERNAL</c>.
+    /// </summary>
+    [Theory]
+    [InlineData(0x0u, true)]
+    [InlineData(0x2u, false)]
+    public async Task InstanceClosingTheConnectionBeforeAnswering_CallIsPickedAgainInItsLane_OnlyForAGracefulClose(uint errorCode, bool retried)
+    {
+        await using var closing = new ClosingHttp2Peer(errorCode);
+        await using var yellow = await GrpcServers.StartEchoAsync("yellow-b");
+        await using var green = await GrpcServers.StartEchoAsync("green");
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
+        Fleet.Service(config, "reviews", "Permissive", null,
+            ("ya", closing.Address.ToString().TrimEnd('/'), "yellow"), ("yb", yellow.Address.ToString().TrimEnd('/'), "yellow"), ("g", green.Address.ToString().TrimEnd('/'), "green"));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Services.AddLanes();
+        builder.Services.AddGrpcClient<Echo.EchoClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<GrpcClientFactory>().CreateClient<Echo.EchoClient>(nameof(Echo.EchoClient));
+
+        var answers = new List<string>();
+        for (var i = 0; i < 40 && (closing.Streams == 0 || answers.Count < 20); i++)
+        {
+            using (LaneContext.Begin("yellow"))
+            {
+                try
+                {
+                    answers.Add((await client.UnaryAsync(new EchoRequest(), deadline: DateTime.UtcNow.AddSeconds(20))).Instance);
+                }
+                catch (RpcException e)
+                {
+                    answers.Add($"{e.StatusCode}: {e.Status.Detail}");
+                }
+            }
+        }
+
+        await host.StopAsync();
+        Assert.True(closing.Streams > 0, "no call was sent to the instance that closes its connections");
+        Assert.DoesNotContain("green", answers);
+        var failed = answers.Where(static a => a != "yellow-b").ToList();
+        if (retried)
+        {
+            Assert.True(failed.Count == 0, $"{failed.Count} of {answers.Count} calls were not answered by yellow-b: {string.Join(" | ", failed.Distinct())}");
+        }
+        else
+        {
+            Assert.NotEmpty(failed);
+            Assert.All(failed, static a => Assert.StartsWith("Internal: ", a, StringComparison.Ordinal));
+        }
+    }
+
     /// <summary><c>grpc NAME</c>: an Echo server over h2c on 127.0.0.1, behind <c>UseLanes()</c>; prints <c>listening URL</c>.</summary>
     private static async Task<int> RunGrpcChildAsync(string[] args)
     {

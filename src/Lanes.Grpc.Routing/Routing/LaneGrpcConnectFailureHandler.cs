@@ -21,17 +21,41 @@ internal sealed class LaneGrpcConnectFailureHandler : DelegatingHandler
         }
         catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError && !cancellationToken.IsCancellationRequested)
         {
-            var response = new HttpResponseMessage(HttpStatusCode.OK)
-            {
-                RequestMessage = request,
-                Version = HttpVersion.Version20,
-                Content = new ByteArrayContent([]),
-            };
-            response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-            response.Headers.TryAddWithoutValidation("grpc-status", "14");
-            response.Headers.TryAddWithoutValidation("grpc-message", "connection to the picked instance failed");
-            return response;
+            return Unavailable(request, "connection to the picked instance failed");
         }
+        catch (HttpRequestException e) when (ClosedWithoutAnswering(e) && !cancellationToken.IsCancellationRequested)
+        {
+            return Unavailable(request, "the picked instance closed the connection before answering");
+        }
+    }
+
+    /// <summary>
+    /// The instance ended the call's stream before any response header, without an error of its own: its connection
+    /// closed with GOAWAY <c>NO_ERROR</c> (a graceful stop that did not take this stream), or it refused the stream
+    /// (<c>REFUSED_STREAM</c>, which promises the request was not processed). grpc-dotnet reports the first as
+    /// <c>INTERNAL</c>; grpc-java and grpc-core report a connection closed under a call as <c>UNAVAILABLE</c>, which a
+    /// retry policy may retry. Any other HTTP/2 error code (the instance failed) keeps grpc-dotnet's status.
+    /// </summary>
+    private static bool ClosedWithoutAnswering(HttpRequestException e)
+        => e.HttpRequestError == HttpRequestError.HttpProtocolError
+            && e.InnerException is HttpProtocolException { ErrorCode: NoError or RefusedStream };
+
+    private const long NoError = 0x0;
+    private const long RefusedStream = 0x7;
+
+    /// <summary>A trailers-only gRPC response with status <c>UNAVAILABLE</c>: the retry policy picks again in the lane.</summary>
+    private static HttpResponseMessage Unavailable(HttpRequestMessage request, string message)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            RequestMessage = request,
+            Version = HttpVersion.Version20,
+            Content = new ByteArrayContent([]),
+        };
+        response.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+        response.Headers.TryAddWithoutValidation("grpc-status", "14");
+        response.Headers.TryAddWithoutValidation("grpc-message", message);
+        return response;
     }
 
     /// <summary>Puts the handler last (innermost) in every lane-routed gRPC client, whatever else configured it.</summary>

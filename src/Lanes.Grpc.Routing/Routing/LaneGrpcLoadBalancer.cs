@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Lanes.Routing;
@@ -177,11 +178,18 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             var subsets = LaneSubsets.Build(instances, _settings);
             _telemetry.KeepMetricLanes("grpc:" + _service, subsets.Lanes);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
-            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry));
+            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry, _cursor));
         }
 
         _controller.UpdateState(balancerState);
     }
+
+    /// <summary>
+    /// The round-robin position, kept across pickers: every subchannel state change publishes a new picker, and a picker
+    /// that started again at the first instance would send every retry of a call to an instance that keeps closing its
+    /// connections (each close is a state change) instead of the next one of the lane.
+    /// </summary>
+    private readonly StrongBox<int> _cursor = new(-1);
 
     private sealed class Entry(Subchannel subchannel, BalancerAddress address, string? lane)
     {
@@ -205,10 +213,9 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
 
     /// <summary>Picks per call from the subset of the call's lane, round robin; 503-equivalent <c>Unavailable</c> when the subset is empty.</summary>
     private sealed class LanePicker(
-        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LaneTelemetry telemetry) : SubchannelPicker
+        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LaneTelemetry telemetry, StrongBox<int> cursor)
+        : SubchannelPicker
     {
-        private int _next = -1;
-
         public override PickResult Pick(PickContext context)
         {
             var callerSet = StringValues.Empty;
@@ -228,7 +235,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             }
 
             telemetry.Routed(service, lane, choice);
-            var instance = choice.Next(ref _next);
+            var instance = choice.Next(ref cursor.Value);
             if (instance is null)
             {
                 var detail = LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, propagator.Settings);
