@@ -21,8 +21,19 @@ internal static class OutboundAttempt
     /// The message to send for this attempt, marked as sent: <paramref name="request"/> itself the first time, a fresh
     /// copy when an earlier attempt already went down the pipeline with it.
     /// </summary>
+    /// <remarks>
+    /// A message without <c>baggage</c> or <c>tracestate</c> (no lane, baggage off, nothing inbound to forward) loses
+    /// nothing to a resend: it goes as it is, unmarked, and costs no allocation (the options dictionary a mark needs is
+    /// most of what a propagated call allocates: AllocationBudgetTests).
+    /// </remarks>
     public static HttpRequestMessage Next(HttpRequestMessage request)
     {
+        var headers = request.Headers.NonValidated;
+        if (!headers.Contains("baggage") && !headers.Contains("tracestate"))
+        {
+            return request;
+        }
+
         IDictionary<string, object?> options = request.Options;
         if (!options.TryGetValue(SentKey, out _))
         {

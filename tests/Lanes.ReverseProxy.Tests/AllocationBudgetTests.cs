@@ -1,0 +1,161 @@
+using Lanes.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Lanes.ReverseProxy.Tests;
+
+/// <summary>
+/// Issue 43's guard that noise cannot fake: the bytes Lanes allocates per request on each per-hop pipeline, measured
+/// with <see cref="GC.GetAllocatedBytesForCurrentThread"/> over many synchronous requests and held to a committed
+/// budget. Each figure is the difference between the pipeline with Lanes and the same pipeline without it, built
+/// through the public API (<c>UseLanes()</c>, <c>AddLanePropagation()</c>) as an application builds it; the request
+/// objects are made before the measured loop. Allocation is deterministic, so a budget here is exact: a change that
+/// allocates more per request fails the test with the pipeline's name; a change that allocates less lowers the budget
+/// (edit it in the same commit). Runs alone: a <c>MeterListener</c> another test starts changes what is recorded.
+/// </summary>
+[Collection(ProcessWideHookGroup.Name)]
+public sealed class AllocationBudgetTests
+{
+    private const int Requests = 2_000;
+
+    /// <summary>
+    /// Committed budgets, bytes per request Lanes adds (benchmarks/README.md, "Allocation budgets"), as measured on the
+    /// commit that set them. Where the bytes go: making the lane current is an <c>AsyncLocal</c> write (72 B: the
+    /// runtime copies the execution context); the lane in the logging scope is 48 B more; reading an outgoing request's
+    /// headers makes its header collection (48 B, HeaderPropagation pays it too); the lane header 88 B; with baggage on,
+    /// the <c>baggage</c> value and the mark that keeps a resend from losing it (the message's options dictionary) 240 B.
+    /// </summary>
+    private static class Budget
+    {
+        public const long InboundWithLane = 120;
+        public const long InboundWithoutLane = 72;
+        public const long OutboundWithBaggage = 376;
+        public const long OutboundBaggageOff = 136;
+        public const long OutboundOutsideAnyLane = 48;
+    }
+
+    [Theory]
+    [InlineData("yellow", Budget.InboundWithLane)]
+    [InlineData(null, Budget.InboundWithoutLane)]
+    public void InboundMiddleware_AllocatesNoMoreThanItsBudget(string? lane, long budget)
+    {
+        using var services = Services(new Dictionary<string, string?> { ["Lanes:DefaultLane"] = string.Empty });
+        var plain = Pipeline(services, lanes: false);
+        var lanes = Pipeline(services, lanes: true);
+
+        var added = BytesPerRequest(() => Context(services, lane), context => lanes(context))
+            - BytesPerRequest(() => Context(services, lane), context => plain(context));
+
+        AssertWithin($"inbound middleware (UseLanes), request {(lane is null ? "without a lane" : "in lane " + lane)}", added, budget);
+    }
+
+    [Theory]
+    [InlineData(true, "yellow", Budget.OutboundWithBaggage)]
+    [InlineData(false, "yellow", Budget.OutboundBaggageOff)]
+    [InlineData(true, null, Budget.OutboundOutsideAnyLane)]
+    public void OutboundCall_AllocatesNoMoreThanItsBudget(bool baggage, string? lane, long budget)
+    {
+        using var services = Services(new Dictionary<string, string?> { ["Lanes:EnableBaggage"] = baggage ? "true" : "false" });
+        var factory = services.GetRequiredService<IHttpMessageHandlerFactory>();
+        using var plain = new HttpMessageInvoker(factory.CreateHandler("plain"), disposeHandler: false);
+        using var lanes = new HttpMessageInvoker(factory.CreateHandler("lanes"), disposeHandler: false);
+
+        long added;
+        using (LaneContext.Begin(lane))
+        {
+            added = BytesPerRequest(NewRequest, request => lanes.SendAsync(request, CancellationToken.None))
+                - BytesPerRequest(NewRequest, request => plain.SendAsync(request, CancellationToken.None));
+        }
+
+        AssertWithin($"outbound call (AddLanePropagation, baggage {(baggage ? "on" : "off")}) {(lane is null ? "outside any lane" : "in lane " + lane)}", added, budget);
+
+        static HttpRequestMessage NewRequest() => new(HttpMethod.Get, "http://details/details");
+    }
+
+    private static void AssertWithin(string pipeline, long added, long budget)
+        => Assert.True(
+            added <= budget,
+            $"{pipeline}: Lanes allocates {added} B per request, over its budget of {budget} B. Find the new allocation " +
+            "(BenchmarkDotNet's MemoryDiagnoser on benchmarks/Lanes.Benchmarks '*PerHop*') or, if it is worth its bytes, raise the budget in the same commit and say why.");
+
+    /// <summary>
+    /// Bytes allocated on this thread per invocation of <paramref name="invoke"/>, after a warm-up (caches filled, first-call
+    /// allocations done). Every invocation must complete synchronously: the measure sees one thread.
+    /// </summary>
+    private static long BytesPerRequest<T>(Func<T> create, Func<T, Task> invoke)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            Run(invoke, create());
+        }
+
+        var items = new T[Requests];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = create();
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var item in items)
+        {
+            Run(invoke, item);
+        }
+
+        var after = GC.GetAllocatedBytesForCurrentThread();
+        return (long)Math.Round((after - before) / (double)Requests);
+
+        static void Run(Func<T, Task> invoke, T item)
+        {
+            var task = invoke(item);
+            Assert.True(task.IsCompletedSuccessfully, "the measured pipeline must complete synchronously");
+        }
+    }
+
+    private static ServiceProvider Services(Dictionary<string, string?> lanes)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" })
+            .AddInMemoryCollection(lanes)
+            .Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddLanes();
+        services.AddHttpClient("plain").ConfigurePrimaryHttpMessageHandler(static () => new Terminal());
+        services.AddHttpClient("lanes").ConfigurePrimaryHttpMessageHandler(static () => new Terminal()).AddLanePropagation();
+        return services.BuildServiceProvider();
+    }
+
+    private static RequestDelegate Pipeline(IServiceProvider services, bool lanes)
+    {
+        var app = new ApplicationBuilder(services);
+        if (lanes)
+        {
+            app.UseLanes();
+        }
+
+        app.Run(static _ => Task.CompletedTask);
+        return app.Build();
+    }
+
+    private static DefaultHttpContext Context(IServiceProvider services, string? lane)
+    {
+        var context = new DefaultHttpContext { RequestServices = services };
+        if (lane is not null)
+        {
+            context.Request.Headers["x-mspider-lane"] = lane;
+        }
+
+        return context;
+    }
+
+    /// <summary>The network: answers at once, from a completed task.</summary>
+    private sealed class Terminal : HttpMessageHandler
+    {
+        private static readonly Task<HttpResponseMessage> s_ok = Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => s_ok;
+    }
+}
