@@ -12,7 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# parse_options "$@": --duration SECONDS (default 15), --rounds N (default 3, 1 when the duration is under 10 s),
+# parse_options "$@": --duration SECONDS (default 15), --rounds N (default 5, 1 when the duration is under 10 s),
 # --warmup SECONDS (default twice the duration, at most 30).
 parse_options() {
   DURATION=15
@@ -26,7 +26,7 @@ parse_options() {
       *) echo "unknown option $1" >&2; exit 2 ;;
     esac
   done
-  [ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=3; }
+  [ -n "$ROUNDS" ] || { [ "$DURATION" -lt 10 ] && ROUNDS=1 || ROUNDS=5; }
   [ -n "$WARMUP" ] || { WARMUP=$((DURATION * 2)); [ "$WARMUP" -le 30 ] || WARMUP=30; }
   return 0
 }
@@ -67,11 +67,13 @@ wait_port() {
   return 1
 }
 
-# start_target <port> <mode> [args...]: a LoadTargets server in the background.
+# start_target <port> <mode> [args...]: a LoadTargets server in the background; TARGET_PID[<port>] is its process.
+declare -A TARGET_PID
 start_target() {
   local p=$1; shift
   DOTNET_gcServer=1 dotnet "$WORK/targets/LoadTargets.dll" "$@" --port "$p" >"$WORK/target-$p.log" 2>&1 &
   PIDS+=($!)
+  TARGET_PID[$p]=$!
   wait_port "$p" || { echo "--- $* on port $p did not start; its log:" >&2; tail -40 "$WORK/target-$p.log" >&2; return 1; }
 }
 
@@ -88,14 +90,43 @@ end
 LUA
 }
 
-# measure <url> <seconds> <lanes>: prints "<req/s> <p50 ms> <p99 ms>".
+# cpu_ticks <pid>...: user + system CPU time, in clock ticks, of the processes and their children (an nginx master
+# and its workers), from /proc/<pid>/stat fields 14 and 15 (utime, stime).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$total"
+}
+
+# measure <url> <seconds> <lanes> [pid...]: prints "<req/s> <p50 ms> <p99 ms> <CPU us per request>": the last is the
+# CPU time the given processes (the server measured, not wrk) spent over the run, divided by the requests wrk
+# completed; 0 without a pid. CPU per request does not move when a neighbour takes the cores: req/s does.
 measure() {
-  local out
-  out=$(LANES=$3 wrk -t2 -c"${CONNECTIONS:-64}" -d"$2s" --latency -s "$WORK/lanes.lua" "$1")
-  echo "$out" | awk '
+  local out url=$1 seconds=$2 lanes=$3 before after
+  shift 3
+  before=$(cpu_ticks "$@")
+  out=$(LANES=$lanes wrk -t2 -c"${CONNECTIONS:-64}" -d"${seconds}s" --latency -s "$WORK/lanes.lua" "$url")
+  after=$(cpu_ticks "$@")
+  echo "$out" | awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
     function ms(v) { if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 } if (v ~ /ms$/) { sub(/ms$/, "", v); return v } if (v ~ /s$/) { sub(/s$/, "", v); return v * 1000 } return v }
-    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
-    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 } $2 == "requests" && $3 == "in" { n = $1 }
+    END { printf "%.0f %.3f %.3f %.1f\n", rps, p50, p99, (n > 0) ? ticks / hz * 1e6 / n : 0 }'
+}
+
+# round_ratios "<a1 a2 ...>" "<b1 b2 ...>": the per-round ratios a_i / b_i, comma-separated.
+round_ratios() {
+  paste <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') \
+    | awk '{ printf "%s%.3f", (NR > 1 ? ", " : ""), ($2 > 0 ? $1 / $2 : 0) }'
+}
+
+# median_ratio "<a1 a2 ...>" "<b1 b2 ...>": the median of the per-round ratios a_i / b_i (rounds run in alternation,
+# so each ratio compares two runs a few seconds apart; its median is what noise between rounds cannot move).
+median_ratio() {
+  paste <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') \
+    | awk '$2 > 0 { print $1 / $2 }' | median | awk '{ printf "%.3f", $1 }'
 }
 
 # warm <seconds> <lanes> <url>...: loads every url at once (one wrk each) so the JIT settles before measuring.

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Gateway throughput on loopback: the upstream alone, plain YARP (a header-matched route and a cluster per lane),
 # the Lanes gateway (one route, one cluster, a subset per lane) and nginx (map on the header), measured in
-# alternation (A B C D, A B C D, ...) with 2 and with 64 lanes. Writes benchmarks/results/gateway.md; the last
-# line is "lanes/yarp req/s ratio: <number>" (2 lanes).
+# alternation (A B C D, A B C D, ...) with 2 and with 64 lanes, req/s and CPU time per request of each proxy process
+# (user + system from /proc, over the measured window, divided by the requests served). Headline figures are the
+# medians of the per-round ratios, CPU per request first: it does not move when a neighbour takes the cores. Writes
+# benchmarks/results/gateway.md; the last lines are "lanes/yarp CPU per request ratio: <number>" and
+# "lanes/yarp req/s ratio: <number>" (2 lanes).
 #   bash benchmarks/gateway/run.sh [--duration SECONDS] [--rounds N] [--warmup SECONDS]
 # --duration 5 keeps the whole run under two minutes.
 NEED_NGINX=1
@@ -16,6 +19,7 @@ write_lua
 
 alloc_port UPSTREAM_PORT
 start_target "$UPSTREAM_PORT" upstream
+UPSTREAM_PID=${TARGET_PID[$UPSTREAM_PORT]}
 UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT"
 
 nginx_conf() { # <port> <lanes>
@@ -41,11 +45,12 @@ REPORT="$REPO_DIR/benchmarks/results/gateway.md"
   echo
   echo "Command: \`bash benchmarks/gateway/run.sh --duration $DURATION\` (rounds $ROUNDS, warm-up ${WARMUP} s, wrk -t2 -c${CONNECTIONS:-64}, lanes cycled per request)."
   echo "Machine: $(machine). Date: $(date -u +%Y-%m-%d)."
-  echo "Every server, wrk and the upstream share the machine's cores; figures are medians over the rounds, measured in alternation."
+  echo "Every server, wrk and the upstream share the machine's cores; rounds run in alternation; figures are medians over the rounds."
+  echo "CPU us/request: user + system time of that server's process (nginx: master and workers) over the measured window, per request served; the upstream's own CPU is not in the proxies' figures."
   echo
 } >"$REPORT.tmp"
 
-declare -A RATIO_YARP RATIO_NGINX
+declare -A RATIO_YARP RATIO_NGINX CPU_YARP
 for LANES in 2 64; do
   alloc_port YARP_PORT; alloc_port LANES_PORT; alloc_port NGINX_PORT
   start_target "$YARP_PORT" yarp --upstream "$UPSTREAM" --lanes "$LANES"
@@ -53,46 +58,55 @@ for LANES in 2 64; do
   NGINX_DIR=$(nginx_conf "$NGINX_PORT" "$LANES")
   nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -g 'daemon off;' &
   PIDS+=($!)
+  NGINX_PID=$!
   wait_port "$NGINX_PORT"
+  declare -A PID=([direct]="$UPSTREAM_PID" [yarp]="${TARGET_PID[$YARP_PORT]}" [lanes]="${TARGET_PID[$LANES_PORT]}" [nginx]="$NGINX_PID")
 
   declare -A URL=([direct]="$UPSTREAM" [yarp]="http://127.0.0.1:$YARP_PORT" [lanes]="http://127.0.0.1:$LANES_PORT" [nginx]="http://127.0.0.1:$NGINX_PORT")
   echo "== $LANES lanes: warming up ${WARMUP} s" >&2
   warm "$WARMUP" "$LANES" "${URL[direct]}" "${URL[yarp]}" "${URL[lanes]}" "${URL[nginx]}"
 
-  declare -A RPS=() P50=() P99=()
+  declare -A RPS=() P50=() P99=() CPU=()
   for round in $(seq 1 "$ROUNDS"); do
     for target in direct yarp lanes nginx; do
-      read -r rps p50 p99 < <(measure "${URL[$target]}" "$DURATION" "$LANES")
-      echo "   round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms" >&2
-      RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "
+      read -r rps p50 p99 cpu < <(measure "${URL[$target]}" "$DURATION" "$LANES" ${PID[$target]})
+      echo "   round $round $target: $rps req/s, p50 $p50 ms, p99 $p99 ms, CPU $cpu us/request" >&2
+      RPS[$target]+="$rps "; P50[$target]+="$p50 "; P99[$target]+="$p99 "; CPU[$target]+="$cpu "
     done
   done
 
   med() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
-  declare -A M=() M50=() M99=()
-  for target in direct yarp lanes nginx; do M[$target]=$(med "${RPS[$target]}"); M50[$target]=$(med "${P50[$target]}"); M99[$target]=$(med "${P99[$target]}"); done
+  declare -A M=() M50=() M99=() MCPU=()
+  for target in direct yarp lanes nginx; do M[$target]=$(med "${RPS[$target]}"); M50[$target]=$(med "${P50[$target]}"); M99[$target]=$(med "${P99[$target]}"); MCPU[$target]=$(med "${CPU[$target]}"); done
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
-  RATIO_YARP[$LANES]=$(ratio "${M[lanes]}" "${M[yarp]}")
-  RATIO_NGINX[$LANES]=$(ratio "${M[lanes]}" "${M[nginx]}")
+  RATIO_YARP[$LANES]=$(median_ratio "${RPS[lanes]}" "${RPS[yarp]}")
+  CPU_YARP[$LANES]=$(median_ratio "${CPU[lanes]}" "${CPU[yarp]}")
+  RATIO_NGINX[$LANES]=$(median_ratio "${RPS[lanes]}" "${RPS[nginx]}")
   {
     echo "## $LANES lanes"
     echo
-    echo "| target | req/s | p50 ms | p99 ms | / plain YARP | / nginx |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "**Lanes / plain YARP, median of the $ROUNDS per-round ratios: CPU per request ${CPU_YARP[$LANES]}, req/s ${RATIO_YARP[$LANES]}.**"
+    echo
+    echo "Per round, Lanes / plain YARP: CPU per request $(round_ratios "${CPU[lanes]}" "${CPU[yarp]}"); req/s $(round_ratios "${RPS[lanes]}" "${RPS[yarp]}")."
+    echo
+    echo "| target | CPU us/request | req/s | p50 ms | p99 ms | req/s / plain YARP | req/s / nginx |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for target in direct yarp lanes nginx; do
       name=$target
       case $target in direct) name="upstream direct" ;; yarp) name="plain YARP ($LANES routes, $LANES clusters)" ;; lanes) name="Lanes gateway (1 route, $LANES subsets)" ;; nginx) name="nginx (map on the header)" ;; esac
-      echo "| $name | ${M[$target]} | ${M50[$target]} | ${M99[$target]} | $(ratio "${M[$target]}" "${M[yarp]}") | $(ratio "${M[$target]}" "${M[nginx]}") |"
+      echo "| $name | ${MCPU[$target]} | ${M[$target]} | ${M50[$target]} | ${M99[$target]} | $(ratio "${M[$target]}" "${M[yarp]}") | $(ratio "${M[$target]}" "${M[nginx]}") |"
     done
     echo
     echo "Lanes p99 / plain YARP p99: $(ratio "${M99[lanes]}" "${M99[yarp]}")."
     echo
   } >>"$REPORT.tmp"
-  unset URL RPS P50 P99 M M50 M99
+  unset URL PID RPS P50 P99 CPU M M50 M99 MCPU
 done
 
 mv "$REPORT.tmp" "$REPORT"
 echo "wrote $REPORT" >&2
 echo "lanes/nginx req/s ratio: ${RATIO_NGINX[2]} (2 lanes), ${RATIO_NGINX[64]} (64 lanes)"
+echo "lanes/yarp CPU per request ratio at 64 lanes: ${CPU_YARP[64]}"
 echo "lanes/yarp req/s ratio at 64 lanes: ${RATIO_YARP[64]}"
+echo "lanes/yarp CPU per request ratio: ${CPU_YARP[2]}"
 echo "lanes/yarp req/s ratio: ${RATIO_YARP[2]}"
