@@ -43,8 +43,9 @@ internal sealed class ClosingHttp2Peer : IAsyncDisposable
             {
                 socket = await _listener.AcceptSocketAsync(_stop.Token);
             }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
+                // stopped: disposed, or the peer stopped listening after closing on a request (InvalidOperationException)
                 return;
             }
 
