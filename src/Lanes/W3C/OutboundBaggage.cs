@@ -51,7 +51,7 @@ internal static class OutboundBaggage
         {
             // The usual call: nothing else to merge. A lane needs no percent-encoding and the key is a validated
             // token, so the member is written as it is, and cached per lane: no allocation for known lanes.
-            return Member(key, lane);
+            return frame is not null && ReferenceEquals(frame.Lane, lane) ? frame.LaneMember(key) : Member(key, lane);
         }
 
         var builder = new BaggageBuilder();
