@@ -36,15 +36,7 @@ public sealed class GrpcFailoverTests
         using var yellowA = await ChildUpstream.StartAsync("yellow-a", "grpc");
         using var yellowB = await ChildUpstream.StartAsync("yellow-b", "grpc");
         using var green = await ChildUpstream.StartAsync("green", "grpc");
-        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
-        Fleet.Service(config, "reviews", "Permissive", null,
-            ("ya", yellowA.Address.ToString().TrimEnd('/'), "yellow"), ("yb", yellowB.Address.ToString().TrimEnd('/'), "yellow"), ("g", green.Address.ToString().TrimEnd('/'), "green"));
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.Services.AddLanes();
-        builder.Services.AddGrpcClient<Echo.EchoClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await CallerAsync(yellowA.Address, yellowB.Address, green.Address);
         var client = host.Services.GetRequiredService<GrpcClientFactory>().CreateClient<Echo.EchoClient>(nameof(Echo.EchoClient));
 
         const int total = 400;
@@ -97,15 +89,7 @@ public sealed class GrpcFailoverTests
         await using var closing = new ClosingHttp2Peer(errorCode);
         await using var yellow = await GrpcServers.StartEchoAsync("yellow-b");
         await using var green = await GrpcServers.StartEchoAsync("green");
-        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
-        Fleet.Service(config, "reviews", "Permissive", null,
-            ("ya", closing.Address.ToString().TrimEnd('/'), "yellow"), ("yb", yellow.Address.ToString().TrimEnd('/'), "yellow"), ("g", green.Address.ToString().TrimEnd('/'), "green"));
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.Services.AddLanes();
-        builder.Services.AddGrpcClient<Echo.EchoClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
-        using var host = builder.Build();
-        await host.StartAsync();
+        using var host = await CallerAsync(closing.Address, yellow.Address, green.Address);
         var client = host.Services.GetRequiredService<GrpcClientFactory>().CreateClient<Echo.EchoClient>(nameof(Echo.EchoClient));
 
         var answers = new List<string>();
@@ -137,6 +121,21 @@ public sealed class GrpcFailoverTests
             Assert.NotEmpty(failed);
             Assert.All(failed, static a => Assert.StartsWith("Internal: ", a, StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>A started caller whose Echo client routes <c>lanes:///reviews</c>: two yellow instances and a green one, Permissive.</summary>
+    private static async Task<IHost> CallerAsync(Uri yellowA, Uri yellowB, Uri green)
+    {
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
+        Fleet.Service(config, "reviews", "Permissive", null,
+            ("ya", yellowA.ToString().TrimEnd('/'), "yellow"), ("yb", yellowB.ToString().TrimEnd('/'), "yellow"), ("g", green.ToString().TrimEnd('/'), "green"));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Services.AddLanes();
+        builder.Services.AddGrpcClient<Echo.EchoClient>(static o => o.Address = new Uri("lanes:///reviews")).AddGrpcLaneRouting();
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
     }
 
     /// <summary><c>grpc NAME</c>: an Echo server over h2c on 127.0.0.1, behind <c>UseLanes()</c>; prints <c>listening URL</c>.</summary>
