@@ -327,9 +327,8 @@ static long Settle()
 
 static LaneChoice<LaneServiceInstance> Pick(LaneServiceSnapshot snapshot, string lane)
 {
-    var subsets = LaneSubsets.Build(
-        [.. snapshot.Definition.Instances.Select(static i => new LaneInstance<LaneServiceInstance>(i, i.Lane, healthy: true))],
-        snapshot.Definition.Settings);
+    var subsets = snapshot.Definition.Settings.CreateSubsets(
+        [.. snapshot.Definition.Instances.Select(static i => new LaneInstance<LaneServiceInstance>(i, i.Lane, healthy: true))]);
     return subsets.Select(lane);
 }
 

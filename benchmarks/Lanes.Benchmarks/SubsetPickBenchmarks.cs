@@ -25,7 +25,7 @@ public class SubsetPickBenchmarks
             _instances[i] = new LaneInstance<Instance>(new Instance(i), "lane-" + (i % 8), healthy: i % 10 != 0);
         }
 
-        _subsets = LaneSubsets.Build(_instances, new LaneSubsetSettings(LanePolicy.Permissive, null, "lane-0", false));
+        _subsets = new LaneSubsetSettings(LanePolicy.Permissive, null, "lane-0", false).CreateSubsets(_instances);
     }
 
     [Benchmark(Baseline = true, Description = "filter instances per request")]

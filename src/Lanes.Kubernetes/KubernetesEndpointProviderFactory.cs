@@ -1,5 +1,5 @@
 using k8s;
-using Lanes.ServiceDiscovery;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.ServiceDiscovery;
 
 namespace Lanes.Kubernetes;

@@ -6,7 +6,7 @@ using RabbitMQ.Client;
 namespace Lanes.RabbitMQ;
 
 /// <summary>
-/// The lane in a RabbitMQ message's headers (docs/behaviour.md, "Messages"). <see cref="Inject"/> writes the canonical lane header and the
+/// The lane in a RabbitMQ message's headers (docs/behaviour.md, "Messages"), behind <see cref="LaneChannelExtensions"/>. <see cref="Inject"/> writes the canonical lane header and the
 /// <c>baggage</c> member through <see cref="LanePropagator.InjectCall{TCarrier}(ref TCarrier, LaneCallOptions)"/>, the
 /// pipeline every Lanes transport uses: a publish inside a lane's request or scope carries that lane; a publish outside
 /// any carries nothing. <see cref="Extract(LanePropagator, IReadOnlyBasicProperties)"/> resolves a delivered message's lane exactly as a request's (header,
@@ -18,7 +18,7 @@ namespace Lanes.RabbitMQ;
 /// lane character, so garbage is an invalid value: counted, logged escaped, treated as absent). A header of another AMQP
 /// type (a number, a table, a timestamp) is not a lane and is treated as absent. Nothing here throws on a message's content.
 /// </remarks>
-public static class LaneMessageHeaders
+internal static class LaneMessageHeaders
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -27,7 +27,7 @@ public static class LaneMessageHeaders
     /// them when needed; a lane header the application set itself is kept. Returns the lane the message carries, or
     /// <see langword="null"/>.
     /// </summary>
-    public static string? Inject(LanePropagator propagator, IBasicProperties properties)
+    internal static string? Inject(LanePropagator propagator, IBasicProperties properties)
     {
         ArgumentNullException.ThrowIfNull(propagator);
         ArgumentNullException.ThrowIfNull(properties);
@@ -36,7 +36,7 @@ public static class LaneMessageHeaders
     }
 
     /// <summary>Resolves (and counts, on the <c>Lanes</c> meter) the lane of a delivered message from its headers.</summary>
-    public static LaneResolution Extract(LanePropagator propagator, IReadOnlyBasicProperties properties)
+    internal static LaneResolution Extract(LanePropagator propagator, IReadOnlyBasicProperties properties)
     {
         ArgumentNullException.ThrowIfNull(propagator);
         ArgumentNullException.ThrowIfNull(properties);

@@ -9,7 +9,7 @@ namespace Lanes.RabbitMQ;
 /// <summary>
 /// One consumer of a <see cref="LaneQueueTopology"/>: of a lane (its queue, declared and bound when it starts) or of the
 /// baseline (the baseline queue). Each message's lane is read from its headers as untrusted input
-/// (<see cref="LaneMessageHeaders.Extract(LanePropagator, IReadOnlyBasicProperties)"/>) and the handler runs in that
+/// (<see cref="LaneChannelExtensions.ExtractLane"/>) and the handler runs in that
 /// lane (<see cref="LaneContext.RunAsync{TState}"/>: every call it makes carries the lane, its logs have it in scope). A
 /// message is acknowledged after the handler completes (at least once); a failing handler's message is tried once more
 /// (re-published to its queue with an attempt count, confirmed, then acknowledged), then dead-lettered with its reason.

@@ -19,7 +19,7 @@ namespace Lanes.ServiceDiscovery;
 /// <see cref="LaneServiceSnapshot.ChangeToken"/> fires so a router rebuilds that one service's subsets. A
 /// reading that fails, or that has not answered within discovery's refresh period (a hung provider), keeps the last
 /// good snapshot, is logged, shows in <see cref="GetStatuses"/> (the admin page) and is tried again a refresh period
-/// later. A service nobody asked for within <see cref="LaneServiceEndpointsOptions.IdleTimeout"/> is forgotten.
+/// later. A service nobody asked for within <see cref="LaneOptions.ServiceIdleTimeout"/> (<c>Lanes:ServiceIdleTimeout</c>) is forgotten.
 /// </summary>
 public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
 {
@@ -39,15 +39,14 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
         LanePropagator propagator,
         IOptions<ServiceDiscoveryOptions> options,
         TimeProvider time,
-        ILogger<LaneServiceEndpoints> logger,
-        LaneServiceEndpointsOptions? endpointsOptions = null)
+        ILogger<LaneServiceEndpoints> logger)
     {
         _reader = reader;
         _propagator = propagator;
         _time = time;
         _refreshPeriod = options.Value.RefreshPeriod;
         _logger = logger;
-        _idleTimeout = endpointsOptions?.IdleTimeout ?? new LaneServiceEndpointsOptions().IdleTimeout;
+        _idleTimeout = propagator.Settings.ServiceIdleTimeout;
         if (_idleTimeout > TimeSpan.Zero && _idleTimeout != Timeout.InfiniteTimeSpan)
         {
             var every = _idleTimeout / 2;
@@ -95,7 +94,7 @@ public sealed class LaneServiceEndpoints : IAsyncDisposable, IDisposable
     /// <summary>Stops reading every service and disposes the providers, without waiting for them.</summary>
     public void Dispose() => _ = DisposeAsync().AsTask();
 
-    /// <summary>Forgets services nobody asked for within the idle timeout (see <see cref="LaneServiceEndpointsOptions.IdleTimeout"/>).</summary>
+    /// <summary>Forgets services nobody asked for within the idle timeout (<see cref="LaneOptions.ServiceIdleTimeout"/>), checked every half of it on the injected clock.</summary>
     private void Sweep()
     {
         foreach (var (key, entry) in _entries)

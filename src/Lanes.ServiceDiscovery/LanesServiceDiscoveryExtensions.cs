@@ -49,8 +49,7 @@ public static partial class LanesServiceDiscoveryExtensions
             sp.GetRequiredService<LanePropagator>(),
             sp.GetRequiredService<IOptions<ServiceDiscoveryOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<LaneServiceEndpoints>>(),
-            sp.GetService<IOptions<LaneServiceEndpointsOptions>>()?.Value));
+            sp.GetRequiredService<ILogger<LaneServiceEndpoints>>()));
         return services;
     }
 }

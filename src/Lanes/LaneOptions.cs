@@ -87,6 +87,14 @@ public sealed class LaneOptions
     public TimeSpan PassiveHealthPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a service resolved through service discovery is kept while nobody asks for it (no call routed to it, no
+    /// resolution): then its watch is dropped and its snapshot's change token fires, so whoever still follows it asks
+    /// again, and names asked once no longer hold memory. Default 10 minutes; at least 1 second, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> (<c>-00:00:00.001</c>) for never. Read at start-up.
+    /// </summary>
+    public TimeSpan ServiceIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Services this process calls with client-side lane routing (docs/behaviour.md, "Client-side HTTP routing"), by name: <c>http://reviews</c> or
     /// <c>lanes:///reviews</c> resolves to an instance of the request's lane. Read once at start-up.
     /// </summary>

@@ -25,6 +25,6 @@ public sealed class LaneTelemetryMeterTests
         Assert.Single(recorder.Of(LanesDiagnostics.RoutedInstrument));             // its own decision, not the other's
 
         static Lanes.Routing.LaneChoice<string> Choice()
-            => Lanes.Routing.LaneSubsets.Build<string>([new("a", "yellow", healthy: true)], new(Lanes.Routing.LanePolicy.Permissive, null, null, false)).Select("yellow");
+            => new Lanes.Routing.LaneSubsetSettings(Lanes.Routing.LanePolicy.Permissive, null, null, false).CreateSubsets<string>([new("a", "yellow", healthy: true)]).Select("yellow");
     }
 }

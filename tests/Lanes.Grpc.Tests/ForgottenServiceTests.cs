@@ -33,7 +33,7 @@ public sealed class ForgottenServiceTests
         services.AddLogging();
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
-        services.Configure<LaneServiceEndpointsOptions>(o => o.IdleTimeout = idle);
+        services.Configure<LaneOptions>(o => o.ServiceIdleTimeout = idle);
         services.AddLaneServiceEndpoints();
         await using var provider = services.BuildServiceProvider();
         var endpoints = provider.GetRequiredService<LaneServiceEndpoints>();

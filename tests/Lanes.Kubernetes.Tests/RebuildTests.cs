@@ -149,7 +149,7 @@ public sealed class RebuildTests
 
             // Nobody resolves svc1 any more: discovery forgets it, then the provider drops its view (the view's token
             // may first make discovery resolve once more; a later sweep drops it for good).
-            var idle = new LaneServiceEndpointsOptions().IdleTimeout;
+            var idle = new LaneOptions().ServiceIdleTimeout;
             await Wait.UntilAsync(
                 () =>
                 {
@@ -188,7 +188,7 @@ public sealed class RebuildTests
             var rebuilds = view.Rebuilds;
 
             // Calls keep coming for three idle timeouts; nothing about svc1 changes.
-            var idle = new LaneServiceEndpointsOptions().IdleTimeout;
+            var idle = new LaneOptions().ServiceIdleTimeout;
             for (var i = 0; i < 12; i++)
             {
                 time.Advance(idle / 4);

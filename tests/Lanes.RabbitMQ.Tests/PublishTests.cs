@@ -101,6 +101,42 @@ public sealed class PublishTests(Broker broker)
     }
 
     /// <summary>
+    /// For a publisher and a consumer of one's own: <c>InjectLane</c> writes the scope's lane and baggage member into the
+    /// properties (and nothing outside a lane), <c>ExtractLane</c> resolves a delivered message's lane from them, and
+    /// a header that is not a lane (invalid UTF-8) resolves to no lane instead of throwing.
+    /// </summary>
+    [Fact]
+    public async Task InjectLaneAndExtractLane_OnPropertiesOfOnesOwn_CarryTheLaneAcrossTheBroker()
+    {
+        var queue = Broker.NewName("own");
+        var propagator = Harness.Nsf();
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        var inLane = new BasicProperties();
+        var outside = new BasicProperties();
+        var garbage = new BasicProperties { Headers = new Dictionary<string, object?> { ["x-nsf-mark"] = new byte[] { 0xff, 0xfe, 0x0d, 0x0a } } };
+        string? written;
+        using (LaneContext.Begin("yellow"))
+        {
+            written = inLane.InjectLane(propagator);
+        }
+
+        Assert.Equal("yellow", written);
+        Assert.Null(outside.InjectLane(propagator));
+        await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, inLane, "a"u8.ToArray());
+        await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, outside, "b"u8.ToArray());
+        await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, garbage, "c"u8.ToArray());
+
+        var first = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.ExtractLane(propagator);
+        var second = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.ExtractLane(propagator);
+        var third = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties.ExtractLane(propagator);
+
+        Assert.Equal(("yellow", LaneSource.Header), (first.Lane, first.Source));
+        Assert.Null(second.Lane);
+        Assert.Null(third.Lane);
+    }
+
+    /// <summary>
     /// A service (nsf preset, plus <paramref name="lanes"/>) whose endpoint publishes one message; a request in lane
     /// yellow with the baggage member <c>tenant=acme</c> calls it. Returns the headers the message arrived with.
     /// </summary>

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Lanes.ServiceDiscovery.Tests;
 
 /// <summary>
-/// Services nobody asks for are forgotten after <see cref="LaneServiceEndpointsOptions.IdleTimeout"/> (on the injected
+/// Services nobody asks for are forgotten after <see cref="LaneOptions.ServiceIdleTimeout"/> (on the injected
 /// clock), so names asked once do not hold memory; whoever still follows a forgotten service's snapshot is told (its
 /// token fires) and gets a fresh resolution when it asks again.
 /// </summary>
@@ -68,7 +68,7 @@ public sealed class EvictionTests
         services.AddSingleton(time);
         services.AddServiceDiscoveryCore();
         services.AddSingleton<IServiceEndpointProviderFactory>(discovery);
-        services.Configure<LaneServiceEndpointsOptions>(static o => o.IdleTimeout = Idle);
+        services.Configure<LaneOptions>(static o => o.ServiceIdleTimeout = Idle);
         services.AddLaneServiceEndpoints();
         return services.BuildServiceProvider();
     }

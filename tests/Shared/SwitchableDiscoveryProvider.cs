@@ -1,5 +1,5 @@
 using System.Net;
-using Lanes.ServiceDiscovery;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 

@@ -175,7 +175,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
                 unsettled |= !entry.Settled;
             }
 
-            var subsets = LaneSubsets.Build(instances, _settings);
+            var subsets = _settings.CreateSubsets(instances);
             _telemetry.KeepMetricLanes("grpc:" + _service, subsets.Lanes);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
             balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry, _cursor));

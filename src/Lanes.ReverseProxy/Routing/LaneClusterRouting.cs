@@ -178,7 +178,7 @@ internal sealed class LaneClusterRouting : IClusterChangeListener
             settings = new LaneSubsetSettings(LanePolicy.Strict, declaredLanes: null, baselineLane: lanes.DefaultLane, panicToAny: false);
         }
 
-        return LaneSubsets.Build(instances, settings);
+        return settings.CreateSubsets(instances);
     }
 
 

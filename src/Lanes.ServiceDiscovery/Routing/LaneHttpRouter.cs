@@ -272,7 +272,7 @@ internal sealed class LaneHttpRouter
                 instances[i] = new LaneInstance<LaneServiceInstance>(instance, instance.Lane, healthy);
             }
 
-            var snapshot = new Snapshot(LaneSubsets.Build(instances, service.Settings), validUntil);
+            var snapshot = new Snapshot(service.Settings.CreateSubsets(instances), validUntil);
             telemetry.KeepMetricLanes("service:" + service.Name, snapshot.Subsets.Lanes);
             Volatile.Write(ref _snapshot, snapshot);
             return snapshot;

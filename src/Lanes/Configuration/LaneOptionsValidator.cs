@@ -114,6 +114,11 @@ internal sealed class LaneOptionsValidator : IValidateOptions<LaneOptions>
             failures.Add($"{section}:PassiveHealthPeriod is {options.PassiveHealthPeriod.ToString("c", CultureInfo.InvariantCulture)}: use 00:00:01 to 01:00:00 (default 00:00:10).");
         }
 
+        if (options.ServiceIdleTimeout < TimeSpan.FromSeconds(1) && options.ServiceIdleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            failures.Add($"{section}:ServiceIdleTimeout is {options.ServiceIdleTimeout.ToString("c", CultureInfo.InvariantCulture)}: use at least 00:00:01, or -00:00:00.001 for never (default 00:10:00).");
+        }
+
         if (options.TraceCacheSize is < 0 or > LaneOptions.MaxTraceCacheSize)
         {
             failures.Add($"{section}:TraceCacheSize is {options.TraceCacheSize.ToString(CultureInfo.InvariantCulture)}: use 0 (off) to {LaneOptions.MaxTraceCacheSize.ToString(CultureInfo.InvariantCulture)} (default {LaneOptions.DefaultTraceCacheSize.ToString(CultureInfo.InvariantCulture)}).");

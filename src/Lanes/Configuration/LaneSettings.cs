@@ -27,6 +27,7 @@ public sealed class LaneSettings
         int traceCacheSize,
         FrozenDictionary<string, LaneServiceDefinition> services,
         TimeSpan passiveHealthPeriod,
+        TimeSpan serviceIdleTimeout,
         LanePropagators propagators,
         LanePropagators[] carrierOrder,
         string carrierKey)
@@ -39,6 +40,7 @@ public sealed class LaneSettings
         OtBaggageHeader = "ot-baggage-" + carrierKey;
         PropagatorsText = LanePropagatorList.Format(carrierOrder);
         PassiveHealthPeriod = passiveHealthPeriod;
+        ServiceIdleTimeout = serviceIdleTimeout;
         Services = services;
         ConfiguredLanes = CollectConfiguredLanes(defaultLane, knownLanes, services);
         BaggageKey = baggageKey;
@@ -117,6 +119,9 @@ public sealed class LaneSettings
     /// <summary>How long client-side HTTP routing keeps an instance out after a connection failure.</summary>
     public TimeSpan PassiveHealthPeriod { get; }
 
+    /// <summary>How long a service resolved through service discovery is kept while nobody asks for it (<see cref="LaneOptions.ServiceIdleTimeout"/>).</summary>
+    public TimeSpan ServiceIdleTimeout { get; }
+
     /// <summary>The services of client-side lane routing, by name (case-insensitive).</summary>
     public IReadOnlyDictionary<string, LaneServiceDefinition> Services { get; }
 
@@ -194,7 +199,7 @@ public sealed class LaneSettings
         return new LaneSettings(
             header, aliases, defaultLane, known, options.UnknownLanePolicy, options.InvalidLanePolicy, options.RequireLane, options.MaxLength,
             baggageKey, options.TraceCacheSize, LaneServiceDefinition.BuildAll(options.Services, defaultLane, options.MaxLength),
-            options.PassiveHealthPeriod, propagators, carrierOrder, carrierKey);
+            options.PassiveHealthPeriod, options.ServiceIdleTimeout, propagators, carrierOrder, carrierKey);
     }
 
     internal static string GetEffectiveHeader(LaneOptions options, LanePresetCatalog.PresetDefinition? preset)

@@ -26,4 +26,13 @@ public sealed class LaneSubsetSettings
 
     /// <summary>When the chosen subset is empty (the baseline too), use every healthy instance instead of answering 503.</summary>
     public bool PanicToAny { get; }
+
+    /// <summary>
+    /// Builds the subset engine for <paramref name="instances"/> under these settings: every lane's choice, precomputed.
+    /// Run it when the instances, their health or the settings change, never per request; then
+    /// <see cref="LaneSubsets{T}.Select"/> is one lookup that allocates nothing.
+    /// </summary>
+    public LaneSubsets<T> CreateSubsets<T>(IReadOnlyList<LaneInstance<T>> instances)
+        where T : class
+        => LaneSubsets<T>.Create(instances, this);
 }

@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace Lanes.Routing;
 
 /// <summary>
-/// The subset engine (docs/behaviour.md, "Subset selection"), one per service and instance set. <see cref="LaneSubsets.Build{T}"/> runs when instances, health
+/// The subset engine (docs/behaviour.md, "Subset selection"), one per service and instance set. <see cref="LaneSubsetSettings.CreateSubsets{T}"/> runs when instances, health
 /// or configuration change and precomputes a <see cref="LaneChoice{T}"/> for every lane the service knows, for a
 /// request without a lane and for any other lane; <see cref="Select"/> is then one dictionary lookup, O(1) in the
 /// number of instances, and allocates nothing. Used by the gateway and by client-side routing alike.
@@ -196,17 +196,4 @@ public sealed class LaneSubsets<T>
         private LaneChoice<T> NoUpstream(LaneFallbackReason reason, string? laneTag, string? emptyBaseline = null)
             => new([], LaneRoutingOutcome.NoUpstream, reason, served: null, laneTag, settings.Policy, emptyBaseline);
     }
-}
-
-/// <summary>Builds <see cref="LaneSubsets{T}"/>: the subset engine (docs/behaviour.md, "Subset selection").</summary>
-public static class LaneSubsets
-{
-    /// <summary>
-    /// Precomputes every lane's choice for <paramref name="instances"/> under <paramref name="settings"/>. Run it when the
-    /// instances, their health or the settings change, never per request; then <see cref="LaneSubsets{T}.Select"/> is
-    /// one lookup that allocates nothing.
-    /// </summary>
-    public static LaneSubsets<T> Build<T>(IReadOnlyList<LaneInstance<T>> instances, LaneSubsetSettings settings)
-        where T : class
-        => LaneSubsets<T>.Create(instances, settings);
 }

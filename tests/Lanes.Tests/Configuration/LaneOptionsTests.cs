@@ -126,6 +126,8 @@ public class LaneOptionsTests
         { "Lanes:BaggageKey", "lane key", "Lanes:BaggageKey 'lane key' is not a valid baggage key" },
         { "Lanes:TraceCacheSize", "-1", "Lanes:TraceCacheSize is -1: use 0 (off) to 1000000 (default 1024)" },
         { "Lanes:TraceCacheSize", "2000000", "Lanes:TraceCacheSize is 2000000" },
+        { "Lanes:ServiceIdleTimeout", "00:00:00", "Lanes:ServiceIdleTimeout is 00:00:00: use at least 00:00:01, or -00:00:00.001 for never" },
+        { "Lanes:ServiceIdleTimeout", "-00:00:02", "Lanes:ServiceIdleTimeout is -00:00:02" },
     };
 
     [Fact]
@@ -136,11 +138,13 @@ public class LaneOptionsTests
             ["Lanes:Header"] = "bu",
             ["Lanes:BaggageKey"] = "lane",
             ["Lanes:TraceCacheSize"] = "16",
+            ["Lanes:ServiceIdleTimeout"] = "-00:00:00.001",
         });
 
         var settings = provider.GetRequiredService<LanePropagator>().Settings;
 
         Assert.Equal("lane", settings.BaggageKey);
+        Assert.Equal(Timeout.InfiniteTimeSpan, settings.ServiceIdleTimeout);
         Assert.Equal(16, provider.GetRequiredService<Lanes.Tracing.LaneTraceCache>().Capacity);
     }
 

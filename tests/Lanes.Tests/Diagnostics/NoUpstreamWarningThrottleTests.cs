@@ -63,7 +63,7 @@ public sealed class NoUpstreamWarningThrottleTests
         Assert.Contains(logs.Records, static r => r.EventId.Name == "NoHealthyUpstream" && r.Message.Contains("lane 'real'", StringComparison.Ordinal));
     }
 
-    private static readonly LaneSubsets<string> s_strict = LaneSubsets.Build<string>([new("a", "green", healthy: true)], new(LanePolicy.Strict, null, null, false));
+    private static readonly LaneSubsets<string> s_strict = new LaneSubsetSettings(LanePolicy.Strict, null, null, false).CreateSubsets<string>([new("a", "green", healthy: true)]);
 
     /// <summary>Lanes with the fake clock and the in-memory logs.</summary>
     private static ServiceProvider Services(FakeTimeProvider time, InMemoryLoggerProvider logs)

@@ -37,7 +37,7 @@ public sealed class LaneSubsetsTests
     private static readonly string[] Declared = ["green", "yellow", "blue", "red"];
 
     private static LaneSubsets<Node> Build(LanePolicy policy, bool withUnlabelled = true, bool panic = false, string? baseline = null, string[]? declared = null)
-        => LaneSubsets.Build(Fleet(withUnlabelled), new LaneSubsetSettings(policy, declared ?? Declared, baseline, panic));
+        => new LaneSubsetSettings(policy, declared ?? Declared, baseline, panic).CreateSubsets(Fleet(withUnlabelled));
 
     private static string Names(LaneChoice<Node> choice)
         => choice.Instances.Length == 0 ? "503" : string.Join(",", choice.Instances.Select(static n => n.Name).Order(StringComparer.Ordinal));
@@ -101,7 +101,7 @@ public sealed class LaneSubsetsTests
     [InlineData("purple")]
     public void Select_AnyWithNoHealthyInstance_Is503(string? lane)
     {
-        var subsets = LaneSubsets.Build<Node>([new(B1, "blue", healthy: false)], new LaneSubsetSettings(LanePolicy.Any, Declared, null, panicToAny: true));
+        var subsets = new LaneSubsetSettings(LanePolicy.Any, Declared, null, panicToAny: true).CreateSubsets<Node>([new(B1, "blue", healthy: false)]);
 
         Assert.Equal(LaneRoutingOutcome.NoUpstream, subsets.Select(lane).Outcome);
     }
@@ -157,7 +157,7 @@ public sealed class LaneSubsetsTests
     [Fact]
     public void Build_WithoutDeclaredLanes_DerivesThemFromEveryLabelIncludingUnhealthyInstances()
     {
-        var subsets = LaneSubsets.Build<Node>(Fleet(), new LaneSubsetSettings(LanePolicy.Declared, null, null, false));
+        var subsets = new LaneSubsetSettings(LanePolicy.Declared, null, null, false).CreateSubsets<Node>(Fleet());
 
         Assert.Equal(["blue", "green", "yellow"], subsets.DeclaredLanes);
         Assert.Equal(LaneRoutingOutcome.NoUpstream, subsets.Select("blue").Outcome); // declared (derived), all unhealthy
@@ -171,10 +171,10 @@ public sealed class LaneSubsetsTests
         var before = Build(LanePolicy.Permissive);
         Assert.Equal("y1", Names(before.Select("yellow")));
 
-        var removed = LaneSubsets.Build<Node>(
-            [new(G1, "green", true), new(U1, null, true)], new LaneSubsetSettings(LanePolicy.Permissive, null, null, false));
-        var unhealthy = LaneSubsets.Build<Node>(
-            [new(G1, "green", true), new(Y1, "yellow", false), new(U1, null, true)], new LaneSubsetSettings(LanePolicy.Permissive, null, null, false));
+        var removed = new LaneSubsetSettings(LanePolicy.Permissive, null, null, false).CreateSubsets<Node>(
+            [new(G1, "green", true), new(U1, null, true)]);
+        var unhealthy = new LaneSubsetSettings(LanePolicy.Permissive, null, null, false).CreateSubsets<Node>(
+            [new(G1, "green", true), new(Y1, "yellow", false), new(U1, null, true)]);
 
         Assert.Equal("u1", Names(removed.Select("yellow")));
         Assert.Equal(LaneFallbackReason.LaneUndeclared, removed.Select("yellow").Reason);
@@ -186,9 +186,9 @@ public sealed class LaneSubsetsTests
     public void Build_LabelEdited_MovesTheInstance()
     {
         var settings = new LaneSubsetSettings(LanePolicy.Strict, null, null, false);
-        var before = LaneSubsets.Build<Node>([new(G1, "green", true), new(Y1, "yellow", true)], settings);
+        var before = settings.CreateSubsets<Node>([new(G1, "green", true), new(Y1, "yellow", true)]);
 
-        var after = LaneSubsets.Build<Node>([new(G1, "green", true), new(Y1, "green", true)], settings);
+        var after = settings.CreateSubsets<Node>([new(G1, "green", true), new(Y1, "green", true)]);
 
         Assert.Equal("y1", Names(before.Select("yellow")));
         Assert.Equal("g1,y1", Names(after.Select("green")));
@@ -200,8 +200,8 @@ public sealed class LaneSubsetsTests
     {
         var settings = new LaneSubsetSettings(LanePolicy.Strict, null, null, false);
 
-        var down = LaneSubsets.Build<Node>([new(Y1, "yellow", false), new(U1, null, true)], settings);
-        var up = LaneSubsets.Build<Node>([new(Y1, "yellow", true), new(U1, null, true)], settings);
+        var down = settings.CreateSubsets<Node>([new(Y1, "yellow", false), new(U1, null, true)]);
+        var up = settings.CreateSubsets<Node>([new(Y1, "yellow", true), new(U1, null, true)]);
 
         Assert.Equal(LaneRoutingOutcome.NoUpstream, down.Select("yellow").Outcome);
         Assert.Equal("y1", Names(up.Select("yellow")));
@@ -249,8 +249,8 @@ public sealed class LaneSubsetsTests
     [Fact]
     public void Next_IsRoundRobinOverTheSubset_AndNullWhenEmpty()
     {
-        var subsets = LaneSubsets.Build<Node>(
-            [new(G1, "green", true), new(Y1, "green", true)], new LaneSubsetSettings(LanePolicy.Strict, null, null, false));
+        var subsets = new LaneSubsetSettings(LanePolicy.Strict, null, null, false).CreateSubsets<Node>(
+            [new(G1, "green", true), new(Y1, "green", true)]);
         var counter = -1;
 
         var picks = Enumerable.Range(0, 4).Select(_ => subsets.Select("green").Next(ref counter)!.Name).ToArray();

@@ -1,15 +1,16 @@
 using Lanes.Routing;
+using Lanes.ServiceDiscovery;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.ServiceDiscovery;
 
-namespace Lanes.ServiceDiscovery;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// For a lane-aware endpoint provider of your own: label a service's endpoints with their lanes and its routing
 /// settings, and report that they changed. Lanes reads the labels through <see cref="ILaneEndpointFeature"/> and
 /// <see cref="ILaneServiceFeature"/>; a provider may also set its own implementations of those interfaces.
 /// </summary>
-public static class LaneServiceEndpointBuilderExtensions
+public static partial class LanesServiceDiscoveryExtensions
 {
     /// <summary>
     /// Labels <paramref name="endpoint"/> for Lanes: its lane (<see langword="null"/>: unlabelled, part of the baseline),
