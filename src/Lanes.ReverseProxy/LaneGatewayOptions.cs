@@ -25,4 +25,7 @@ public sealed class LaneGatewayOptions
 
     /// <summary>The colouring rules, in order; the first match wins.</summary>
     public IList<LaneColouringRule> Colouring { get; } = [];
+
+    /// <summary>Shadow rules by name (<c>Lanes:Shadow:&lt;name&gt;</c>): mirror a share of a cluster's traffic into a lane and compare the answers.</summary>
+    public IDictionary<string, LaneShadowRule> Shadow { get; } = new Dictionary<string, LaneShadowRule>(StringComparer.OrdinalIgnoreCase);
 }

@@ -69,6 +69,9 @@ public static class LanesReverseProxyBuilderExtensions
             sp.GetRequiredService<LaneGatewayConfigSource>(), sp.GetRequiredService<Yarp.ReverseProxy.Health.IDestinationHealthUpdater>(),
             sp.GetRequiredService<Lanes.Routing.LaneTelemetry>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<Lanes.ReverseProxy.Failover.LaneGatewayFailover>>()));
+        services.TryAddSingleton(static sp => new Lanes.ReverseProxy.Shadow.LaneShadowMirror(
+            sp.GetRequiredService<LanePropagator>(), sp.GetRequiredService<Lanes.Routing.LaneTelemetry>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Lanes.ReverseProxy.Shadow.LaneShadowMirror>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Yarp.ReverseProxy.Health.IPassiveHealthCheckPolicy, Lanes.ReverseProxy.Failover.LaneFailoverHealthPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, LaneGatewayStartupFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, Lanes.ReverseProxy.Admin.LanesAdminDecisionStartupFilter>());

@@ -68,6 +68,24 @@ public static class LanesDiagnostics
     /// <summary>Why an attempt failed: <c>connect-failure</c>, <c>refused-stream</c>, <c>reset</c>, <c>timeout</c>, and for ejections also <c>consecutive-failures</c>.</summary>
     public const string RetryReasonAttribute = "lane.retry.reason";
 
+    /// <summary>Counter of requests a gateway mirrored into a shadow lane and compared, attributes <see cref="RoutingServiceAttribute"/> (the cluster) and <see cref="LaneAttribute"/> (the shadow lane).</summary>
+    public const string ShadowMirroredInstrument = "lanes.shadow.mirrored";
+
+    /// <summary>
+    /// Counter of shadow copies not sent or not compared, attributes <see cref="RoutingServiceAttribute"/>, <see cref="LaneAttribute"/>
+    /// and <see cref="ShadowReasonAttribute"/> (<c>body</c>, <c>concurrency</c>, <c>no-instance</c>, <c>timeout</c>, <c>error</c>, <c>primary-failed</c>).
+    /// </summary>
+    public const string ShadowDroppedInstrument = "lanes.shadow.dropped";
+
+    /// <summary>
+    /// Counter of mirrored requests whose shadow answer differed from the primary's (noise excluded), attributes
+    /// <see cref="RoutingServiceAttribute"/>, <see cref="LaneAttribute"/> and <see cref="ShadowReasonAttribute"/> (<c>status</c>, <c>header</c>, <c>body</c>).
+    /// </summary>
+    public const string ShadowDifferingInstrument = "lanes.shadow.differing";
+
+    /// <summary>Why a shadow copy was dropped, or what differed (see the shadow instruments).</summary>
+    public const string ShadowReasonAttribute = "lane.shadow.reason";
+
     /// <summary>What failover did with a failed attempt: <c>retried</c>, <c>not-idempotent</c>, <c>body-not-buffered</c>, <c>retries-exhausted</c>, <c>lane-exhausted</c>, <c>budget-exhausted</c>.</summary>
     public const string RetryOutcomeAttribute = "lane.retry.outcome";
 

@@ -25,6 +25,7 @@ internal sealed class LaneAdminSources : ILaneGatewayObserver, IDisposable
         Traffic = new LaneTrafficWindow(Time, services.GetRequiredService<Lanes.Routing.LaneTelemetry>().Meter);
         Discovery = services.GetRequiredService<LaneServiceEndpoints>();
         Failover = services.GetRequiredService<LaneGatewayFailover>();
+        Shadow = services.GetRequiredService<Shadow.LaneShadowMirror>();
         Tracer = new LaneRequestTracer(
             services, services.GetRequiredService<Lanes.Resolution.LaneResolver>(), services.GetRequiredService<LanePropagator>(),
             services.GetRequiredService<Configuration.LaneGatewayConfigSource>(), _routing,
@@ -42,6 +43,8 @@ internal sealed class LaneAdminSources : ILaneGatewayObserver, IDisposable
     public TimeProvider Time { get; }
 
     public LaneGatewayFailover Failover { get; }
+
+    public Shadow.LaneShadowMirror Shadow { get; }
 
     public LaneRequestTracer Tracer { get; }
 

@@ -84,7 +84,38 @@ internal static class LanesAdminReport
             clusters,
             sources.Discovery.GetStatuses()
                 .Select(static d => new AdminDiscoveredService(d.Service, d.Scheme, d.IsKnown, d.Instances, d.Refreshed, d.FailingSince, d.Failure))
-                .ToList());
+                .ToList(),
+            Shadows(config, sources.Shadow));
+    }
+
+    /// <summary>Every configured shadow rule, with what it found (zeros before its first copy).</summary>
+    private static List<AdminShadow> Shadows(LaneGatewayConfig config, Shadow.LaneShadowMirror mirror)
+    {
+        var states = mirror.States.ToDictionary(static s => s.Rule.Name, StringComparer.Ordinal);
+        var shadows = new List<AdminShadow>(config.Shadows.Length);
+        foreach (var rule in config.Shadows)
+        {
+            states.TryGetValue(rule.Name, out var state);
+            var primary = state?.PrimaryLatency ?? default;
+            var shadow = state?.ShadowLatency ?? default;
+            shadows.Add(new AdminShadow(
+                rule.Name,
+                rule.Cluster,
+                rule.Lane,
+                rule.FromLane,
+                rule.Percent,
+                rule.Secondary,
+                state?.Mirrored ?? 0,
+                state?.DroppedTotal ?? 0,
+                state?.Dropped ?? s_noSources,
+                state?.Differing ?? 0,
+                state?.Fields().Select(static f => new AdminShadowField(f.Path, f.Count, f.Example)).ToList() ?? [],
+                state?.Noise() ?? [],
+                new AdminLatency(primary.P50, primary.P99),
+                new AdminLatency(shadow.P50, shadow.P99)));
+        }
+
+        return shadows;
     }
 
     /// <summary>The lanes the process's lane configuration names (<see cref="LaneSettings.ConfiguredLanes"/>), with where each comes from.</summary>

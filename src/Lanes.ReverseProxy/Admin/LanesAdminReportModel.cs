@@ -19,7 +19,31 @@ internal sealed record AdminReport(
     long ObservedOverflow,
     AdminTraffic Traffic,
     IReadOnlyList<AdminCluster> Clusters,
-    IReadOnlyList<AdminDiscoveredService> Discovery);
+    IReadOnlyList<AdminDiscoveredService> Discovery,
+    IReadOnlyList<AdminShadow> Shadow);
+
+/// <summary>A shadow rule (<c>Lanes:Shadow:&lt;name&gt;</c>) and what its comparisons found.</summary>
+internal sealed record AdminShadow(
+    string Name,
+    string Cluster,
+    string Lane,
+    string? FromLane,
+    double Percent,
+    bool Secondary,
+    long Mirrored,
+    long Dropped,
+    IReadOnlyDictionary<string, long> DroppedBy,
+    long Differing,
+    IReadOnlyList<AdminShadowField> Fields,
+    IReadOnlyList<string> Noise,
+    AdminLatency Primary,
+    AdminLatency ShadowLatency);
+
+/// <summary>A field path (or <c>status</c>, <c>header:name</c>, <c>body</c>) whose shadow answer differed, how often, and one short, redacted example.</summary>
+internal sealed record AdminShadowField(string Path, long Count, string Example);
+
+/// <summary>Latency percentiles in milliseconds over the latest answers, null before the first.</summary>
+internal sealed record AdminLatency(double? P50, double? P99);
 
 /// <summary>A service resolved through service discovery, and whether its instances are current or stale.</summary>
 internal sealed record AdminDiscoveredService(

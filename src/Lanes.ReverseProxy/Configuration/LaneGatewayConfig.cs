@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Lanes.Configuration;
 using Lanes.Parsing;
 using Lanes.ReverseProxy.Colouring;
+using Lanes.ReverseProxy.Shadow;
 using Lanes.Routing;
 
 namespace Lanes.ReverseProxy.Configuration;
@@ -10,8 +11,9 @@ namespace Lanes.ReverseProxy.Configuration;
 /// <summary>An immutable, validated snapshot of <see cref="LaneGatewayOptions"/>: what a request reads, swapped whole on reload.</summary>
 internal sealed class LaneGatewayConfig
 {
-    private LaneGatewayConfig(LaneTrust trust, bool debugHeaders, ColouringRule[] rules, LaneFailoverSettings failover)
+    private LaneGatewayConfig(LaneTrust trust, bool debugHeaders, ColouringRule[] rules, LaneFailoverSettings failover, ShadowRule[] shadows)
     {
+        Shadows = shadows;
         Failover = failover;
         Trust = trust;
         DebugHeaders = debugHeaders;
@@ -23,6 +25,9 @@ internal sealed class LaneGatewayConfig
     public bool DebugHeaders { get; }
 
     public ColouringRule[] Rules { get; }
+
+    /// <summary><c>Lanes:Shadow</c>, validated, in name order.</summary>
+    public ShadowRule[] Shadows { get; }
 
     /// <summary><c>Lanes:Failover</c>, validated.</summary>
     public LaneFailoverSettings Failover { get; }
@@ -49,12 +54,21 @@ internal sealed class LaneGatewayConfig
         }
 
         var failover = LaneFailoverSettings.Create(options.Failover, "Lanes:Failover", failures);
+        var shadows = new List<ShadowRule>(options.Shadow.Count);
+        foreach (var (name, shadow) in options.Shadow.OrderBy(static s => s.Key, StringComparer.Ordinal))
+        {
+            if (ShadowRule.Compile(name, shadow, settings.MaxLength, failures) is { } compiled)
+            {
+                shadows.Add(compiled);
+            }
+        }
+
         if (failures.Count > 0)
         {
             throw new ArgumentException("Invalid lane gateway settings: " + string.Join(" ", failures), nameof(options));
         }
 
-        return new LaneGatewayConfig(options.Trust, options.DebugHeaders, [.. rules], failover!);
+        return new LaneGatewayConfig(options.Trust, options.DebugHeaders, [.. rules], failover!, [.. shadows]);
     }
 
     private static ColouringRule? Compile(int index, LaneColouringRule? rule, int maxLength, List<string> failures)

@@ -1,5 +1,6 @@
 using Lanes.ReverseProxy.Configuration;
 using Lanes.ReverseProxy.Failover;
+using Lanes.ReverseProxy.Shadow;
 using Lanes.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -38,6 +39,7 @@ internal sealed class LaneSubsetMiddleware
     private readonly LaneGatewayEvents _events;
     private readonly LaneGatewayFailover _failover;
     private readonly ILogger _logger;
+    private readonly LaneShadowMirror _shadow;
 
     public LaneSubsetMiddleware(
         RequestDelegate next,
@@ -46,8 +48,11 @@ internal sealed class LaneSubsetMiddleware
         LaneTelemetry telemetry,
         LaneGatewayEvents events,
         LaneGatewayFailover failover,
+        LaneShadowMirror shadow,
         ILogger<LaneSubsetMiddleware> logger)
     {
+        ArgumentNullException.ThrowIfNull(shadow);
+        _shadow = shadow;
         ArgumentNullException.ThrowIfNull(failover);
         ArgumentNullException.ThrowIfNull(logger);
         _failover = failover;
@@ -91,13 +96,28 @@ internal sealed class LaneSubsetMiddleware
         }
 
         context.GetReverseProxyFeature().AvailableDestinations = choice.Instances;
-        var retries = LaneGatewayFailover.Retries(cluster.Model, config.Failover);
-        if (retries > 0)
-        {
-            return WithRetriesAsync(context, cluster, subsets, lane, choice, retries, config, observed);
-        }
 
-        return observed ? NextAsync(context) : _next(context);
+        // Shadow lanes: a copy is chosen (and the response teed) before the primary runs, and sent after it finished.
+        var copy = config.Shadows.Length == 0 ? null : _shadow.TryStart(context, cluster, subsets, choice, config.Shadows);
+        var retries = LaneGatewayFailover.Retries(cluster.Model, config.Failover);
+        var primary = retries > 0
+            ? WithRetriesAsync(context, cluster, subsets, lane, choice, retries, config, observed)
+            : observed ? NextAsync(context) : _next(context);
+        return copy is null ? primary : MirroredAsync(primary, copy);
+    }
+
+    private static async Task MirroredAsync(Task primary, LaneShadowMirror.ShadowCopy copy)
+    {
+        var failed = true;
+        try
+        {
+            await primary.ConfigureAwait(false);
+            failed = false;
+        }
+        finally
+        {
+            await copy.Complete(failed).ConfigureAwait(false);
+        }
     }
 
     private static void DebugHeaders(HttpContext context, LaneChoice<DestinationState> choice)

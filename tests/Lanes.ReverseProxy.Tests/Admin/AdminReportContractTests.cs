@@ -89,6 +89,6 @@ public sealed partial class AdminReportContractTests
     }
 
     // A documented field is a table row starting with the path in backticks: | `clusters[].id` | ...
-    [GeneratedRegex(@"^\| `([a-zA-Z\[\]\.]+)` \|", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `([a-zA-Z0-9\[\]\.]+)` \|", RegexOptions.Multiline)]
     private static partial Regex DocumentedField();
 }
