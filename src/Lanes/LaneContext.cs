@@ -29,6 +29,12 @@ public static class LaneContext
     /// <summary>The tag holding where the lane came from on the Activity of a request (docs/behaviour.md, "Metrics").</summary>
     public const string ActivityLaneSourceTag = "lane.source";
 
+    /// <summary>The header that marks a shadow copy (docs/behaviour.md, "Shadow lanes"); its value is <c>1</c>.</summary>
+    public const string ShadowHeader = "x-lanes-shadow";
+
+    /// <summary>The <c>baggage</c> member key that marks a shadow copy (<c>lanes-shadow=1</c>), for hops that forward only baggage.</summary>
+    public const string ShadowBaggageKey = "lanes-shadow";
+
     private static readonly AsyncLocal<Frame?> s_current = new();
 
     /// <summary>The current lane, or <see langword="null"/> when there is none.</summary>
@@ -46,6 +52,14 @@ public static class LaneContext
     public static bool InRequest => s_current.Value?.Request == true;
 
     /// <summary>
+    /// True while handling a shadow copy (docs/behaviour.md, "Shadow lanes"): a request or message a gateway mirrored
+    /// into a lane to compare its answer, or code inside <see cref="BeginShadow"/>. Every call made inside carries the
+    /// shadow marker, and client-side routing never sends it to another lane's instances (503 instead). Check it to skip
+    /// side effects a copy must not have (payments, e-mails, writes outside the lane).
+    /// </summary>
+    public static bool IsShadow => s_current.Value?.Shadow == true;
+
+    /// <summary>
     /// Makes <paramref name="lane"/> current until the returned scope is disposed. <see langword="null"/>
     /// starts a scope with no lane (nothing is propagated inside it).
     /// </summary>
@@ -53,13 +67,7 @@ public static class LaneContext
     /// <exception cref="ArgumentException"><paramref name="lane"/> is not a valid lane. The message escapes it.</exception>
     public static LaneScope Begin(string? lane)
     {
-        if (lane is not null && !LaneParser.IsValidLane(lane, LaneParser.AbsoluteMaxLength))
-        {
-            throw new ArgumentException(
-                $"'{LaneParser.Escape(lane)}' is not a valid lane: use {LaneParser.Rule(LaneParser.AbsoluteMaxLength)}, or null for no lane.",
-                nameof(lane));
-        }
-
+        ThrowIfInvalid(lane);
         return Push(Frame.For(lane, LaneSource.Scope));
     }
 
@@ -67,7 +75,30 @@ public static class LaneContext
     /// Makes a resolved lane current (keeping its source) until the returned scope is disposed; for message
     /// consumers: <c>using (LaneContext.Begin(propagator.Extract(headers, getter))) { ... }</c>.
     /// </summary>
-    public static LaneScope Begin(LaneResolution resolution) => Push(Frame.For(resolution.Lane, resolution.Source));
+    public static LaneScope Begin(LaneResolution resolution)
+        => Push(resolution.IsShadow ? new Frame(resolution.Lane, resolution.Source, request: false, shadow: true) : Frame.For(resolution.Lane, resolution.Source));
+
+    /// <summary>
+    /// Like <see cref="Begin(string?)"/>, and marks everything inside as a shadow copy (<see cref="IsShadow"/>): calls
+    /// carry the lane and the shadow marker, and client-side routing never falls back to another lane for them. For
+    /// code that replays or mirrors traffic itself (the gateway's shadow rules do it for you).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="lane"/> is not a valid lane.</exception>
+    public static LaneScope BeginShadow(string? lane)
+    {
+        ThrowIfInvalid(lane);
+        return Push(new Frame(lane, LaneSource.Scope, request: false, shadow: true));
+    }
+
+    private static void ThrowIfInvalid(string? lane, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(lane))] string? name = null)
+    {
+        if (lane is not null && !LaneParser.IsValidLane(lane, LaneParser.AbsoluteMaxLength))
+        {
+            throw new ArgumentException(
+                $"'{LaneParser.Escape(lane)}' is not a valid lane: use {LaneParser.Rule(LaneParser.AbsoluteMaxLength)}, or null for no lane.",
+                name);
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="body"/> as the handling of one inbound request or message in <paramref name="resolution"/>'s
@@ -92,7 +123,7 @@ public static class LaneContext
         Frame frame;
         if (lane is null)
         {
-            frame = inboundBaggage.Count == 0 ? Frame.EmptyRequest : new Frame(null, LaneSource.None, request: true, inboundBaggage);
+            frame = inboundBaggage.Count == 0 && !resolution.IsShadow ? Frame.EmptyRequest : new Frame(null, LaneSource.None, request: true, inboundBaggage, resolution.IsShadow);
             return RunInFrameAsync(frame, logScope: null, logger, body, state);
         }
 
@@ -104,7 +135,7 @@ public static class LaneContext
         }
 
         var cached = Cached.Get(lane, resolution.Source, request: true);
-        frame = inboundBaggage.Count == 0 ? cached.Frame : new Frame(lane, resolution.Source, request: true, inboundBaggage);
+        frame = inboundBaggage.Count == 0 && !resolution.IsShadow ? cached.Frame : new Frame(lane, resolution.Source, request: true, inboundBaggage, resolution.IsShadow);
         return RunInFrameAsync(frame, cached.LogScope, logger, body, state);
     }
 
@@ -149,9 +180,10 @@ public static class LaneContext
 
         public static readonly Frame EmptyRequest = new(null, LaneSource.None, request: true);
 
-        public Frame(string? lane, LaneSource source, bool request, StringValues inboundBaggage = default)
+        public Frame(string? lane, LaneSource source, bool request, StringValues inboundBaggage = default, bool shadow = false)
         {
             Lane = lane;
+            Shadow = shadow;
             Source = lane is null ? LaneSource.None : source;
             Request = request;
             InboundBaggage = inboundBaggage;
@@ -166,6 +198,9 @@ public static class LaneContext
 
         /// <summary>Set by <see cref="RunAsync{TState}"/> (an inbound request or message), not by a plain scope.</summary>
         public bool Request { get; }
+
+        /// <summary>A shadow copy (<see cref="IsShadow"/>): never cached, so a cached frame is never one.</summary>
+        public bool Shadow { get; }
 
         public StringValues InboundBaggage { get; }
 

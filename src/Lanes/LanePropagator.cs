@@ -190,8 +190,75 @@ public sealed class LanePropagator
             InjectExtraCarriers(ref carrier, settings, lane, options);
         }
 
+        if (LaneContext.CurrentFrame is { Shadow: true })
+        {
+            InjectShadowMarker(ref carrier, settings);
+        }
+        else if (options.UntrustedBaggage)
+        {
+            RemoveShadowMarker(ref carrier);
+        }
+
         return lane;
     }
+
+    /// <summary>
+    /// A shadow copy's calls carry the marker (docs/behaviour.md, "Shadow lanes"): <see cref="LaneContext.ShadowHeader"/>
+    /// <c>1</c>, and with baggage on the member <c>lanes-shadow=1</c> after the others (when the header has room for it).
+    /// </summary>
+    private static void InjectShadowMarker<TCarrier>(ref TCarrier carrier, LaneSettings settings)
+        where TCarrier : struct, ILaneCarrier
+    {
+        if (carrier.GetValues(LaneContext.ShadowHeader).Count == 0)
+        {
+            carrier.SetValue(LaneContext.ShadowHeader, "1");
+        }
+
+        if (settings.BaggageKey is null)
+        {
+            return;
+        }
+
+        var existing = carrier.GetValues(BaggageParser.HeaderName);
+        if (existing.Count == 0 || (existing.Count == 1 && string.IsNullOrEmpty(existing[0])))
+        {
+            carrier.Remove(BaggageParser.HeaderName);
+            carrier.SetValue(BaggageParser.HeaderName, ShadowMember);
+        }
+        else if (BaggageParser.Find(existing, LaneContext.ShadowBaggageKey, out _) == BaggageLookup.NotFound)
+        {
+            var joined = string.Join(',', (IEnumerable<string?>)existing);
+            if (joined.Length + ShadowMember.Length + 1 <= BaggageParser.MaxBytes)
+            {
+                carrier.Remove(BaggageParser.HeaderName);
+                carrier.SetValue(BaggageParser.HeaderName, joined + "," + ShadowMember);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A request that is not a shadow copy leaves without the marker a client sent (the gateway's entry: only a gateway's
+    /// own copies are shadow copies). An emptied <c>baggage</c> stays as an empty header, so the runtime does not write
+    /// the client's members back.
+    /// </summary>
+    private static void RemoveShadowMarker<TCarrier>(ref TCarrier carrier)
+        where TCarrier : struct, ILaneCarrier
+    {
+        if (carrier.GetValues(LaneContext.ShadowHeader).Count > 0)
+        {
+            carrier.Remove(LaneContext.ShadowHeader);
+        }
+
+        var existing = carrier.GetValues(BaggageParser.HeaderName);
+        if (existing.Count > 0 && BaggageParser.MentionsKey(existing, LaneContext.ShadowBaggageKey))
+        {
+            var value = OutboundBaggage.Without(LaneContext.ShadowBaggageKey, existing);
+            carrier.Remove(BaggageParser.HeaderName);
+            carrier.SetValue(BaggageParser.HeaderName, value ?? string.Empty);
+        }
+    }
+
+    private const string ShadowMember = LaneContext.ShadowBaggageKey + "=1";
 
     /// <summary>The single <c>baggage</c> value of the call (docs/behaviour.md, "W3C baggage").</summary>
     private static void InjectBaggage<TCarrier>(ref TCarrier carrier, LaneSettings settings, string? lane, bool callerSetLane, LaneCallOptions options)

@@ -9,11 +9,12 @@ public readonly struct LaneResolution : IEquatable<LaneResolution>
     {
     }
 
-    internal LaneResolution(string? lane, LaneSource source, LaneRejection rejection)
+    internal LaneResolution(string? lane, LaneSource source, LaneRejection rejection, bool isShadow = false)
     {
         Lane = lane;
         Source = lane is null ? LaneSource.None : source;
         Rejection = rejection;
+        IsShadow = isShadow && rejection == LaneRejection.None;
     }
 
     /// <summary>The lane, or <see langword="null"/> when none resolved or the input was rejected.</summary>
@@ -25,21 +26,30 @@ public readonly struct LaneResolution : IEquatable<LaneResolution>
     /// <summary>Why a policy refused the input; <see cref="LaneRejection.None"/> otherwise.</summary>
     public LaneRejection Rejection { get; }
 
+    /// <summary>
+    /// True when the request or message is a shadow copy (docs/behaviour.md, "Shadow lanes"): it carried
+    /// <see cref="LaneContext.ShadowHeader"/> <c>1</c> or the <c>baggage</c> member <see cref="LaneContext.ShadowBaggageKey"/><c>=1</c>.
+    /// </summary>
+    public bool IsShadow { get; }
+
     /// <summary>True when a policy refused the input (the middleware answers 400).</summary>
     public bool IsRejected => Rejection != LaneRejection.None;
 
     /// <inheritdoc />
     public bool Equals(LaneResolution other)
-        => string.Equals(Lane, other.Lane, StringComparison.Ordinal) && Source == other.Source && Rejection == other.Rejection;
+        => string.Equals(Lane, other.Lane, StringComparison.Ordinal) && Source == other.Source && Rejection == other.Rejection && IsShadow == other.IsShadow;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is LaneResolution other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Lane is null ? 0 : StringComparer.Ordinal.GetHashCode(Lane), Source, Rejection);
+    public override int GetHashCode() => HashCode.Combine(Lane is null ? 0 : StringComparer.Ordinal.GetHashCode(Lane), Source, Rejection, IsShadow);
 
     /// <inheritdoc />
-    public override string ToString() => IsRejected ? $"rejected: {Rejection}" : Lane is null ? "none" : $"{Lane} ({Source})";
+    public override string ToString() => (IsRejected ? $"rejected: {Rejection}" : Lane is null ? "none" : $"{Lane} ({Source})") + (IsShadow ? ", shadow" : string.Empty);
+
+    /// <summary>The same resolution, marked as a shadow copy.</summary>
+    internal LaneResolution AsShadow() => new(Lane, Source, Rejection, isShadow: true);
 
     /// <summary>Equality.</summary>
     public static bool operator ==(LaneResolution left, LaneResolution right) => left.Equals(right);

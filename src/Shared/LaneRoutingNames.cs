@@ -63,4 +63,28 @@ internal static class LaneRoutingNames
         LaneFallbackReason.LaneUndeclared => "lane-undeclared",
         _ => null,
     };
+
+    /// <summary>The description of <c>lanes.shadow.dropped</c>, one text wherever it is counted (gateway, HttpClient and gRPC routing).</summary>
+    public const string ShadowDroppedDescription = "Shadow copies not sent or not served, by service, lane and reason.";
+
+    /// <summary>The reason a shadow copy was not sent because its lane has no healthy instance of its own.</summary>
+    public const string ShadowNoInstance = "no-instance";
+
+    /// <summary>True when an outgoing request carries the shadow marker <c>x-lanes-shadow: 1</c> (written by Lanes' propagation in a shadow scope).</summary>
+    public static bool IsShadow(System.Net.Http.Headers.HttpRequestHeaders headers)
+        => headers.NonValidated.TryGetValues(LaneContext.ShadowHeader, out var values) && values.Count == 1 && values.ToString() == "1";
+
+    /// <summary>
+    /// A shadow copy is served by its own lane's instances only (docs/behaviour.md, "Shadow lanes"): true when
+    /// <paramref name="choice"/> would send a shadow call in <paramref name="lane"/> anywhere else (a fallback, any
+    /// policy). A shadow call without a lane is the baseline's own.
+    /// </summary>
+    public static bool RefusesShadow<T>(string? lane, LaneChoice<T> choice)
+        where T : class
+        => lane is not null && choice.Outcome != LaneRoutingOutcome.Matched;
+
+    /// <summary>The detail of the 503 (or gRPC <c>Unavailable</c>) a shadow call gets instead of a fallback.</summary>
+    public static string ShadowDetail(string service, string lane)
+        => $"No healthy instance of '{service}' in lane '{lane}' can serve this shadow copy ({LaneContext.ShadowHeader}); "
+            + "a shadow copy is never sent to another lane's instances, so the baseline does not see it twice.";
 }

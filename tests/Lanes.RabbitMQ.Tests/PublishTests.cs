@@ -136,6 +136,29 @@ public sealed class PublishTests(Broker broker)
         Assert.Null(third.Lane);
     }
 
+    /// <summary>A publish inside a shadow copy carries the shadow marker (header and baggage member), and the consumer's side reads it.</summary>
+    [Fact]
+    public async Task Publish_InAShadowScope_CarriesTheMarker_AndTheMessageResolvesAsAShadowCopy()
+    {
+        var queue = Broker.NewName("shadow");
+        var propagator = Harness.Nsf();
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false);
+        using (LaneContext.BeginShadow("yellow"))
+        {
+            await channel.BasicPublishWithLaneAsync(propagator, string.Empty, queue, null, "s"u8.ToArray());
+        }
+
+        await Harness.PublishAsync(channel, propagator, string.Empty, "plain", "yellow", queue);
+
+        var shadow = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties;
+        var plain = (await channel.BasicGetAsync(queue, autoAck: true))!.BasicProperties;
+        Assert.Equal("1", Harness.Text(shadow.Headers!["x-lanes-shadow"]));
+        Assert.Equal("x-nsf-mark=yellow,lanes-shadow=1", Harness.Text(shadow.Headers!["baggage"]));
+        Assert.Equal(("yellow", true), (shadow.ExtractLane(propagator).Lane, shadow.ExtractLane(propagator).IsShadow));
+        Assert.Equal(("yellow", false), (plain.ExtractLane(propagator).Lane, plain.ExtractLane(propagator).IsShadow));
+    }
+
     /// <summary>
     /// A service (nsf preset, plus <paramref name="lanes"/>) whose endpoint publishes one message; a request in lane
     /// yellow with the baggage member <c>tenant=acme</c> calls it. Returns the headers the message arrived with.

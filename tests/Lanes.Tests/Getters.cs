@@ -19,4 +19,7 @@ internal static class Getters
 
     public static readonly Action<Dictionary<string, string>, string, string> DictionarySetter =
         static (carrier, key, value) => carrier[key] = value;
+
+    public static readonly Action<Dictionary<string, string>, string> DictionaryRemover =
+        static (carrier, key) => carrier.Remove(key);
 }

@@ -26,6 +26,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
     private readonly Lock _lock = new();
     private List<Entry> _entries = [];
     private bool _disposed;
+    private readonly System.Diagnostics.Metrics.Counter<long> _shadowDropped;
 
     private LaneSubsetSettings _settings = LaneSubsetSettings.Default;
 
@@ -35,6 +36,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
         _service = service;
         _propagator = propagator;
         _telemetry = telemetry;
+        _shadowDropped = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowDroppedInstrument, "{request}", LaneRoutingNames.ShadowDroppedDescription);
     }
 
     public override void UpdateChannelState(ChannelState state)
@@ -178,7 +180,7 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             var subsets = _settings.CreateSubsets(instances);
             _telemetry.KeepMetricLanes("grpc:" + _service, subsets.Lanes);
             var state = anyReady ? ConnectivityState.Ready : unsettled ? ConnectivityState.Connecting : ConnectivityState.TransientFailure;
-            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry, _cursor));
+            balancerState = new BalancerState(state, new LanePicker(subsets, unsettled, _service, _propagator, _telemetry, _cursor, _shadowDropped));
         }
 
         _controller.UpdateState(balancerState);
@@ -213,7 +215,8 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
 
     /// <summary>Picks per call from the subset of the call's lane, round robin; 503-equivalent <c>Unavailable</c> when the subset is empty.</summary>
     private sealed class LanePicker(
-        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LaneTelemetry telemetry, StrongBox<int> cursor)
+        LaneSubsets<Subchannel> subsets, bool unsettled, string service, LanePropagator propagator, LaneTelemetry telemetry, StrongBox<int> cursor,
+        System.Diagnostics.Metrics.Counter<long> shadowDropped)
         : SubchannelPicker
     {
         public override PickResult Pick(PickContext context)
@@ -232,6 +235,17 @@ internal sealed class LaneGrpcLoadBalancer : LoadBalancer
             if (unsettled && choice.Outcome != LaneRoutingOutcome.Matched)
             {
                 return PickResult.ForQueue();
+            }
+
+            if (context.Request is { } call && LaneRoutingNames.IsShadow(call.Headers) && LaneRoutingNames.RefusesShadow(lane, choice))
+            {
+                // A shadow copy is served by its lane's own instances only (docs/behaviour.md, "Shadow lanes").
+                shadowDropped.Add(
+                    1,
+                    new KeyValuePair<string, object?>(LanesDiagnostics.RoutingServiceAttribute, service),
+                    new KeyValuePair<string, object?>(LanesDiagnostics.LaneAttribute, telemetry.MetricLane(lane!)),
+                    new KeyValuePair<string, object?>(LanesDiagnostics.ShadowReasonAttribute, LaneRoutingNames.ShadowNoInstance));
+                return PickResult.ForFailure(new Status(StatusCode.Unavailable, LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.ShadowDetail(service, lane!)));
             }
 
             telemetry.Routed(service, lane, choice);

@@ -21,8 +21,7 @@ namespace Lanes.ReverseProxy.Shadow;
 /// </summary>
 internal sealed partial class LaneShadowMirror
 {
-    /// <summary>The marker a copy carries (header; the value is <c>1</c>).</summary>
-    internal const string MarkerHeader = "x-lanes-shadow";
+    private const string MarkerHeader = LaneContext.ShadowHeader;
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -45,7 +44,7 @@ internal sealed partial class LaneShadowMirror
         _time = time;
         _logger = logger;
         _mirrored = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowMirroredInstrument, "{request}", "Requests mirrored into a shadow lane and compared, by cluster and lane.");
-        _dropped = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowDroppedInstrument, "{request}", "Shadow copies not sent or not compared, by cluster, lane and reason.");
+        _dropped = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowDroppedInstrument, "{request}", LaneRoutingNames.ShadowDroppedDescription);
         _differing = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowDifferingInstrument, "{request}", "Mirrored requests whose shadow answer differed from the primary's (noise excluded), by cluster, lane and what differed.");
     }
 
@@ -224,9 +223,9 @@ internal sealed partial class LaneShadowMirror
             }
         }
 
-        message.Headers.TryAddWithoutValidation(MarkerHeader, "1");
+        // A shadow scope: the lane in every configured carrier, and the shadow marker (header and baggage member).
         var carrier = new HttpRequestLaneCarrier(message.Headers);
-        using (LaneContext.Begin(lane))
+        using (LaneContext.BeginShadow(lane))
         {
             _propagator.InjectCall(ref carrier, s_callOptions);
         }

@@ -21,4 +21,8 @@ internal static partial class LaneHttpLog
     [LoggerMessage(EventId = 202, EventName = "InstanceReadmitted", Level = LogLevel.Information,
         Message = "Instance '{Instance}' of '{Service}' is back in routing: its passive health period ended.")]
     public static partial void InstanceReadmitted(ILogger logger, string service, string instance);
+
+    [LoggerMessage(EventId = 205, EventName = "ShadowCopyRefused", Level = LogLevel.Debug,
+        Message = "A shadow copy to '{Service}' in lane '{Lane}' was answered 503: the lane has no healthy instance of its own, and a shadow copy is never sent to another lane's instances.")]
+    public static partial void ShadowRefused(ILogger logger, string service, string lane);
 }

@@ -20,6 +20,7 @@ internal sealed class LaneHttpRouter
     private readonly ILogger _logger;
     private readonly LaneServiceEndpoints _endpoints;
     private readonly ConcurrentDictionary<string, ServiceState> _states = new(StringComparer.Ordinal);
+    private readonly System.Diagnostics.Metrics.Counter<long> _shadowDropped;
 
     public LaneHttpRouter(LanePropagator propagator, LaneServiceEndpoints endpoints, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneHttpRouter> logger)
     {
@@ -28,6 +29,7 @@ internal sealed class LaneHttpRouter
         ArgumentNullException.ThrowIfNull(telemetry);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        _shadowDropped = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowDroppedInstrument, "{request}", LaneRoutingNames.ShadowDroppedDescription);
         _propagator = propagator;
         _telemetry = telemetry;
         _time = time;
@@ -35,13 +37,21 @@ internal sealed class LaneHttpRouter
         _endpoints = endpoints;
     }
 
-    /// <summary>The instance for a call in <paramref name="lane"/>, or <see langword="null"/> with the choice that said 503.</summary>
-    public LaneServiceInstance? Pick(LaneServiceSnapshot snapshot, string? lane, out LaneChoice<LaneServiceInstance> choice)
+    /// <summary>
+    /// The instance for a call in <paramref name="lane"/>, or <see langword="null"/> with the choice that said 503. A
+    /// <paramref name="shadow"/> call gets null too when the choice is not its lane's own instances (see <see cref="Refused"/>).
+    /// </summary>
+    public LaneServiceInstance? Pick(LaneServiceSnapshot snapshot, string? lane, bool shadow, out LaneChoice<LaneServiceInstance> choice)
     {
         var state = State(snapshot);
         var service = state.Service;
         var subsets = state.Current(_time.GetUtcNow()).Subsets;
         choice = subsets.Select(lane);
+        if (Refused(service.Name, lane, shadow, choice))
+        {
+            return null;
+        }
+
         _telemetry.Routed(service.Name, lane, choice);
         if (lane is not null && !state.ReportedWithoutLanes && subsets.Lanes.Count == 0 && service.Instances.Count > 0)
         {
@@ -60,10 +70,15 @@ internal sealed class LaneHttpRouter
     /// yet when there is one, else one tried before (a reset or a timeout may not repeat; the lane is kept). Null with
     /// the choice that said so when nothing is left.
     /// </summary>
-    public LaneServiceInstance? PickAgain(LaneServiceSnapshot snapshot, string? lane, List<LaneServiceInstance> tried, out LaneChoice<LaneServiceInstance> choice)
+    public LaneServiceInstance? PickAgain(LaneServiceSnapshot snapshot, string? lane, bool shadow, List<LaneServiceInstance> tried, out LaneChoice<LaneServiceInstance> choice)
     {
         var state = State(snapshot);
         choice = state.Current(_time.GetUtcNow()).Subsets.Select(lane);
+        if (Refused(state.Service.Name, lane, shadow, choice))
+        {
+            return null;
+        }
+
         _telemetry.Routed(state.Service.Name, lane, choice);
         var instances = choice.Instances;
         var untried = new List<LaneServiceInstance>(instances.Length);
@@ -79,6 +94,26 @@ internal sealed class LaneHttpRouter
         return untried.Count > 0 ? untried[(int)(counter % (uint)untried.Count)]
             : instances.Length > 0 ? instances[counter % (uint)instances.Length]
             : null;
+    }
+
+    /// <summary>
+    /// A shadow copy is served by its own lane's instances only (docs/behaviour.md, "Shadow lanes"): when the choice
+    /// would send it elsewhere it is refused (the caller answers 503) and counted in <c>lanes.shadow.dropped</c>.
+    /// </summary>
+    private bool Refused(string service, string? lane, bool shadow, LaneChoice<LaneServiceInstance> choice)
+    {
+        if (!shadow || !LaneRoutingNames.RefusesShadow(lane, choice))
+        {
+            return false;
+        }
+
+        _shadowDropped.Add(
+            1,
+            new KeyValuePair<string, object?>(LanesDiagnostics.RoutingServiceAttribute, service),
+            new KeyValuePair<string, object?>(LanesDiagnostics.LaneAttribute, _telemetry.MetricLane(lane!)),
+            new KeyValuePair<string, object?>(LanesDiagnostics.ShadowReasonAttribute, LaneRoutingNames.ShadowNoInstance));
+        LaneHttpLog.ShadowRefused(_logger, service, lane!);
+        return true;
     }
 
     /// <summary>Takes <paramref name="instance"/> out for the passive health period.</summary>

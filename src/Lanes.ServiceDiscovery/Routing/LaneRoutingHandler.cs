@@ -161,6 +161,7 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         var call = new CallState(snapshot, OutboundLane(request), settings)
         {
             Method = request.Method.Method,
+            Shadow = LaneRoutingNames.IsShadow(request.Headers),
             UnderResilience = resilience is not null,
             Retries = settings.Enabled && resilience is null ? settings.Retries : 0,
             AttemptTimeout = settings.Enabled && resilience is null ? settings.AttemptTimeout : TimeSpan.Zero,
@@ -197,12 +198,14 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
     {
         LaneChoice<LaneServiceInstance> choice;
         var instance = call.Tried is null
-            ? _router.Pick(call.Snapshot, call.Lane, out choice)
-            : _router.PickAgain(call.Snapshot, call.Lane, call.Tried, out choice);
+            ? _router.Pick(call.Snapshot, call.Lane, call.Shadow, out choice)
+            : _router.PickAgain(call.Snapshot, call.Lane, call.Shadow, call.Tried, out choice);
         if (instance is null)
         {
             LaneResilienceTelemetry.MarkLocalUnavailable(request);
-            throw new LaneUnavailableException(call.Service.Name, call.Lane, choice, _propagator.Settings);
+            throw call.Shadow && LaneRoutingNames.RefusesShadow(call.Lane, choice)
+                ? new LaneUnavailableException(call.Service.Name, call.Lane, choice, LaneRoutingNames.ShadowDetail(call.Service.Name, call.Lane!))
+                : new LaneUnavailableException(call.Service.Name, call.Lane, choice, _propagator.Settings);
         }
 
         request.RequestUri = Rebase(logical, instance.Address);
@@ -316,6 +319,9 @@ internal sealed class LaneRoutingHandler : LaneAttemptHandler
         public LaneFailoverSettings Settings { get; } = settings;
 
         public string Method { get; init; } = "GET";
+
+        /// <summary>The call carries the shadow marker: only its lane's own instances may serve it.</summary>
+        public bool Shadow { get; init; }
 
         public bool UnderResilience { get; init; }
 

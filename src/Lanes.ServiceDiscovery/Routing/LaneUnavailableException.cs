@@ -9,11 +9,16 @@ namespace Lanes.ServiceDiscovery.Routing;
 /// (the standard handler's retry and circuit breaker) treat it as final: no retry, no breaker failure. Lanes' outermost
 /// handler turns it into the local 503 <c>no healthy upstream</c> answer.
 /// </summary>
-internal sealed class LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice, LaneSettings settings)
-    : Exception(LaneRoutingNames.NoHealthyUpstream + ": " + LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, settings))
+internal sealed class LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice, string detail)
+    : Exception(LaneRoutingNames.NoHealthyUpstream + ": " + detail)
 {
+    public LaneUnavailableException(string service, string? lane, LaneChoice<LaneServiceInstance> choice, LaneSettings settings)
+        : this(service, lane, choice, LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, settings))
+    {
+    }
+
     /// <summary>The problem detail: what is in force and how to change it.</summary>
-    public string Detail { get; } = LaneRoutingNames.NoHealthyUpstreamDetail(service, lane, choice, settings);
+    public string Detail { get; } = detail;
 
     public string Service { get; } = service;
 

@@ -59,7 +59,32 @@ public sealed class LaneResolver
     {
         var resolution = ResolveSources(ref reader, applyDefault: true, preview: false);
         Record(resolution);
-        return resolution;
+        return !resolution.IsRejected && CarriesShadowMarker(ref reader, _settings.Current) ? resolution.AsShadow() : resolution;
+    }
+
+    /// <summary>
+    /// The shadow marker (docs/behaviour.md, "Shadow lanes"): <see cref="LaneContext.ShadowHeader"/> exactly <c>1</c>;
+    /// without that header, with baggage on, the member <c>lanes-shadow=1</c>. Any other value is no marker.
+    /// </summary>
+    private static bool CarriesShadowMarker<TReader>(ref TReader reader, LaneSettings settings)
+        where TReader : struct, ILaneValueReader
+    {
+        var marker = reader.GetValues(LaneContext.ShadowHeader);
+        if (marker.Count > 0)
+        {
+            return marker.Count == 1 && marker[0] == "1";
+        }
+
+        if (settings.BaggageKey is null)
+        {
+            return false;
+        }
+
+        var baggage = reader.GetValues(BaggageParser.HeaderName);
+        return baggage.Count > 0
+            && BaggageParser.MentionsKey(baggage, LaneContext.ShadowBaggageKey)
+            && BaggageParser.Find(baggage, LaneContext.ShadowBaggageKey, out var value) == BaggageLookup.Found
+            && value == "1";
     }
 
     /// <summary>

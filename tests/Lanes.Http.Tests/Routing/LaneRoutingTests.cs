@@ -208,9 +208,9 @@ public sealed class LaneRoutingTests : IAsyncLifetime, IDisposable
         var yellow = snapshot!.Definition.Instances.Single(static i => i.Lane == "yellow");
 
         router.Eject(snapshot, yellow);
-        var during = router.Pick(snapshot, "yellow", out var duringChoice);
+        var during = router.Pick(snapshot, "yellow", shadow: false, out var duringChoice);
         _time.Advance(TimeSpan.FromSeconds(10));
-        var after = router.Pick(snapshot, "yellow", out _);
+        var after = router.Pick(snapshot, "yellow", shadow: false, out _);
 
         Assert.Null(during);
         Assert.Equal(LaneRoutingOutcome.NoUpstream, duringChoice.Outcome);

@@ -95,7 +95,7 @@ public sealed class ShadowMirrorTests
         await WaitForAsync(client, static s => s.Mirrored == 1, "the sentinel GET to be mirrored");
         var copy = Assert.Single(yellow.Received);
         Assert.Equal(("GET", "/sentinel", "yellow", "1"), (copy.Method, copy.Path, copy.Lane, copy.Shadow));
-        Assert.Equal("x-mspider-lane=yellow,tenant=acme", copy.Baggage);
+        Assert.Equal("x-mspider-lane=yellow,tenant=acme,lanes-shadow=1", copy.Baggage);
         Assert.Equal(["POST", "GET"], green.Received.Select(static r => r.Method));
     }
 
@@ -194,6 +194,22 @@ public sealed class ShadowMirrorTests
             async () => (await client.GetAsync(new Uri("/on", UriKind.Relative))).IsSuccessStatusCode && !yellow.Received.IsEmpty,
             "a request after the reload to be mirrored");
         Assert.All(yellow.Received, static r => Assert.Equal("/on", r.Path));
+    }
+
+    /// <summary>Only the gateway's own copies are shadow copies: a client's marker (header or baggage member) is removed at the entry.</summary>
+    [Fact]
+    public async Task AClientsShadowMarker_IsRemovedAtTheEntry()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow));
+
+        var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"), ("baggage", "lanes-shadow=1,tenant=acme"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("yellow", echo!.Instance);
+        Assert.Null(echo.Header("x-lanes-shadow"));
+        Assert.Equal("x-mspider-lane=yellow,tenant=acme", echo.Header("baggage"));
     }
 
     /// <summary>Cluster <c>book</c>: green instances (one or two) and a yellow one; a rule mirroring all of the baseline's GETs to yellow.</summary>
