@@ -1,5 +1,5 @@
 // The one-command demo: a lane-aware YARP gateway and a scenario's services, all on loopback in this process.
-//   dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]
+//   dotnet run --project samples/Demo -- [--scenario mspider|hango|shadow] [--port N] [--once]
 // Prints the example requests and the lane every hop saw. With --once it exits after printing (1 if any row
 // differs from its expectation); otherwise it serves on 127.0.0.1:N (default 8080) until SIGINT (Ctrl+C) or
 // SIGTERM, then stops every server and exits 0. Bad arguments and a busy port exit 2 with one line.
@@ -11,10 +11,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 const string Usage = """
-    usage: dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]
-      --scenario NAME  the seed to run: mspider (default; DaoCloud bookinfo) or hango (NetEase traffic colouring)
+    usage: dotnet run --project samples/Demo -- [--scenario mspider|hango|shadow] [--port N] [--once]
+      --scenario NAME  the seed to run: mspider (default; DaoCloud bookinfo), hango (NetEase traffic colouring) or
+                       shadow (baseline traffic mirrored into a yellow candidate, answers compared)
       --port N         the gateway's port on 127.0.0.1 (default 8080; 0 picks a free one)
       --once           print the table and exit: 0 when every row matches its expectation, 1 when one differs
+                       (shadow: 0 when the candidate's changed field is found and the noise excluded, 1 otherwise)
       --help           this text
     """;
 
@@ -48,9 +50,10 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-if (!Scenario.TryGet(scenarioName, out var scenario))
+Scenario? scenario = null;
+if (scenarioName != "shadow" && !Scenario.TryGet(scenarioName, out scenario))
 {
-    return Fail($"unknown scenario '{scenarioName}': use mspider or hango.");
+    return Fail($"unknown scenario '{scenarioName}': use mspider, hango or shadow.");
 }
 
 // One owner of SIGINT and SIGTERM for the whole process: this host's console lifetime. The gateway and the services
@@ -61,6 +64,11 @@ hostBuilder.Services.Configure<ConsoleLifetimeOptions>(static o => o.SuppressSta
 using var host = hostBuilder.Build();
 await host.StartAsync();
 var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+
+if (scenario is null)
+{
+    return await RunShadowAsync(port, once, host, stopping);
+}
 
 BookinfoCluster cluster;
 try
@@ -113,6 +121,58 @@ if (!once)
 }
 
 return failures == 0 ? 0 : 1;
+
+// The shadow scenario: reviews traffic mirrored into a yellow candidate; prints what the comparison found.
+static async Task<int> RunShadowAsync(int port, bool once, IHost host, CancellationToken stopping)
+{
+    ShadowDemo demo;
+    try
+    {
+        demo = await ShadowDemo.StartAsync(port);
+    }
+    catch (IOException e) when (e.InnerException is AddressInUseException)
+    {
+        return Fail($"port {port} on 127.0.0.1 is already in use: pass --port N for another port, or --port 0 for any free one.", usage: false);
+    }
+
+    var found = false;
+    await using (demo)
+    {
+        Console.WriteLine($"Lanes demo, scenario shadow: gateway on {demo.GatewayAddress} (header x-mspider-lane; rule Lanes:Shadow:reviews-v2, 100 % of green's reviews to yellow, with a secondary)");
+        foreach (var (id, lane, address) in demo.Instances)
+        {
+            Console.WriteLine($"  {id,-20} reviews      lane {lane,-12} {address}");
+        }
+
+        Console.WriteLine();
+        var result = await demo.RunAsync(stopping);
+        Console.Write(ShadowDemo.Format(result));
+        found = result.Found;
+        Console.WriteLine(found
+            ? "Found: yellow changes 'price'; 'at' differs between two green answers too, so it is noise and not reported."
+            : "Not found: expected 'price' to differ and 'at' to be noise (see above).");
+        if (!once)
+        {
+            Console.WriteLine($"Serving; try: curl {demo.GatewayAddress}reviews/1 and then curl {demo.GatewayAddress}lanes (the shadow[] section)");
+            Console.WriteLine("Stop with Ctrl+C or SIGTERM.");
+            await host.WaitForShutdownAsync(CancellationToken.None);
+            Console.WriteLine("Stopping...");
+            found = true;
+        }
+    }
+
+    if (!stopping.IsCancellationRequested)
+    {
+        await host.StopAsync(CancellationToken.None);
+    }
+
+    if (!once)
+    {
+        Console.WriteLine("Stopped.");
+    }
+
+    return found ? 0 : 1;
+}
 
 static int Fail(string message, bool usage = true)
 {

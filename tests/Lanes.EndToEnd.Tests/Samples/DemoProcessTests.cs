@@ -64,6 +64,26 @@ public sealed class DemoProcessTests
         }
     }
 
+    /// <summary>
+    /// The shadow scenario (issue 44's "done when"): clients see only the primary's answers, the candidate's changed
+    /// field is reported, and the field two green answers also differ in is noise.
+    /// </summary>
+    [Fact]
+    public async Task Demo_ShadowOnce_PrintsTheDifferenceFoundAndTheNoiseExcluded_AndExitsZero()
+    {
+        using var demo = SampleProcess.Start("Demo", "--scenario", "shadow", "--once", "--port", "0");
+        var exit = await demo.WaitForExitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(exit is not null, $"still running\n{demo.Stdout}\n{demo.Stderr}");
+        Assert.Equal(0, exit.Value.ExitCode);
+        Assert.Contains("Clients got price 10 on all 20 answers", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Mirrored to yellow and compared: 20; dropped: 0.", demo.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"differs: price\s+20x\s+e\.g\. 10 -> 12", demo.Stdout);
+        Assert.Contains("noise (green vs green, excluded): at", demo.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("differs: at", demo.Stdout, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, demo.Stderr);
+    }
+
     [Fact]
     public async Task Demo_BusyPort_ExitsTwoWithOneLineNamingThePortAndPortZero()
     {
@@ -95,7 +115,7 @@ public sealed class DemoProcessTests
 
         Assert.Equal(2, exit?.ExitCode);
         Assert.StartsWith("demo: " + problem, demo.Stderr, StringComparison.Ordinal);
-        Assert.Contains("usage: dotnet run --project samples/Demo -- [--scenario mspider|hango] [--port N] [--once]", demo.Stderr, StringComparison.Ordinal);
+        Assert.Contains("usage: dotnet run --project samples/Demo -- [--scenario mspider|hango|shadow] [--port N] [--once]", demo.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", demo.Stdout + demo.Stderr, StringComparison.Ordinal);
         Assert.Equal(string.Empty, demo.Stdout);
     }
