@@ -23,6 +23,9 @@ internal sealed class Upstream : IAsyncDisposable
 
     public ConcurrentQueue<string> Paths { get; } = new();
 
+    /// <summary>The headers of every request received, in order.</summary>
+    public ConcurrentQueue<Dictionary<string, string>> Headers { get; } = new();
+
     public static async Task<Upstream> StartAsync(string name)
     {
         var upstream = new Upstream(name);
@@ -33,6 +36,7 @@ internal sealed class Upstream : IAsyncDisposable
             {
                 upstream.Paths.Enqueue(context.Request.Path);
                 var headers = context.Request.Headers.ToDictionary(static h => h.Key, static h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                upstream.Headers.Enqueue(headers);
                 return Results.Json(new Echo(upstream.Name, headers));
             });
         });

@@ -21,7 +21,12 @@ namespace Lanes.ReverseProxy.Shadow;
 /// </summary>
 internal sealed partial class LaneShadowMirror
 {
+    /// <summary>The Activity of a shadow copy (source <c>Lanes.ReverseProxy</c>): a child of the primary request's, as Envoy's mirror keeps the trace.</summary>
+    internal const string ShadowActivityName = "Lanes.Gateway.Shadow";
+
     private const string MarkerHeader = LaneContext.ShadowHeader;
+
+    private static readonly ActivitySource s_activitySource = new(typeof(LaneShadowMirror).Assembly.GetName().Name!);
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -132,8 +137,13 @@ internal sealed partial class LaneShadowMirror
     }
 
     /// <summary>Sends the copies and compares; runs after the primary finished, without the request's context.</summary>
-    private async Task MirrorAsync(ShadowState state, ShadowRule rule, Request request, ShadowAnswer primary, double primaryMs, ClusterState cluster, DestinationState target, DestinationState? secondary, string? lane)
+    private async Task MirrorAsync(ShadowState state, ShadowRule rule, Request request, ShadowAnswer primary, double primaryMs, ClusterState cluster, DestinationState target, DestinationState? secondary, string? lane, ActivityContext parent)
     {
+        // The copies' calls run under this Activity (when someone listens): their traceparent puts the shadow lane's
+        // spans in the primary request's trace, under a span that says it is a copy.
+        using var activity = s_activitySource.StartActivity(ShadowActivityName, ActivityKind.Internal, parent);
+        activity?.SetTag(LanesDiagnostics.LaneAttribute, rule.Lane);
+        activity?.SetTag("lanes.shadow.rule", rule.Name);
         try
         {
             var client = cluster.Model.HttpClient;
@@ -367,9 +377,10 @@ internal sealed partial class LaneShadowMirror
                     _context.Response.StatusCode, responseHeaders, _tee.Captured, _tee.Written, _tee.Truncated,
                     Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(_context.Response.ContentType, out var media) ? media.MediaType.Value : null);
                 var secondary = _rule.Secondary ? Secondary() : null;
+                var parent = Activity.Current?.Context ?? default;
                 using (ExecutionContext.SuppressFlow())
                 {
-                    _ = Task.Run(() => _mirror.MirrorAsync(_state, _rule, request, primary, primaryMs, _cluster, _target, secondary, _lane));
+                    _ = Task.Run(() => _mirror.MirrorAsync(_state, _rule, request, primary, primaryMs, _cluster, _target, secondary, _lane, parent));
                 }
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
