@@ -128,6 +128,50 @@ public sealed class HostileValuesAndHealthTests(BrowserFixture browser) : IClass
         Assert.Empty(session.Errors);
     }
 
+    /// <summary>
+    /// The shadow section: a rule's counts and the field the candidate answers differently, with its example; a field
+    /// name that carries markup (the candidate's own JSON) is shown as text.
+    /// </summary>
+    [Fact]
+    public async Task Page_ShadowRule_ShowsTheDifferingFieldAndItsExample_AsText()
+    {
+        const string HostileField = "<img src=x onerror=\"window.__xss=7\">";
+        await using var green = await TestServers.StartAsync(null, static app => app.Map("/{**rest}", static () => Results.Json(new Dictionary<string, object> { ["price"] = 10 })));
+        await using var yellow = await TestServers.StartAsync(null, static app => app.Map("/{**rest}", static () => Results.Json(new Dictionary<string, object> { ["price"] = 12, [HostileField] = 1 })));
+        await using var gateway = await StartGatewayAsync(new Dictionary<string, string?>
+        {
+            ["Lanes:Preset"] = "mspider",
+            ["Lanes:Shadow:book:Cluster"] = "c",
+            ["Lanes:Shadow:book:Lane"] = "yellow",
+            ["Lanes:Shadow:book:Percent"] = "100",
+            ["ReverseProxy:Routes:r:ClusterId"] = "c",
+            ["ReverseProxy:Routes:r:Match:Path"] = "/{**catch-all}",
+            ["ReverseProxy:Clusters:c:Destinations:g:Address"] = green.Address.ToString(),
+            ["ReverseProxy:Clusters:c:Destinations:g:Metadata:lane"] = "green",
+            ["ReverseProxy:Clusters:c:Destinations:y:Address"] = yellow.Address.ToString(),
+            ["ReverseProxy:Clusters:c:Destinations:y:Metadata:lane"] = "yellow",
+        });
+        await using var session = await PageSession.OpenAsync(browser.Browser, new Uri(gateway.Address, "/lanes/ui"));
+        var row = session.Page.Locator("#shadow-table tr[data-rule=\"book\"]");
+        await Expect(row).ToHaveAttributeAsync("data-differing", "0");
+
+        using (var client = gateway.CreateClient())
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var _ = await client.GetAsync(new Uri("/x", UriKind.Relative));
+            }
+        }
+
+        await Expect(row).ToHaveAttributeAsync("data-differing", "3");
+        await Expect(row.Locator("div[data-path=\"price\"]")).ToHaveTextAsync("price ×3: 10 -> 12");
+        await Expect(row).ToContainTextAsync(HostileField + " ×3: (absent) -> 1");
+        await Expect(row).ToContainTextAsync("no secondary");
+        Assert.Equal("undefined", await session.Page.EvaluateAsync<string>("() => typeof window.__xss"));
+        Assert.Equal(0, await session.Page.Locator("img").CountAsync());
+        Assert.Empty(session.Errors);
+    }
+
     private static Task<RunningServer> StartGatewayAsync(Dictionary<string, string?> configuration, Action<IServiceCollection>? services = null)
         => TestServers.StartAsync(
             builder =>

@@ -152,6 +152,29 @@
     replace('discovery', table(null, ['Service', 'Scheme', 'State', 'Instances', 'Refreshed', 'Failing since'], rows, { id: 'discovery-table' }));
   }
 
+  function latency(l) {
+    return l.p50 === null ? '' : l.p50 + ' / ' + l.p99 + ' ms';
+  }
+
+  function renderShadow(report) {
+    const rules = report.shadow || [];
+    if (rules.length === 0) {
+      replace('shadow', el('p', null, 'No shadow rule is configured.'));
+      return;
+    }
+    const rows = rules.map(s => el('tr', { 'data-rule': s.name, 'data-differing': s.differing },
+      el('th', { scope: 'row' }, s.name),
+      el('td', null, s.cluster + ' → ' + s.lane + (s.fromLane ? ' (from ' + s.fromLane + ')' : '') + ', ' + s.percent + ' %'),
+      el('td', { class: 'num' }, s.mirrored),
+      el('td', { class: 'num' }, s.dropped),
+      el('td', { class: 'num' }, s.differing),
+      el('td', null, ...(s.fields.length === 0 ? ['none'] : s.fields.map(f => el('div', { 'data-path': f.path }, f.path + ' ×' + f.count + ': ' + f.example)))),
+      el('td', null, s.noise.length === 0 ? (s.secondary ? 'none yet' : 'no secondary') : s.noise.join(', ')),
+      el('td', null, latency(s.primary)),
+      el('td', null, latency(s.shadowLatency))));
+    replace('shadow', table(null, ['Rule', 'Mirrors', 'Mirrored', 'Dropped', 'Differing', 'Fields that differ (primary → shadow)', 'Noise', 'Primary p50 / p99', 'Shadow p50 / p99'], rows, { id: 'shadow-table' }));
+  }
+
   function chart(series) {
     const width = 180, height = 28, bar = width / series.buckets.length;
     const max = Math.max(1, ...series.buckets);
@@ -217,6 +240,7 @@
       renderInstances(report);
       renderFailover(report);
       renderDiscovery(report);
+      renderShadow(report);
       renderTraffic(report);
       renderEntry(report);
       status.textContent = 'Updated ' + new Date().toLocaleTimeString() + ' (every 2 s)';
