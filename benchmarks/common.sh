@@ -35,6 +35,7 @@ ensure_tools() {
   local missing=()
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   if [ "${NEED_NGINX:-0}" = 1 ]; then command -v nginx >/dev/null 2>&1 || missing+=(nginx); fi
+  if [ "${NEED_CURL:-0}" = 1 ]; then command -v curl >/dev/null 2>&1 || missing+=(curl); fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} from Debian" >&2
     local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

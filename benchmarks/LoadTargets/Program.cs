@@ -6,6 +6,9 @@
 //   yarp      --port P --upstream URL --lanes N          plain YARP as a user would set it up without Lanes:
 //                                                        one header-matched route and one cluster per lane
 //   lanes     --port P --upstream URL --lanes N          the Lanes gateway: one route, one cluster, N lane subsets
+//             [--shadow PERCENT --shadow-upstream URL]   and a shadow rule mirroring that share of the baseline's (lane-0)
+//                                                        requests to lane "shadow" at URL; /lanes (the admin report) on
+//                                                        loopback says how many were mirrored and dropped
 //   chain     --port P --mode lanes|headerprop|none [--next URL]
 //                                                        one hop of a chain: calls --next (if any) and answers
 using System.Globalization;
@@ -68,6 +71,15 @@ switch (mode)
                 config[$"ReverseProxy:Clusters:all:Destinations:lane-{i}:Address"] = upstream;
                 config[$"ReverseProxy:Clusters:all:Destinations:lane-{i}:Metadata:lane"] = $"lane-{i}";
             }
+
+            if (Array.IndexOf(args, "--shadow") >= 0)
+            {
+                config["ReverseProxy:Clusters:all:Destinations:shadow:Address"] = Option("shadow-upstream");
+                config["ReverseProxy:Clusters:all:Destinations:shadow:Metadata:lane"] = "shadow";
+                config["Lanes:Shadow:bench:Cluster"] = "all";
+                config["Lanes:Shadow:bench:Lane"] = "shadow";
+                config["Lanes:Shadow:bench:Percent"] = Option("shadow");
+            }
         }
 
         builder.Configuration.AddInMemoryCollection(config);
@@ -78,6 +90,11 @@ switch (mode)
         }
 
         var app = builder.Build();
+        if (mode == "lanes")
+        {
+            app.MapLanesAdmin().AllowAnonymousOnLoopback();
+        }
+
         app.MapReverseProxy(pipeline =>
         {
             if (mode == "lanes")

@@ -253,6 +253,16 @@ public sealed class LaneQueueConsumer : IAsyncDisposable
                 return;
             }
 
+            if (Lane is null && resolution.IsShadow && resolution.Lane is { } shadowLane
+                && !string.Equals(shadowLane, _topology.BaselineLane, StringComparison.Ordinal))
+            {
+                // A shadow copy never reaches the baseline (docs/behaviour.md, "Shadow lanes"), whatever the policy:
+                // its lane had no queue, or no consumer within FallbackAfter.
+                LaneRabbitMQLog.ShadowDeadLettered(_logger, shadowLane, Queue);
+                await DeadLetterAsync(deliveryTag, properties, body, "shadow copy of a lane without a consumer").ConfigureAwait(false);
+                return;
+            }
+
             var message = new LaneMessage(resolution, Lane, Queue, deliveryTag, redelivered, exchange, routingKey, properties, body);
             try
             {

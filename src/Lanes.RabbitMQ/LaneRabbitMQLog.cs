@@ -13,6 +13,10 @@ internal static partial class LaneRabbitMQLog
         Message = "A message of lane '{Lane}' reached the baseline queue {Queue} under Strict (the lane has no queue); dead-lettered.")]
     public static partial void StrictDeadLettered(ILogger logger, string lane, string queue);
 
+    [LoggerMessage(EventId = 509, EventName = "ShadowMessageDeadLettered", Level = LogLevel.Warning,
+        Message = "A shadow copy of lane '{Lane}' reached the baseline queue {Queue} (the lane has no consumer); dead-lettered, the baseline does not handle it.")]
+    public static partial void ShadowDeadLettered(ILogger logger, string lane, string queue);
+
     [LoggerMessage(EventId = 503, EventName = "MessageHandlerFailed", Level = LogLevel.Error,
         Message = "The handler failed for a message on {Queue} (lane '{Lane}'); {Action}.")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string queue, string? lane, string action);

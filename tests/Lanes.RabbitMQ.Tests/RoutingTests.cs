@@ -9,6 +9,48 @@ namespace Lanes.RabbitMQ.Tests;
 [Collection(BrokerGroup.Name)]
 public sealed class RoutingTests(Broker broker)
 {
+    /// <summary>
+    /// A shadow copy of a lane with no consumer reaches the baseline queue (Permissive: the broker's alternate exchange)
+    /// and is dead-lettered there with its reason, never handled by the baseline; a shadow copy of a lane that has a
+    /// consumer is handled there, in the shadow scope.
+    /// </summary>
+    [Fact]
+    public async Task Routing_AShadowCopyOfALaneWithoutAConsumer_IsDeadLetteredNeverHandledByTheBaseline()
+    {
+        var propagator = Harness.Nsf();
+        var topology = new LaneQueueTopology(Broker.NewName("shadow"), propagator);
+        await using var channel = await Harness.PublisherAsync(broker.Connection);
+        await topology.DeclareAsync(channel);
+        var seen = new ConcurrentQueue<Handled>();
+        var shadowInYellow = false;
+        await using var baseline = await LaneQueueConsumer.StartAsync(broker.Connection, topology, null, propagator, Harness.Recording("baseline", seen));
+        await using var yellow = await LaneQueueConsumer.StartAsync(broker.Connection, topology, "yellow", propagator, async (message, token) =>
+        {
+            shadowInYellow = LaneContext.IsShadow;
+            await Harness.Recording("yellow", seen)(message, token);
+        });
+
+        using (LaneContext.BeginShadow("red"))
+        {
+            await channel.BasicPublishWithLaneAsync(propagator, topology.Exchange, string.Empty, new BasicProperties { MessageId = "red-shadow" }, "r"u8.ToArray());
+        }
+
+        using (LaneContext.BeginShadow("yellow"))
+        {
+            await channel.BasicPublishWithLaneAsync(propagator, topology.Exchange, string.Empty, new BasicProperties { MessageId = "yellow-shadow" }, "y"u8.ToArray());
+        }
+
+        await Harness.PublishAsync(channel, propagator, topology.Exchange, "sentinel", null);
+        await Wait.UntilAsync(() => seen.Count == 2, "the yellow shadow copy and the sentinel to be handled");
+        var dead = await Harness.EventuallyGetAsync(channel, topology.DeadLetterQueue);
+
+        Assert.Equal(["sentinel", "yellow-shadow"], seen.Select(static h => h.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(new Handled("yellow", "yellow-shadow", "yellow", "yellow"), seen.Single(static h => h.Id == "yellow-shadow"));
+        Assert.True(shadowInYellow);
+        Assert.Equal("red-shadow", dead.BasicProperties.MessageId);
+        Assert.Equal("shadow copy of a lane without a consumer", Harness.Text(dead.BasicProperties.Headers![LaneQueueTopology.DeadLetterReasonHeader]));
+    }
+
     [Theory]
     [InlineData(LanePolicy.Permissive)]
     [InlineData(LanePolicy.Strict)]
