@@ -6,7 +6,8 @@
 //   yarp      --port P --upstream URL --lanes N          plain YARP as a user would set it up without Lanes:
 //                                                        one header-matched route and one cluster per lane
 //   lanes     --port P --upstream URL --lanes N          the Lanes gateway: one route, one cluster, N lane subsets
-//             [--shadow PERCENT --shadow-upstream URL]   and a shadow rule mirroring that share of the baseline's (lane-0)
+//             [--shadow PERCENT --shadow-upstream URL [--shadow-max N]]
+//                                                        and a shadow rule mirroring that share of the baseline's (lane-0)
 //                                                        requests to lane "shadow" at URL; /lanes (the admin report) on
 //                                                        loopback says how many were mirrored and dropped
 //   chain     --port P --mode lanes|headerprop|none [--next URL]
@@ -79,6 +80,7 @@ switch (mode)
                 config["Lanes:Shadow:bench:Cluster"] = "all";
                 config["Lanes:Shadow:bench:Lane"] = "shadow";
                 config["Lanes:Shadow:bench:Percent"] = Option("shadow");
+                config["Lanes:Shadow:bench:MaxConcurrent"] = Option("shadow-max", "32");
             }
         }
 
