@@ -26,6 +26,7 @@ internal static class LaneGatewayEntry
     {
         LaneResolution resolution = default;
         string? dropped = null;
+        var shadow = false;
         if (config.Trust != LaneTrust.Ignore)
         {
             var reader = new HttpHeadersLaneReader(context.Request.Headers);
@@ -40,6 +41,10 @@ internal static class LaneGatewayEntry
                 dropped = resolution.Lane;
                 resolution = default;
             }
+
+            // The shadow marker is trusted as the client's lane is under Accept (another gateway's copy passing
+            // through); otherwise a client cannot make its request a shadow copy (docs/behaviour.md, "Shadow lanes").
+            shadow = config.Trust == LaneTrust.Accept && resolution.IsShadow;
         }
 
         ColouringRule? fired = null;
@@ -52,6 +57,11 @@ internal static class LaneGatewayEntry
         if (resolution.Lane is null)
         {
             resolution = resolver.ResolveDefault();
+        }
+
+        if (!resolution.IsRejected && resolution.IsShadow != shadow)
+        {
+            resolution = new LaneResolution(resolution.Lane, resolution.Source, shadow);
         }
 
         return new LaneEntryDecision(resolution, fired, dropped);

@@ -9,6 +9,15 @@ public readonly struct LaneResolution : IEquatable<LaneResolution>
     {
     }
 
+    /// <summary>
+    /// A resolution to <paramref name="lane"/> from <paramref name="source"/> that is (or is not) a shadow copy
+    /// (<see cref="IsShadow"/>), for entry points that decide both themselves (a gateway that trusts a client's marker).
+    /// </summary>
+    public LaneResolution(string? lane, LaneSource source, bool isShadow)
+        : this(lane, source, LaneRejection.None, isShadow)
+    {
+    }
+
     internal LaneResolution(string? lane, LaneSource source, LaneRejection rejection, bool isShadow = false)
     {
         Lane = lane;

@@ -81,6 +81,13 @@ internal sealed class LaneSubsetMiddleware
         var lane = LaneContext.Current;
         var choice = subsets.Select(lane);
         var clusterId = cluster!.ClusterId;
+        if (LaneContext.IsShadow && LaneRoutingNames.RefusesShadow(lane, choice))
+        {
+            // A shadow copy is served by its lane's own instances only (docs/behaviour.md, "Shadow lanes").
+            _shadow.Refused(clusterId, lane!);
+            return NoHealthyUpstreamAsync(context, clusterId, lane, LaneRoutingNames.ShadowDetail(clusterId, lane!));
+        }
+
         var observed = _events.HasObservers;
         _telemetry.Routed(clusterId, lane, choice);
 
@@ -198,6 +205,16 @@ internal sealed class LaneSubsetMiddleware
                 }
 
                 var next = Next(choice.Instances, refused, tried);
+                if (next.Length == 0 && ownLane && LaneContext.IsShadow && lane is not null)
+                {
+                    // A shadow copy whose lane's instances all refused does not fall back.
+                    _failover.Record(clusterFailover, cluster.ClusterId, lane, failure, LaneFailoverNames.LaneExhausted);
+                    _shadow.Refused(cluster.ClusterId, lane);
+                    ResetForRetry(context, proxy, body);
+                    await NoHealthyUpstreamAsync(context, cluster.ClusterId, lane, LaneRoutingNames.ShadowDetail(cluster.ClusterId, lane)).ConfigureAwait(false);
+                    return;
+                }
+
                 if (next.Length == 0 && ownLane)
                 {
                     // Every instance of the lane refused: where the policy sends the lane with none (Strict: 503).

@@ -37,6 +37,7 @@ internal sealed partial class LaneShadowMirror
 
     private readonly LanePropagator _propagator;
     private readonly TimeProvider _time;
+    private readonly LaneTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ShadowState> _states = new(StringComparer.Ordinal);
     private readonly Counter<long> _mirrored;
@@ -46,6 +47,7 @@ internal sealed partial class LaneShadowMirror
     public LaneShadowMirror(LanePropagator propagator, LaneTelemetry telemetry, TimeProvider time, ILogger<LaneShadowMirror> logger)
     {
         _propagator = propagator;
+        _telemetry = telemetry;
         _time = time;
         _logger = logger;
         _mirrored = telemetry.Meter.CreateCounter<long>(LanesDiagnostics.ShadowMirroredInstrument, "{request}", "Requests mirrored into a shadow lane and compared, by cluster and lane.");
@@ -117,6 +119,13 @@ internal sealed partial class LaneShadowMirror
         }
 
         return null;
+    }
+
+    /// <summary>A shadow request (another gateway's copy, trusted under <c>Accept</c>) that its lane cannot serve here: counted, answered 503 by the caller.</summary>
+    public void Refused(string cluster, string lane)
+    {
+        _dropped.Add(1, new TagList { { LanesDiagnostics.RoutingServiceAttribute, cluster }, { LanesDiagnostics.LaneAttribute, _telemetry.MetricLane(lane) }, { LanesDiagnostics.ShadowReasonAttribute, LaneRoutingNames.ShadowNoInstance } });
+        LogRefused(_logger, cluster, lane);
     }
 
     private static bool IsUpgrade(HttpContext context)
@@ -279,6 +288,10 @@ internal sealed partial class LaneShadowMirror
     [LoggerMessage(EventId = 140, EventName = "ShadowCopyFailed", Level = LogLevel.Debug,
         Message = "Shadow rule '{Rule}': the copy to lane '{Lane}' got no answer ({Reason}); it is counted as dropped.")]
     private static partial void LogCopyFailed(ILogger logger, string rule, string lane, string reason);
+
+    [LoggerMessage(EventId = 142, EventName = "ShadowCopyRefused", Level = LogLevel.Debug,
+        Message = "A shadow copy to cluster '{Cluster}' in lane '{Lane}' was answered 503: the lane has no healthy instance of its own, and a shadow copy is never sent to another lane's instances.")]
+    private static partial void LogRefused(ILogger logger, string cluster, string lane);
 
     [LoggerMessage(EventId = 141, EventName = "ShadowMirrorFailed", Level = LogLevel.Warning,
         Message = "Shadow rule '{Rule}': mirroring failed; the copy is counted as dropped (the primary was not affected).")]

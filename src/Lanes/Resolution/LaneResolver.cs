@@ -59,7 +59,7 @@ public sealed class LaneResolver
     {
         var resolution = ResolveSources(ref reader, applyDefault: true, preview: false);
         Record(resolution);
-        return !resolution.IsRejected && CarriesShadowMarker(ref reader, _settings.Current) ? resolution.AsShadow() : resolution;
+        return WithShadowMarker(resolution, ref reader);
     }
 
     /// <summary>
@@ -118,9 +118,10 @@ public sealed class LaneResolver
     /// default lane (an unknown lane under <see cref="UnknownLanePolicy.UseDefault"/> resolves to none) and without
     /// counting. The gateway uses it so colouring rules run between the client's lane and the default.
     /// </summary>
+    /// <remarks>The shadow marker is read too (<see cref="LaneResolution.IsShadow"/>); whether to trust it is the entry's decision.</remarks>
     public LaneResolution ResolveClient<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
-        => ResolveSources(ref reader, applyDefault: false, preview: false);
+        => WithShadowMarker(ResolveSources(ref reader, applyDefault: false, preview: false), ref reader);
 
     /// <summary>
     /// What <see cref="ResolveClient{TReader}(ref TReader)"/> would answer, without its effects: it reads the trace
@@ -129,7 +130,11 @@ public sealed class LaneResolver
     /// </summary>
     public LaneResolution PreviewClient<TReader>(ref TReader reader)
         where TReader : struct, ILaneValueReader
-        => ResolveSources(ref reader, applyDefault: false, preview: true);
+        => WithShadowMarker(ResolveSources(ref reader, applyDefault: false, preview: true), ref reader);
+
+    private LaneResolution WithShadowMarker<TReader>(LaneResolution resolution, ref TReader reader)
+        where TReader : struct, ILaneValueReader
+        => !resolution.IsRejected && CarriesShadowMarker(ref reader, _settings.Current) ? resolution.AsShadow() : resolution;
 
     /// <summary>The default lane, or none, or a <see cref="LaneRejection.Missing"/> rejection under <see cref="LaneOptions.RequireLane"/>.</summary>
     public LaneResolution ResolveDefault() => Fallback(_settings.Current);

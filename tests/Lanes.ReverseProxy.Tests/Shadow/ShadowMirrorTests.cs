@@ -196,20 +196,49 @@ public sealed class ShadowMirrorTests
         Assert.All(yellow.Received, static r => Assert.Equal("/on", r.Path));
     }
 
-    /// <summary>Only the gateway's own copies are shadow copies: a client's marker (header or baggage member) is removed at the entry.</summary>
+    /// <summary>
+    /// A gateway that does not trust client lanes does not trust a client's shadow marker either: it is removed (header
+    /// and baggage member) from what the gateway proxies, so a client cannot make its request a shadow copy.
+    /// </summary>
+    [Theory]
+    [InlineData("Ignore", "green")]
+    [InlineData("AcceptDeclared", "yellow")]
+    public async Task UntrustedClient_ItsShadowMarkerIsRemovedAtTheEntry(string trust, string served)
+    {
+        await using var green = await Upstream.StartAsync("green");
+        await using var yellow = await Upstream.StartAsync("yellow");
+        await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow).Lanes("Trust", trust));
+
+        var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"), ("baggage", "lanes-shadow=1,tenant=acme"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(served, echo!.Instance);
+        Assert.Null(echo.Header("x-lanes-shadow"));
+        Assert.Equal($"x-mspider-lane={served},tenant=acme", echo.Header("baggage"));
+    }
+
+    /// <summary>
+    /// Under <c>Accept</c> (another gateway's copy passing through), the marker is kept and the gateway acts on it: the
+    /// copy is forwarded with it, and a copy whose lane has no instance here is answered 503, not sent to the baseline.
+    /// </summary>
     [Fact]
-    public async Task AClientsShadowMarker_IsRemovedAtTheEntry()
+    public async Task TrustedMarker_IsForwarded_AndACopyWithoutAnInstanceOfItsLaneIs503NotTheBaseline()
     {
         await using var green = await Upstream.StartAsync("green");
         await using var yellow = await Upstream.StartAsync("yellow");
         await using var gateway = await Gateway.StartAsync(GatewayConfig.Mspider(green, yellow));
 
-        var (response, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"), ("baggage", "lanes-shadow=1,tenant=acme"));
+        var (copy, echo) = await gateway.SendAsync("/x", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"));
+        var (refused, _) = await gateway.SendAsync("/x", ("x-mspider-lane", "red"), ("x-lanes-shadow", "1"));
+        var (fallback, served) = await gateway.SendAsync("/x", ("x-mspider-lane", "red"));
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("yellow", echo!.Instance);
-        Assert.Null(echo.Header("x-lanes-shadow"));
-        Assert.Equal("x-mspider-lane=yellow,tenant=acme", echo.Header("baggage"));
+        Assert.Equal(HttpStatusCode.OK, copy.StatusCode);
+        Assert.Equal(("yellow", "1", "x-mspider-lane=yellow,lanes-shadow=1"), (echo!.Instance, echo.Header("x-lanes-shadow"), echo.Header("baggage")));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Contains("shadow copy", (await refused.ProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, fallback.StatusCode);
+        Assert.Equal("green", served!.Instance);
+        Assert.Single(green.Paths);
     }
 
     /// <summary>Cluster <c>book</c>: green instances (one or two) and a yellow one; a rule mirroring all of the baseline's GETs to yellow.</summary>
