@@ -132,7 +132,8 @@ public sealed class BookinfoCluster : IAsyncDisposable
         return config;
     }
 
-    private static WebApplication BuildGateway(Dictionary<string, string?> configuration, int port)
+    /// <summary>The demo's gateway: Lanes on YARP from <paramref name="configuration"/>, the admin page for loopback callers.</summary>
+    internal static WebApplication BuildGateway(Dictionary<string, string?> configuration, int port)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

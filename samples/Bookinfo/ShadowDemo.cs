@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,8 +28,6 @@ public sealed class ShadowDemo : IAsyncDisposable
 
     /// <summary>How often the demo reads the admin report while it waits.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
-
-    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
     private readonly List<WebApplication> _apps;
 
@@ -79,7 +76,7 @@ public sealed class ShadowDemo : IAsyncDisposable
                 config[$"ReverseProxy:Clusters:reviews:Destinations:{id}:Metadata:lane"] = lane;
             }
 
-            var gateway = BuildGateway(config, gatewayPort);
+            var gateway = BookinfoCluster.BuildGateway(config, gatewayPort);
             apps.Add(gateway);
             await gateway.StartAsync();
             return new ShadowDemo(apps, gateway, instances);
@@ -168,31 +165,9 @@ public sealed class ShadowDemo : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = ShutdownTimeout);
+        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = BookinfoCluster.ShutdownTimeout);
         var app = builder.Build();
         app.MapGet("/reviews/{id}", (string id) => Results.Json(new { item = "book", id, price, at = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture) }));
-        return app;
-    }
-
-    private static WebApplication BuildGateway(Dictionary<string, string?> configuration, int port)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
-        builder.Logging.SetMinimumLevel(LogLevel.Error);
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.Configuration.AddInMemoryCollection(configuration);
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.Configure<HostOptions>(static o => o.ShutdownTimeout = ShutdownTimeout);
-        builder.Services.AddReverseProxy().LoadFromConfig(builder.Configuration.GetSection("ReverseProxy")).AddLanes();
-        var app = builder.Build();
-        app.MapLanesAdmin().AllowAnonymousOnLoopback();
-        app.MapReverseProxy(static proxy =>
-        {
-            proxy.UseLaneSubsets();
-            proxy.UseSessionAffinity();
-            proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
-        });
         return app;
     }
 
