@@ -13,16 +13,19 @@ cleanup() {
 trap cleanup EXIT
 
 # parse_options "$@": --duration SECONDS (default 15), --rounds N (default 5, 1 when the duration is under 10 s),
-# --warmup SECONDS (default twice the duration, at most 30).
+# --warmup SECONDS (default twice the duration, at most 30), --report PATH (default: the script's file under
+# benchmarks/results/; CI's short runs write elsewhere so the committed results stay as measured).
 parse_options() {
   DURATION=15
   ROUNDS=""
   WARMUP=""
+  REPORT_PATH=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --duration) DURATION=$2; shift 2 ;;
       --rounds) ROUNDS=$2; shift 2 ;;
       --warmup) WARMUP=$2; shift 2 ;;
+      --report) REPORT_PATH=$2; shift 2 ;;
       *) echo "unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -36,6 +39,7 @@ ensure_tools() {
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   if [ "${NEED_NGINX:-0}" = 1 ]; then command -v nginx >/dev/null 2>&1 || missing+=(nginx); fi
   if [ "${NEED_CURL:-0}" = 1 ]; then command -v curl >/dev/null 2>&1 || missing+=(curl); fi
+  command -v pgrep >/dev/null 2>&1 || missing+=(procps)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} from Debian" >&2
     local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -48,7 +52,9 @@ build_targets() {
   dotnet build -c Release "$BENCH_DIR/LoadTargets" -o "$WORK/targets" >/dev/null
 }
 
-NEXT_PORT=$((20000 + RANDOM % 20000))
+# Below the kernel's ephemeral range (ip_local_port_range, 32768 and up by default): a port the probe finds free there
+# can be taken as the source port of an outgoing connection (wrk's, a hop's) before the server binds it.
+NEXT_PORT=$((10000 + RANDOM % 15000))
 # alloc_port NAME: sets NAME to the next port nothing listens on (no subshell, so the counter advances).
 alloc_port() {
   while :; do

@@ -43,7 +43,7 @@ for mode in none headerprop lanes; do M[$mode]=$(med "${RPS[$mode]}"); M99[$mode
 CPU_HP=$(median_ratio "${CPU[lanes]}" "${CPU[headerprop]}")
 RPS_HP=$(median_ratio "${RPS[lanes]}" "${RPS[headerprop]}")
 
-REPORT="$REPO_DIR/benchmarks/results/chain.md"
+REPORT="${REPORT_PATH:-$REPO_DIR/benchmarks/results/chain.md}"
 {
   echo "# 3-hop chain"
   echo

@@ -67,7 +67,7 @@ LANES_RESULT=$RESULT
 run_case yarp
 YARP_RESULT=$RESULT
 
-REPORT="$REPO_DIR/benchmarks/results/failover.md"
+REPORT="${REPORT_PATH:-$REPO_DIR/benchmarks/results/failover.md}"
 {
   echo "# Failover under load"
   echo

@@ -39,7 +39,7 @@ nginx_conf() { # <port> <lanes>
   echo "$dir"
 }
 
-REPORT="$REPO_DIR/benchmarks/results/gateway.md"
+REPORT="${REPORT_PATH:-$REPO_DIR/benchmarks/results/gateway.md}"
 {
   echo "# Gateway throughput"
   echo

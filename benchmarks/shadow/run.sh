@@ -52,7 +52,7 @@ med() { tr ' ' '\n' <<<"$1" | grep -v '^$' | median; }
 CPU_RATIO=$(median_ratio "${CPU[mirror]}" "${CPU[plain]}")
 RPS_RATIO=$(median_ratio "${RPS[mirror]}" "${RPS[plain]}")
 P99_RATIO=$(median_ratio "${P99[mirror]}" "${P99[plain]}")
-REPORT="$REPO_DIR/benchmarks/results/shadow.md"
+REPORT="${REPORT_PATH:-$REPO_DIR/benchmarks/results/shadow.md}"
 {
   echo "# Shadow lanes: the gateway with 100 % mirroring vs none"
   echo
