@@ -38,6 +38,9 @@ internal static class ShadowComparer
     /// <summary>The most characters of one value an example keeps.</summary>
     internal const int ExampleValueLength = 40;
 
+    /// <summary>The most characters of one field name a path keeps (escaped, then cut).</summary>
+    internal const int MaxNameLength = 64;
+
     /// <summary>The most differences one comparison reports (the rest are not listed).</summary>
     internal const int MaxDifferences = 64;
 
@@ -138,7 +141,9 @@ internal static class ShadowComparer
 
                 foreach (var name in names)
                 {
-                    var child = path == "$" ? name : path + "." + name;
+                    // A field name is the upstream's text: escaped and cut like any value before it reaches a report.
+                    var segment = Lanes.Parsing.LaneParser.Escape(name, MaxNameLength);
+                    var child = path == "$" ? segment : path + "." + segment;
                     var hasA = a.TryGetProperty(name, out var va);
                     var hasB = b.TryGetProperty(name, out var vb);
                     if (hasA && hasB)

@@ -84,6 +84,32 @@ public sealed class DemoProcessTests
         Assert.Equal(string.Empty, demo.Stderr);
     }
 
+    /// <summary>The shadow scenario serving: it mirrors what it is sent, and SIGTERM or SIGINT stops it with exit code 0.</summary>
+    [Theory]
+    [InlineData(SampleProcess.SigTerm)]
+    [InlineData(SampleProcess.SigInt)]
+    public async Task Demo_ShadowServing_MirrorsAndStopsOnSignalWithExitZero(int signal)
+    {
+        using var demo = SampleProcess.Start("Demo", "--scenario", "shadow", "--port", "0");
+        var gateway = new Uri((await demo.WaitForOutputAsync(@"gateway on (http://127\.0\.0\.1:\d+/)")).Groups[1].Value);
+        await demo.WaitForOutputAsync("^Stop with Ctrl\\+C or SIGTERM");
+        using (var client = new HttpClient { BaseAddress = gateway })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/reviews/2", UriKind.Relative))).StatusCode);
+            await Wait.UntilAsync(
+                async () => (await client.GetStringAsync(new Uri("/lanes", UriKind.Relative))).Contains("\"mirrored\":21", StringComparison.Ordinal),
+                "the request sent while serving to be mirrored and compared (21 with the demo's 20)");
+        }
+
+        demo.Signal(signal);
+        var exit = await demo.WaitForExitAsync(StopWithin);
+
+        Assert.True(exit is not null, $"still running {StopWithin.TotalSeconds} s after signal {signal}\n{demo.Stdout}\n{demo.Stderr}");
+        Assert.Equal(0, exit.Value.ExitCode);
+        Assert.EndsWith("Stopped.\n", demo.Stdout, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, demo.Stderr);
+    }
+
     [Fact]
     public async Task Demo_BusyPort_ExitsTwoWithOneLineNamingThePortAndPortZero()
     {

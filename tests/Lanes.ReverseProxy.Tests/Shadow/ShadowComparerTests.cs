@@ -22,6 +22,22 @@ public sealed class ShadowComparerTests
             differences.Select(static d => (d.Path, d.Example)));
     }
 
+    /// <summary>Field names are the upstream's text: a path holds them escaped (no CR/LF, no quotes) and cut, never raw.</summary>
+    [Fact]
+    public void HostileFieldNames_AreEscapedAndCutInThePath()
+    {
+        var name = "x\r\nInjected: 1\"" + new string('n', 500);
+        var primary = Json("{}");
+        var shadow = Json(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, int> { [name] = 1 }));
+
+        var difference = Assert.Single(ShadowComparer.Compare(primary, shadow, ContentType));
+
+        Assert.StartsWith("x\\x0D\\x0AInjected: 1\\x22nnn", difference.Path, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', difference.Path);
+        Assert.DoesNotContain('"', difference.Path);
+        Assert.True(difference.Path.Length < 100, difference.Path);
+    }
+
     [Fact]
     public void OtherContent_IsComparedByLengthAndHash_AndOverTheCapByLengthOnly()
     {
