@@ -64,6 +64,44 @@ public sealed class ShadowRoutingTests
         Assert.Equal(("details", "yellow", "no-instance"), (dropped.Tag(LanesDiagnostics.RoutingServiceAttribute), dropped.Tag(LanesDiagnostics.LaneAttribute), dropped.Tag(LanesDiagnostics.ShadowReasonAttribute)));
     }
 
+    /// <summary>
+    /// Failover for a shadow call: its lane's only instance refuses the connection (ejected); the call is not retried on
+    /// the baseline but answered 503, and the green instance receives nothing (a plain yellow call after it does reach green).
+    /// </summary>
+    [Fact]
+    public async Task HttpHop_AShadowCallWhoseLaneInstanceRefuses_IsNotRetriedOnTheBaseline()
+    {
+        using var green = Fleet.Http("green");
+        var config = new Dictionary<string, string?> { ["Lanes:Preset"] = "mspider" };
+        Fleet.Service(config, "details", "Permissive", null, ("y", Fleet.Dead(), "yellow"), ("g", green.Url!, "green"));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Services.AddLanes();
+        builder.Services.AddHttpClient("details").AddLanePropagation().AddLaneRouting();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var http = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("details");
+
+        HttpResponseMessage shadow;
+        using (LaneContext.BeginShadow("yellow"))
+        {
+            shadow = await http.GetAsync(new Uri("http://details/x"));
+        }
+
+        HttpResponseMessage plain;
+        using (LaneContext.Begin("yellow"))
+        {
+            plain = await http.GetAsync(new Uri("http://details/x"));
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, shadow.StatusCode);
+        Assert.Contains("shadow copy", await shadow.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        Assert.Single(green.LogEntries);
+        Assert.False(green.LogEntries.Single().RequestMessage.Headers!.ContainsKey("x-lanes-shadow"));
+        await host.StopAsync();
+    }
+
     [Fact]
     public async Task GrpcHop_AShadowCallWithNoInstanceOfItsLane_IsUnavailableAndTheBaselineGetsNothing_ItsOwnLaneGetsTheMarker()
     {

@@ -261,6 +261,34 @@ public sealed class GatewayFailoverTests
         Assert.Equal("lane-unavailable", response.Headers.GetValues("x-lane-fallback").Single());
     }
 
+    /// <summary>
+    /// The same refusals for a shadow copy (a trusted marker under Accept): failover does not take it to the baseline
+    /// once every instance of its lane refused; it is answered 503 and green receives nothing (a plain yellow request
+    /// after it, the sentinel, is the one green serves).
+    /// </summary>
+    [Fact]
+    public async Task ShadowCopyWhoseLaneInstancesAllRefuse_Is503_NeverTheBaseline()
+    {
+        await using var green = await Upstream.StartAsync("green");
+        var config = new GatewayConfig()
+            .Lanes("Preset", "mspider")
+            .Route("pp", "pp")
+            .Cluster("pp", ("lanePolicy", "Permissive"))
+            .Destination("pp", "y", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
+            .Destination("pp", "y2", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
+            .Destination("pp", "g", green, "green");
+        await using var gateway = await Gateway.StartAsync(config);
+
+        var (shadow, _) = await gateway.SendAsync("/p", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"));
+        var (plain, echo) = await gateway.SendAsync("/p", ("x-mspider-lane", "yellow"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, shadow.StatusCode);
+        Assert.Contains("shadow copy", (await shadow.ProblemAsync()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        Assert.Equal("green", echo!.Instance);
+        Assert.Single(green.Paths);
+    }
+
     [Fact]
     public async Task FailoverOff_LeavesTheFailureToTheCaller_AsPlainYarp()
     {
