@@ -149,7 +149,7 @@ internal static class OutboundBaggage
             && (span.Length == key.Length + 1 + lane.Length || span[key.Length + 1 + lane.Length] == ',');
     }
 
-    /// <summary><c>key=lane</c>, cached for the first <see cref="MemberCacheLimit"/> combinations.</summary>
+    /// <summary><c>key=lane</c>, cached for the combinations in use (two generations of <see cref="MemberCacheLimit"/>).</summary>
     internal static string Member(string key, string lane)
         => s_members.GetOrCreate((key, lane), static k => string.Concat(k.Key, "=", k.Lane));
 
