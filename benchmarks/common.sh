@@ -14,18 +14,22 @@ trap cleanup EXIT
 
 # parse_options "$@": --duration SECONDS (default 15), --rounds N (default 5, 1 when the duration is under 10 s),
 # --warmup SECONDS (default twice the duration, at most 30), --report PATH (default: the script's file under
-# benchmarks/results/; CI's short runs write elsewhere so the committed results stay as measured).
+# benchmarks/results/; CI's short runs write elsewhere so the committed results stay as measured), --against REV
+# (scripts that support it: also build the load targets of commit REV and measure them in the same alternation, so a
+# before/after comparison is one run and machine drift between two runs cannot fake it or hide it).
 parse_options() {
   DURATION=15
   ROUNDS=""
   WARMUP=""
   REPORT_PATH=""
+  AGAINST=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --duration) DURATION=$2; shift 2 ;;
       --rounds) ROUNDS=$2; shift 2 ;;
       --warmup) WARMUP=$2; shift 2 ;;
       --report) REPORT_PATH=$2; shift 2 ;;
+      --against) AGAINST=$2; shift 2 ;;
       *) echo "unknown option $1" >&2; exit 2 ;;
     esac
   done
@@ -50,6 +54,14 @@ ensure_tools() {
 
 build_targets() {
   dotnet build -c Release "$BENCH_DIR/LoadTargets" -o "$WORK/targets" >/dev/null
+  if [ -n "${AGAINST:-}" ]; then
+    # The commit's tree, exported (not a worktree: nothing is left in the repository's .git), built on its own.
+    AGAINST_REV=$(git -C "$REPO_DIR" rev-parse --short "$AGAINST^{commit}")
+    mkdir -p "$WORK/against"
+    git -C "$REPO_DIR" archive "$AGAINST_REV" | tar -x -C "$WORK/against"
+    echo "building the load targets of $AGAINST_REV" >&2
+    dotnet build -c Release "$WORK/against/benchmarks/LoadTargets" -o "$WORK/targets-against" >/dev/null
+  fi
 }
 
 # Below the kernel's ephemeral range (ip_local_port_range, 32768 and up by default): a port the probe finds free there
@@ -75,10 +87,12 @@ wait_port() {
 }
 
 # start_target <port> <mode> [args...]: a LoadTargets server in the background; TARGET_PID[<port>] is its process.
+# With TARGETS=against in the environment, the build of --against's commit.
 declare -A TARGET_PID
 start_target() {
   local p=$1; shift
-  DOTNET_gcServer=1 dotnet "$WORK/targets/LoadTargets.dll" "$@" --port "$p" >"$WORK/target-$p.log" 2>&1 &
+  local dir="$WORK/targets"; [ "${TARGETS:-}" != against ] || dir="$WORK/targets-against"
+  DOTNET_gcServer=1 dotnet "$dir/LoadTargets.dll" "$@" --port "$p" >"$WORK/target-$p.log" 2>&1 &
   PIDS+=($!)
   TARGET_PID[$p]=$!
   wait_port "$p" || { echo "--- $* on port $p did not start; its log:" >&2; tail -40 "$WORK/target-$p.log" >&2; return 1; }
