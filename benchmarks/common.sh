@@ -158,6 +158,7 @@ warm() {
     LANES=$lanes wrk -t1 -c16 -d"${seconds}s" -s "$WORK/lanes.lua" "$url" >/dev/null 2>&1 &
     wpids+=($!)
   done
+  local pid
   for pid in "${wpids[@]}"; do wait "$pid" || true; done
 }
 
