@@ -96,21 +96,10 @@ async Task<double> PlainAsync()
     var queue = "bench-plain-" + Guid.NewGuid().ToString("N")[..8];
     await using var setup = await connection.CreateChannelAsync();
     await setup.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
-    await using var consuming = await connection.CreateChannelAsync();
-    await consuming.BasicQosAsync(0, 16, global: false);
-    var received = 0;
-    var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    var consumer = new AsyncEventingBasicConsumer(consuming);
-    consumer.ReceivedAsync += async (_, delivery) =>
-    {
-        await consuming.BasicAckAsync(delivery.DeliveryTag, multiple: false);
-        if (Interlocked.Increment(ref received) == messages)
-        {
-            done.TrySetResult();
-        }
-    };
-    await consuming.BasicConsumeAsync(queue, autoAck: false, consumer);
-    var elapsed = await PublishAsync((channel, id) => channel.BasicPublishAsync(string.Empty, queue, mandatory: false, new BasicProperties { MessageId = id }, payload), done.Task);
+    var elapsed = await ConsumeWhilePublishingAsync(
+        queue,
+        static _ => true,
+        (channel, id) => channel.BasicPublishAsync(string.Empty, queue, mandatory: false, new BasicProperties { MessageId = id }, payload));
     await setup.QueueDeleteAsync(queue);
     return messages / elapsed.TotalSeconds;
 }
@@ -125,6 +114,19 @@ async Task<double> HeadersAsync()
     await setup.ExchangeDeclareAsync(name, ExchangeType.Headers, durable: true, autoDelete: false);
     await setup.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
     await setup.QueueBindAsync(queue, name, string.Empty, new Dictionary<string, object?> { ["x-match"] = "all", ["x-mspider-lane"] = "yellow" });
+    var elapsed = await ConsumeWhilePublishingAsync(
+        queue,
+        static delivery => delivery.BasicProperties.Headers?["x-mspider-lane"] is byte[] lane && lane.AsSpan().SequenceEqual("yellow"u8),
+        (channel, id) => channel.BasicPublishAsync(name, string.Empty, mandatory: false, new BasicProperties { MessageId = id, Headers = new Dictionary<string, object?> { ["x-mspider-lane"] = "yellow" } }, payload));
+    await setup.QueueDeleteAsync(queue);
+    await setup.ExchangeDeleteAsync(name);
+    return messages / elapsed.TotalSeconds;
+}
+
+// The plain sides' consumer (prefetch 16, manual acknowledgement; a delivery that fails check counts as a failure)
+// on queue while every message is published.
+async Task<TimeSpan> ConsumeWhilePublishingAsync(string queue, Func<BasicDeliverEventArgs, bool> check, Func<IChannel, string, ValueTask> publish)
+{
     await using var consuming = await connection.CreateChannelAsync();
     await consuming.BasicQosAsync(0, 16, global: false);
     var received = 0;
@@ -132,7 +134,7 @@ async Task<double> HeadersAsync()
     var consumer = new AsyncEventingBasicConsumer(consuming);
     consumer.ReceivedAsync += async (_, delivery) =>
     {
-        if (delivery.BasicProperties.Headers?["x-mspider-lane"] is not byte[] lane || !lane.AsSpan().SequenceEqual("yellow"u8))
+        if (!check(delivery))
         {
             Interlocked.Increment(ref failures);
         }
@@ -144,12 +146,7 @@ async Task<double> HeadersAsync()
         }
     };
     await consuming.BasicConsumeAsync(queue, autoAck: false, consumer);
-    var elapsed = await PublishAsync(
-        (channel, id) => channel.BasicPublishAsync(name, string.Empty, mandatory: false, new BasicProperties { MessageId = id, Headers = new Dictionary<string, object?> { ["x-mspider-lane"] = "yellow" } }, payload),
-        done.Task);
-    await setup.QueueDeleteAsync(queue);
-    await setup.ExchangeDeleteAsync(name);
-    return messages / elapsed.TotalSeconds;
+    return await PublishAsync(publish, done.Task);
 }
 
 async Task<double> LanesAsync()
