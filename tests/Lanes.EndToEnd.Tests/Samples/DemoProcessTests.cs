@@ -49,13 +49,7 @@ public sealed class DemoProcessTests
             }
         }
 
-        demo.Signal(signal);
-        var exit = await demo.WaitForExitAsync(StopWithin);
-
-        Assert.True(exit is not null, $"still running {StopWithin.TotalSeconds} s after signal {signal}\n{demo.Stdout}\n{demo.Stderr}");
-        Assert.Equal(0, exit.Value.ExitCode);
-        Assert.EndsWith("Stopped.\n", demo.Stdout, StringComparison.Ordinal);
-        Assert.Equal(string.Empty, demo.Stderr);
+        await StopsCleanlyAsync(demo, signal);
         // The process is gone, so its listeners are; another test's client may briefly reuse a freed ephemeral port,
         // so each port is waited for rather than looked at once.
         foreach (var port in ports)
@@ -101,6 +95,12 @@ public sealed class DemoProcessTests
                 "the request sent while serving to be mirrored and compared (21 with the demo's 20)");
         }
 
+        await StopsCleanlyAsync(demo, signal);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> and asserts the demo stopped within <see cref="StopWithin"/>: exit code 0, "Stopped." last, nothing on stderr.</summary>
+    private static async Task StopsCleanlyAsync(SampleProcess demo, int signal)
+    {
         demo.Signal(signal);
         var exit = await demo.WaitForExitAsync(StopWithin);
 

@@ -241,14 +241,7 @@ public sealed class GatewayFailoverTests
     public async Task PermissiveLaneWhoseInstancesAllRefuse_FallsBackToTheBaseline_WithTheSameLaneAndBaggage()
     {
         await using var green = await Upstream.StartAsync("green");
-        var config = new GatewayConfig()
-            .Lanes("Preset", "mspider")
-            .Lanes("DebugHeaders", "true")
-            .Route("pp", "pp")
-            .Cluster("pp", ("lanePolicy", "Permissive"))
-            .Destination("pp", "y", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
-            .Destination("pp", "y2", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
-            .Destination("pp", "g", green, "green");
+        var config = TwoRefusingYellowsAndGreen(green).Lanes("DebugHeaders", "true");
         await using var gateway = await Gateway.StartAsync(config);
 
         var (response, echo) = await gateway.SendAsync("/p", ("x-mspider-lane", "yellow"), ("baggage", "user=alice"));
@@ -270,13 +263,7 @@ public sealed class GatewayFailoverTests
     public async Task ShadowCopyWhoseLaneInstancesAllRefuse_Is503_NeverTheBaseline()
     {
         await using var green = await Upstream.StartAsync("green");
-        var config = new GatewayConfig()
-            .Lanes("Preset", "mspider")
-            .Route("pp", "pp")
-            .Cluster("pp", ("lanePolicy", "Permissive"))
-            .Destination("pp", "y", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
-            .Destination("pp", "y2", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
-            .Destination("pp", "g", green, "green");
+        var config = TwoRefusingYellowsAndGreen(green);
         await using var gateway = await Gateway.StartAsync(config);
 
         var (shadow, _) = await gateway.SendAsync("/p", ("x-mspider-lane", "yellow"), ("x-lanes-shadow", "1"));
@@ -394,4 +381,14 @@ public sealed class GatewayFailoverTests
     }
 
     private static Task<ChildUpstream.Child> ChildAsync(string name) => ChildUpstream.StartAsync(name);
+
+    /// <summary>A Permissive cluster whose two yellow instances refuse every connection (closed ports) and a live green baseline.</summary>
+    private static GatewayConfig TwoRefusingYellowsAndGreen(Upstream green)
+        => new GatewayConfig()
+            .Lanes("Preset", "mspider")
+            .Route("pp", "pp")
+            .Cluster("pp", ("lanePolicy", "Permissive"))
+            .Destination("pp", "y", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
+            .Destination("pp", "y2", new Uri($"http://127.0.0.1:{ClosedPorts.Next()}/"), "yellow")
+            .Destination("pp", "g", green, "green");
 }
