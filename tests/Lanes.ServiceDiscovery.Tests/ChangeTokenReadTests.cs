@@ -58,9 +58,18 @@ public sealed class ChangeTokenReadTests
         fired.Cancel();
         await Wait.UntilAsync(() => callback.Reads == 2 && polled.Reads == 2, "a reading after the callback", () => $"{callback.Reads}, {polled.Reads}");
 
-        // The polled token: one more reading when the refresh period ends (the clock moves only here).
-        time.Advance(RefreshPeriod);
-        await Wait.UntilAsync(() => polled.Reads >= 3, "a reading when the refresh period ends", () => $"{polled.Reads}");
+        // The polled token: one more reading when the refresh period ends (the clock moves only here). The poll timer is
+        // armed after the second reading has ended, which a test cannot see (the count above moves when the provider is
+        // called); a timer armed after an Advance counts its period from then, so the clock moves a period at a time
+        // until the reading comes. Without a poll timer no number of periods brings it.
+        await Wait.UntilAsync(
+            () =>
+            {
+                time.Advance(RefreshPeriod);
+                return polled.Reads >= 3;
+            },
+            "a reading when the refresh period ends",
+            () => $"{polled.Reads}");
     }
 
     private static ServiceProvider Build(TimeProvider time, params ScriptedProvider[] providers)
