@@ -12,7 +12,7 @@ internal static class BenchmarkHost
 {
     public static LanePropagator CreatePropagator(bool baggage = true, string? propagators = null)
     {
-        var options = new LaneOptions().UsePreset(LanePresets.MSpider);
+        var options = new LaneOptions().UsePreset("mspider");
         options.EnableBaggage = baggage;
         options.Propagators = propagators;
         var settings = new LaneSettingsHolder(LaneSettings.Create(options));

@@ -13,7 +13,7 @@ public class OutboundInjectionBenchmarks
     private HttpMessageInvoker _lanes = null!;
     private HttpMessageInvoker _lanesNoBaggage = null!;
     private HeaderPropagationValues _values = null!;
-    private LaneScope _scope = null!;
+    private IDisposable _scope = null!;
 
     [GlobalSetup]
     public void Setup()

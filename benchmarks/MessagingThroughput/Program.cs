@@ -151,7 +151,7 @@ async Task<TimeSpan> ConsumeWhilePublishingAsync(string queue, Func<BasicDeliver
 
 async Task<double> LanesAsync()
 {
-    var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.MSpider });
+    var propagator = LanePropagator.Create(new LaneOptions { Preset = "mspider" });
     var topology = new LaneQueueTopology("bench-lanes-" + Guid.NewGuid().ToString("N")[..8], propagator);
     await using var setup = await connection.CreateChannelAsync();
     await topology.DeclareAsync(setup);

@@ -89,7 +89,7 @@ static async Task<WebApplication> StartServiceAsync(string name, Uri? downstream
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
     // The ten lines a service adds:
-    builder.Services.AddLanes(options => options.UsePreset(LanePresets.MSpider));
+    builder.Services.AddLanes(options => options.UsePreset("mspider"));
     if (downstream is not null)
     {
         builder.Services.AddHttpClient("downstream", c => c.BaseAddress = downstream).AddLanePropagation();

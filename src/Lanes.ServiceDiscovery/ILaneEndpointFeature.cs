@@ -7,7 +7,7 @@ namespace Lanes.ServiceDiscovery;
 /// <see cref="ILaneServiceFeature"/>: then only endpoints with this feature are instances (a provider that gives the
 /// service's lane settings speaks for all of its instances, so pass-through's fallback endpoint is not one of them).
 /// </summary>
-public interface ILaneEndpointFeature
+internal interface ILaneEndpointFeature
 {
     /// <summary>The lane, or <see langword="null"/> for an unlabelled endpoint.</summary>
     string? Lane { get; }

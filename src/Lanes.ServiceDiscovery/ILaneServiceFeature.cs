@@ -8,7 +8,7 @@ namespace Lanes.ServiceDiscovery;
 /// a service whose endpoints carry lanes routes Permissive with the default lane as baseline, and a service with no
 /// labelled endpoint spreads its calls over every endpoint.
 /// </summary>
-public interface ILaneServiceFeature
+internal interface ILaneServiceFeature
 {
     /// <summary>The service's routing settings.</summary>
     LaneSubsetSettings Settings { get; }

@@ -7,8 +7,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// For a lane-aware endpoint provider of your own: label a service's endpoints with their lanes and its routing
-/// settings, and report that they changed. Lanes reads the labels through <see cref="ILaneEndpointFeature"/> and
-/// <see cref="ILaneServiceFeature"/>; a provider may also set its own implementations of those interfaces.
+/// settings, and report that they changed. These methods are the one way in: the features they set are internal.
 /// </summary>
 public static partial class LanesServiceDiscoveryExtensions
 {

@@ -65,7 +65,7 @@ public static class LaneContext
     /// </summary>
     /// <param name="lane">A lane: 1..256 characters of <c>A-Z a-z 0-9 . _ -</c>, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="lane"/> is not a valid lane. The message escapes it.</exception>
-    public static LaneScope Begin(string? lane)
+    public static IDisposable Begin(string? lane)
     {
         ThrowIfInvalid(lane);
         return Push(Frame.For(lane, LaneSource.Scope));
@@ -75,7 +75,7 @@ public static class LaneContext
     /// Makes a resolved lane current (keeping its source) until the returned scope is disposed; for message
     /// consumers: <c>using (LaneContext.Begin(propagator.Extract(headers, getter))) { ... }</c>.
     /// </summary>
-    public static LaneScope Begin(LaneResolution resolution)
+    public static IDisposable Begin(LaneResolution resolution)
         => Push(resolution.IsShadow ? new Frame(resolution.Lane, resolution.Source, request: false, shadow: true) : Frame.For(resolution.Lane, resolution.Source));
 
     /// <summary>
@@ -84,7 +84,7 @@ public static class LaneContext
     /// code that replays or mirrors traffic itself (the gateway's shadow rules do it for you).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="lane"/> is not a valid lane.</exception>
-    public static LaneScope BeginShadow(string? lane)
+    public static IDisposable BeginShadow(string? lane)
     {
         ThrowIfInvalid(lane);
         return Push(new Frame(lane, LaneSource.Scope, request: false, shadow: true));

@@ -26,7 +26,7 @@ public sealed class LaneOptions
     /// <summary>The canonical header used when neither <see cref="Header"/> nor <see cref="Preset"/> is set.</summary>
     public const string FallbackHeader = "x-lane";
 
-    /// <summary>A preset from <see cref="LanePresets"/> (<c>mspider</c> or <c>nsf</c>), or <see langword="null"/>.</summary>
+    /// <summary>A built-in preset, <c>"mspider"</c> or <c>"nsf"</c> (case-insensitive), or <see langword="null"/>.</summary>
     public string? Preset { get; set; }
 
     /// <summary>The canonical header that carries the lane between services, e.g. <c>x-mspider-lane</c>.</summary>
@@ -101,7 +101,7 @@ public sealed class LaneOptions
     public IDictionary<string, LaneServiceOptions> Services { get; } = new Dictionary<string, LaneServiceOptions>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Applies a preset by name and returns these options, for chaining in a configure delegate.</summary>
-    /// <param name="preset">A name from <see cref="LanePresets"/>.</param>
+    /// <param name="preset">A built-in preset: <c>"mspider"</c> or <c>"nsf"</c>.</param>
     public LaneOptions UsePreset(string preset)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(preset);

@@ -1,7 +1,7 @@
 namespace Lanes;
 
-/// <summary>Names of the built-in presets for <see cref="LaneOptions.Preset"/> (docs/behaviour.md, "Decisions where the contract is silent").</summary>
-public static class LanePresets
+/// <summary>Names of the built-in presets for <see cref="LaneOptions.Preset"/>, written as strings by users (docs/behaviour.md, "Decisions where the contract is silent").</summary>
+internal static class LanePresets
 {
     /// <summary>DaoCloud mspider: header <c>x-mspider-lane</c>, alias <c>x-mspider-laneid</c>, default lane <c>green</c>.</summary>
     public const string MSpider = "mspider";

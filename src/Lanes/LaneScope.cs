@@ -1,10 +1,10 @@
 namespace Lanes;
 
 /// <summary>
-/// A lane scope started by <see cref="LaneContext.Begin(string?)"/>. Disposing it restores the lane that was
-/// current before it began; scopes nest.
+/// A lane scope started by <see cref="LaneContext.Begin(string?)"/>, handed out as <see cref="IDisposable"/> (as
+/// <c>ILogger.BeginScope</c> does). Disposing it restores the lane that was current before it began; scopes nest.
 /// </summary>
-public sealed class LaneScope : IDisposable
+internal sealed class LaneScope : IDisposable
 {
     private readonly LaneContext.Frame? _previous;
     private bool _disposed;

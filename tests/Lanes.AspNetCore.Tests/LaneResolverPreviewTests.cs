@@ -16,7 +16,7 @@ public sealed class LaneResolverPreviewTests
     public void Preview_ReadsTheTraceCache_NeverFillsIt_AndCountsNoInvalidValue()
     {
         using var provider = new ServiceCollection().AddMetrics().AddLogging()
-            .AddLanes(static o => o.UsePreset(LanePresets.MSpider)).Services.BuildServiceProvider();
+            .AddLanes(static o => o.UsePreset("mspider")).Services.BuildServiceProvider();
         var resolver = provider.GetRequiredService<LaneResolver>();
         var factory = provider.GetRequiredService<IMeterFactory>();
         var invalid = new ConcurrentQueue<long>();

@@ -51,7 +51,7 @@ public class LanesMiddlewareBadInputTests
     [MemberData(nameof(HostileValues))]
     public async Task Invoke_HostileValue_IgnoredDefaultAppliedAndLoggedEscaped(string value)
     {
-        var (middleware, logs, seen) = Create(o => o.UsePreset(LanePresets.MSpider));
+        var (middleware, logs, seen) = Create(o => o.UsePreset("mspider"));
         var context = new DefaultHttpContext();
         context.Request.Headers["x-mspider-lane"] = value;
 
@@ -71,7 +71,7 @@ public class LanesMiddlewareBadInputTests
     [Fact]
     public async Task Invoke_HundredRepeatedHeaders_SameValueIsOneLane()
     {
-        var (middleware, _, seen) = Create(o => o.UsePreset(LanePresets.Nsf));
+        var (middleware, _, seen) = Create(o => o.UsePreset("nsf"));
         var context = new DefaultHttpContext();
         context.Request.Headers["x-nsf-mark"] = Enumerable.Repeat("dev1", 100).ToArray();
 
@@ -83,7 +83,7 @@ public class LanesMiddlewareBadInputTests
     [Fact]
     public async Task Invoke_RepeatedHeadersDifferentValues_AreIgnoredAsAmbiguous()
     {
-        var (middleware, _, seen) = Create(o => o.UsePreset(LanePresets.Nsf));
+        var (middleware, _, seen) = Create(o => o.UsePreset("nsf"));
         var context = new DefaultHttpContext();
         context.Request.Headers["x-nsf-mark"] = new[] { "dev1", "dev2" };
 
@@ -95,7 +95,7 @@ public class LanesMiddlewareBadInputTests
     [Fact]
     public async Task Invoke_AfterRequest_AmbientLaneIsRestored()
     {
-        var (middleware, _, _) = Create(o => o.UsePreset(LanePresets.Nsf));
+        var (middleware, _, _) = Create(o => o.UsePreset("nsf"));
         var context = new DefaultHttpContext();
         context.Request.Headers["x-nsf-mark"] = "dev1";
 
@@ -109,7 +109,7 @@ public class LanesMiddlewareBadInputTests
     [Fact]
     public async Task Invoke_RequestWithoutLane_DoesNotSeeAmbientLaneFromOutside()
     {
-        var (middleware, _, seen) = Create(o => o.UsePreset(LanePresets.Nsf));
+        var (middleware, _, seen) = Create(o => o.UsePreset("nsf"));
 
         using (LaneContext.Begin("outer"))
         {

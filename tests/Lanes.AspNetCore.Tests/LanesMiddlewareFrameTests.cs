@@ -12,7 +12,7 @@ public class LanesMiddlewareFrameTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddLanes(static o => o.UsePreset(LanePresets.MSpider));
+        services.AddLanes(static o => o.UsePreset("mspider"));
         var provider = services.BuildServiceProvider();
         return new LanesMiddleware(next, provider.GetRequiredService<LaneResolver>(), provider.GetRequiredService<Lanes.Routing.LaneTelemetry>(), provider.GetRequiredService<ILogger<LanesMiddleware>>());
     }

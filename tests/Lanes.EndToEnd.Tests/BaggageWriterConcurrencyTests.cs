@@ -23,7 +23,7 @@ public sealed class BaggageWriterConcurrencyTests
     {
         // Arrange
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddLanes(static o => o.UsePreset(LanePresets.MSpider));
+        builder.Services.AddLanes(static o => o.UsePreset("mspider"));
         builder.Services.AddOpenTelemetry().WithLanes().WithTracing(static t => t.AddSource("none"));
         using var host = builder.Build();
         await host.StartAsync();

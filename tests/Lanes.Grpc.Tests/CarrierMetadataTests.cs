@@ -57,7 +57,7 @@ public sealed class CarrierMetadataTests
         services.AddLogging();
         services.AddLanes(o =>
         {
-            o.UsePreset(LanePresets.MSpider).DefaultLane = string.Empty;
+            o.UsePreset("mspider").DefaultLane = string.Empty;
             o.EnableBaggage = propagators.Contains("baggage", StringComparison.Ordinal);
             o.Propagators = propagators;
         });

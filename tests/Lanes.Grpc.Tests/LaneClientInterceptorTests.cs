@@ -18,7 +18,7 @@ public sealed class LaneClientInterceptorTests : IAsyncLifetime
         _server = await GrpcServers.StartEchoAsync("echo");
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddLanes(static o => o.UsePreset(LanePresets.MSpider).DefaultLane = string.Empty);
+        services.AddLanes(static o => o.UsePreset("mspider").DefaultLane = string.Empty);
         services.AddGrpcClient<Echo.EchoClient>(o => o.Address = _server.Address).AddGrpcLanePropagation();
         _client = services.BuildServiceProvider();
     }

@@ -18,7 +18,7 @@ public sealed class LaneDistributedContextPropagatorTests : IAsyncLifetime
     {
         _original = DistributedContextPropagator.Current;
         var builder = Host.CreateApplicationBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.Services.AddLanes(o => o.UsePreset(LanePresets.MSpider)).AddDiagnosticsPropagation();
+        builder.Services.AddLanes(o => o.UsePreset("mspider")).AddDiagnosticsPropagation();
         _host = builder.Build();
         await _host.StartAsync();
     }

@@ -21,7 +21,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
 
     private ServiceProvider BuildWithNsfClient() => Build(s =>
     {
-        s.AddLanes(o => o.UsePreset(LanePresets.Nsf));
+        s.AddLanes(o => o.UsePreset("nsf"));
         s.AddHttpClient("down").AddLanePropagation();
     });
 
@@ -79,7 +79,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
         // LaneContext.Begin accepts up to 256 characters; this service accepts 8, so it must not send 12.
         using var provider = Build(s =>
         {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf).MaxLength = 8);
+            s.AddLanes(o => o.UsePreset("nsf").MaxLength = 8);
             s.AddHttpClient("down").AddLanePropagation();
         });
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("down");
@@ -124,7 +124,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
     {
         using var provider = Build(s =>
         {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf)).AddHttpClientFactoryPropagation();
+            s.AddLanes(o => o.UsePreset("nsf")).AddHttpClientFactoryPropagation();
             s.AddHttpClient("plain");
         });
         var factory = provider.GetRequiredService<IHttpClientFactory>();
@@ -141,7 +141,7 @@ public sealed class LanePropagationHandlerTests : IDisposable
     {
         using var provider = Build(s =>
         {
-            s.AddLanes(o => o.UsePreset(LanePresets.Nsf)).AddHttpClientFactoryPropagation();
+            s.AddLanes(o => o.UsePreset("nsf")).AddHttpClientFactoryPropagation();
             s.AddHttpClient("both").AddLanePropagation();
         });
 

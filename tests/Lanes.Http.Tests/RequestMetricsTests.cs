@@ -41,7 +41,7 @@ public sealed class RequestMetricsTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMetrics();
-        services.AddLanes(static o => o.UsePreset(LanePresets.MSpider));
+        services.AddLanes(static o => o.UsePreset("mspider"));
         services.AddHttpClient("up", c => c.BaseAddress = new Uri(upstream.Url!)).AddLanePropagation();
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("up");

@@ -18,7 +18,7 @@ public sealed class ConsumeTests(Broker broker)
         await using var downstream = await TestServers.StartAsync(null, static app =>
             app.MapGet("/ratings", static (HttpContext c) => c.Request.Headers["x-nsf-mark"].ToString()));
         using var services = new ServiceCollection()
-            .AddLanes(static o => o.Preset = LanePresets.Nsf).Services
+            .AddLanes(static o => o.Preset = "nsf").Services
             .AddHttpClient("ratings", c => c.BaseAddress = downstream.Address).AddLanePropagation().Services
             .BuildServiceProvider();
         var propagator = services.GetRequiredService<LanePropagator>();
@@ -98,7 +98,7 @@ public sealed class ConsumeTests(Broker broker)
     [Fact]
     public async Task Consume_DefaultLane_AppliesToMessagesWithoutOne_AsToRequests()
     {
-        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.MSpider });
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = "mspider" });
         var topology = new LaneQueueTopology(Broker.NewName("default"), propagator);
         await using var channel = await Harness.PublisherAsync(broker.Connection);
         await topology.DeclareAsync(channel);
@@ -150,7 +150,7 @@ public sealed class ConsumeTests(Broker broker)
     public async Task Consume_RefusedMessage_IsDeadLetteredWithoutCallingTheHandler()
     {
         // RequireLane refuses a message without a lane, as it answers a request without one with 400.
-        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, RequireLane = true });
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = "nsf", RequireLane = true });
         var topology = new LaneQueueTopology(Broker.NewName("refused"), propagator);
         await using var channel = await Harness.PublisherAsync(broker.Connection);
         await topology.DeclareAsync(channel);

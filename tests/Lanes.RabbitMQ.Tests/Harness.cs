@@ -10,7 +10,7 @@ internal sealed record Handled(string Consumer, string Id, string? Current, stri
 
 internal static class Harness
 {
-    public static LanePropagator Nsf() => LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf });
+    public static LanePropagator Nsf() => LanePropagator.Create(new LaneOptions { Preset = "nsf" });
 
     /// <summary>A publishing channel with confirms: a publish returns once the broker has the message.</summary>
     public static Task<IChannel> PublisherAsync(IConnection connection)

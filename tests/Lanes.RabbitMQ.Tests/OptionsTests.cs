@@ -42,7 +42,7 @@ public sealed class OptionsTests(Broker broker)
     [Fact]
     public void Topology_LaneMaxLengthThatLeavesNoRoomForAName_IsRefused()
     {
-        var propagator = LanePropagator.Create(new LaneOptions { Preset = LanePresets.Nsf, MaxLength = 250 });
+        var propagator = LanePropagator.Create(new LaneOptions { Preset = "nsf", MaxLength = 250 });
 
         var error = Assert.Throws<ArgumentException>(() => new LaneQueueTopology("o", propagator));
 

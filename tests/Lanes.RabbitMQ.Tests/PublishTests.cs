@@ -171,7 +171,7 @@ public sealed class PublishTests(Broker broker)
         await using var app = await TestServers.StartAsync(
             b => lanes(b.Services.AddLanes(o =>
             {
-                o.Preset = LanePresets.Nsf;
+                o.Preset = "nsf";
                 o.Propagators = propagators;
             })),
             app =>

@@ -9,7 +9,7 @@ namespace Lanes.ServiceDiscovery.Tests;
 
 /// <summary>
 /// Any service discovery provider (here one standing in for a platform's registry) can label its endpoints with
-/// <see cref="ILaneEndpointFeature"/> and give the service's policy with <see cref="ILaneServiceFeature"/>; lane routing
+/// <c>WithLane</c> and give the service's policy with <c>WithLaneSettings</c>; lane routing
 /// reads them like <c>Lanes:Services</c>. A label that is not a valid lane keeps that instance out of routing.
 /// </summary>
 public sealed class OtherProviderTests : IAsyncLifetime

@@ -120,7 +120,7 @@ public class LaneContextTests
     [Fact]
     public void Begin_Resolution_KeepsItsSource()
     {
-        var propagator = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+        var propagator = LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
         var resolution = propagator.Extract(new Dictionary<string, string> { ["x-mspider-laneid"] = "yellow" }, Getters.Dictionary);
 
         using (LaneContext.Begin(resolution))

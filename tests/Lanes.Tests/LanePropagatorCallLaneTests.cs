@@ -5,7 +5,7 @@ namespace Lanes.Tests;
 /// <summary>The one outbound rule (<c>TryGetCallLane</c>) every transport uses: HTTP handler, runtime hook, gRPC interceptor, client routing.</summary>
 public sealed class LanePropagatorCallLaneTests
 {
-    private static readonly LanePropagator Propagator = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LanePropagator Propagator = LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
 
     [Fact]
     public void CallerSetValidLane_WinsOverTheAmbientLane()

@@ -2,7 +2,7 @@ namespace Lanes.Tests;
 
 public class LanePropagatorTests
 {
-    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
 
     [Fact]
     public void Fields_AreCanonicalHeaderThenAliasesThenBaggageAndTraceparent()
@@ -10,7 +10,7 @@ public class LanePropagatorTests
         Assert.Equal(["x-mspider-lane", "x-mspider-laneid", "baggage", "traceparent"], MSpider.Fields);
         Assert.Equal(
             ["x-mspider-lane", "x-mspider-laneid", "traceparent"],
-            LanePropagator.Create(new LaneOptions { EnableBaggage = false }.UsePreset(LanePresets.MSpider)).Fields);
+            LanePropagator.Create(new LaneOptions { EnableBaggage = false }.UsePreset("mspider")).Fields);
         Assert.Equal("x-mspider-lane", MSpider.HeaderName);
     }
 

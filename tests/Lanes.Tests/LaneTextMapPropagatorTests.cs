@@ -9,7 +9,7 @@ public class LaneTextMapPropagatorTests
 {
     private const string Traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-    private static LanePropagator MSpider() => LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static LanePropagator MSpider() => LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
 
     private static CompositeTextMapPropagator Composite(LanePropagator lanes)
         => new([new TraceContextPropagator(), new BaggagePropagator(), new LaneTextMapPropagator(lanes)]);
@@ -60,7 +60,7 @@ public class LaneTextMapPropagatorTests
     public async Task Inject_BaggageDisabled_WritesOnlyTheHeader()
     {
         await Task.Yield();
-        var lanes = LanePropagator.Create(new LaneOptions { EnableBaggage = false }.UsePreset(LanePresets.MSpider));
+        var lanes = LanePropagator.Create(new LaneOptions { EnableBaggage = false }.UsePreset("mspider"));
         var carrier = new Dictionary<string, string>();
 
         using (LaneContext.Begin("yellow"))
@@ -91,7 +91,7 @@ public class LaneTextMapPropagatorTests
     [Fact]
     public void Extract_NoLaneAndNoDefault_ReturnsTheContextUnchanged()
     {
-        var lanes = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.Nsf));
+        var lanes = LanePropagator.Create(new LaneOptions().UsePreset("nsf"));
         var before = new PropagationContext(default, BaggageOf(("k", "v")));
 
         var after = new LaneTextMapPropagator(lanes).Extract(before, new Dictionary<string, string>(), Getters.Dictionary);

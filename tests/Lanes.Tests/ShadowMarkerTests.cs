@@ -7,7 +7,7 @@ namespace Lanes.Tests;
 /// </summary>
 public sealed class ShadowMarkerTests
 {
-    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
 
     [Theory]
     [InlineData("x-lanes-shadow", "1", true)]

@@ -15,7 +15,7 @@ internal static partial class LaneHttpLog
 
     /// <remarks>The service name is the client's configured host name.</remarks>
     [LoggerMessage(EventId = 203, EventName = "ServiceWithoutLanes", Level = LogLevel.Warning,
-        Message = "Calls to '{Service}' carry lanes, but none of its instances has one, so every lane is served by all of them. Its endpoints come from service discovery without lanes (such as Services:{Service}:http from an Aspire AppHost): list its instances with their lanes under Lanes:Services:{Service} (an instance address may be a discovery name, such as http://{Service}-yellow), or attach ILaneEndpointFeature in the provider. Logged once per service.")]
+        Message = "Calls to '{Service}' carry lanes, but none of its instances has one, so every lane is served by all of them. Its endpoints come from service discovery without lanes (such as Services:{Service}:http from an Aspire AppHost): list its instances with their lanes under Lanes:Services:{Service} (an instance address may be a discovery name, such as http://{Service}-yellow), or label them with WithLane in the provider. Logged once per service.")]
     public static partial void ServiceWithoutLanes(ILogger logger, string service);
 
     [LoggerMessage(EventId = 202, EventName = "InstanceReadmitted", Level = LogLevel.Information,

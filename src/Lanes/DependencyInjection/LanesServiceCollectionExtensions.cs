@@ -34,7 +34,7 @@ public static class LanesServiceCollectionExtensions
     /// Adds Lanes bound from the <c>Lanes</c> configuration section (when present), then applies
     /// <paramref name="configure"/>, whose values win.
     /// </summary>
-    /// <example><code>services.AddLanes(o => o.UsePreset(LanePresets.MSpider));</code></example>
+    /// <example><code>services.AddLanes(o => o.UsePreset("mspider"));</code></example>
     public static ILanesBuilder AddLanes(this IServiceCollection services, Action<LaneOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -97,7 +97,6 @@ public static class LanesServiceCollectionExtensions
             sp.GetRequiredService<LaneSettingsHolder>(),
             sp.GetRequiredService<LaneResolver>(),
             sp.GetRequiredService<ILogger<LanePropagator>>()));
-        services.TryAddSingleton(static sp => new LaneTextMapPropagator(sp.GetRequiredService<LanePropagator>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static sp => new LaneTelemetry(
             sp.GetRequiredService<LanesMetrics>(),

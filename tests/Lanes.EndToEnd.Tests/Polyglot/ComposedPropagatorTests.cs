@@ -27,7 +27,7 @@ public sealed class ComposedPropagatorTests
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
             builder.Services.AddLanes(static o =>
             {
-                o.UsePreset(LanePresets.MSpider);
+                o.UsePreset("mspider");
                 o.Propagators = "header, baggage, tracecontext, jaeger, ottrace";
             });
             builder.Services.AddOpenTelemetry().WithLanes().WithTracing(static t => t.AddSource("none"));

@@ -108,7 +108,7 @@ public sealed class PolyglotChainTests
     {
         builder.Services.AddLanes(o =>
         {
-            o.UsePreset(LanePresets.MSpider);
+            o.UsePreset("mspider");
             o.DefaultLane = string.Empty;                   // no default: "none" must mean the lane did not arrive
             o.TraceCacheSize = 0;
             o.Propagators = propagators;

@@ -202,7 +202,7 @@ public sealed partial class RepositoryCommandsTests
     {
         // Issue 41 sets the goal at 55 public types across every package; the budget is what the packages have now
         // and only goes down: a new public type has to replace one (or lower the count elsewhere) to land.
-        const int Budget = 68;
+        const int Budget = 62;
         var total = Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "src"))
             .Where(static d => File.Exists(Path.Combine(d, "PublicAPI.Shipped.txt")))
             .Sum(static d => PublicTypes(File.ReadAllLines(Path.Combine(d, "PublicAPI.Shipped.txt"))

@@ -7,7 +7,7 @@ namespace Lanes.ReverseProxy.Tests.Colouring;
 
 public sealed class ColouringRuleTests
 {
-    private static readonly LaneSettings Settings = LaneSettings.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LaneSettings Settings = LaneSettings.Create(new LaneOptions().UsePreset("mspider"));
 
     private static ColouringRule Compile(LaneColouringRule rule)
     {

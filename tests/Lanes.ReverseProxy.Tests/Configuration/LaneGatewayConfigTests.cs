@@ -6,7 +6,7 @@ namespace Lanes.ReverseProxy.Tests.Configuration;
 
 public sealed class LaneGatewayConfigTests
 {
-    private static readonly LaneSettings Settings = LaneSettings.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LaneSettings Settings = LaneSettings.Create(new LaneOptions().UsePreset("mspider"));
 
     private static string Failure(LaneColouringRule rule)
     {

@@ -45,7 +45,7 @@ public class LaneOptionsTests
     [Fact]
     public void Preset_ExplicitValuesWin()
     {
-        var options = new LaneOptions { Preset = LanePresets.MSpider, Header = "bu", DefaultLane = "wtchk" };
+        var options = new LaneOptions { Preset = "mspider", Header = "bu", DefaultLane = "wtchk" };
         options.Aliases.Add("buid");
 
         var settings = LaneSettings.Create(options);
@@ -102,7 +102,7 @@ public class LaneOptionsTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddLanes(o => o.UsePreset(LanePresets.Nsf));
+        services.AddLanes(o => o.UsePreset("nsf"));
         services.AddLanes();
 
         Assert.Single(services, d => d.ServiceType == typeof(LaneSettingsHolder));
@@ -151,7 +151,7 @@ public class LaneOptionsTests
     [Fact]
     public void Defaults_BaggageOnWithTheHeaderAsKey_TraceCacheOf1024()
     {
-        var settings = LaneSettings.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+        var settings = LaneSettings.Create(new LaneOptions().UsePreset("mspider"));
         var off = LaneSettings.Create(new LaneOptions { EnableBaggage = false, BaggageKey = "not a key but ignored" });
 
         Assert.Equal("x-mspider-lane", settings.BaggageKey);
@@ -176,7 +176,7 @@ public class LaneOptionsTests
         // The README's "Code and configuration" paragraph: the section's allow-list stays, the code's preset wins.
         using var provider = Build(
             new Dictionary<string, string?> { ["Lanes:Preset"] = "nsf", ["Lanes:KnownLanes:0"] = "dev1", ["Lanes:KnownLanes:1"] = "dev2" },
-            o => o.UsePreset(LanePresets.MSpider));
+            o => o.UsePreset("mspider"));
 
         var options = provider.GetRequiredService<IOptionsMonitor<LaneOptions>>();
         var error = Assert.Throws<OptionsValidationException>(() => options.CurrentValue);

@@ -14,7 +14,7 @@ public sealed class LaneTagValuesTests
 
     private LaneTagValues Create(Action<LaneOptions>? configure = null)
     {
-        var options = new LaneOptions().UsePreset(LanePresets.MSpider);
+        var options = new LaneOptions().UsePreset("mspider");
         configure?.Invoke(options);
         return new LaneTagValues(new LaneSettingsHolder(LaneSettings.Create(options)), _time);
     }

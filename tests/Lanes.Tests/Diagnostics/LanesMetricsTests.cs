@@ -6,7 +6,7 @@ public class LanesMetricsTests
 {
     private static LanePropagator MSpider(Action<LaneOptions>? configure = null)
     {
-        var options = new LaneOptions().UsePreset(LanePresets.MSpider);
+        var options = new LaneOptions().UsePreset("mspider");
         configure?.Invoke(options);
         return LanePropagator.Create(options);
     }
@@ -44,7 +44,7 @@ public class LanesMetricsTests
     [Fact]
     public void Inbound_NoLane_HasNoLaneTag()
     {
-        var propagator = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.Nsf));
+        var propagator = LanePropagator.Create(new LaneOptions().UsePreset("nsf"));
         using var recorder = new MeasurementRecorder(propagator.Resolver.Metrics.Meter);
 
         Resolve(propagator);
@@ -72,7 +72,7 @@ public class LanesMetricsTests
     [Fact]
     public void Rejections_AreCountedByReason()
     {
-        var propagator = LanePropagator.Create(new LaneOptions { RequireLane = true }.UsePreset(LanePresets.Nsf));
+        var propagator = LanePropagator.Create(new LaneOptions { RequireLane = true }.UsePreset("nsf"));
         using var recorder = new MeasurementRecorder(propagator.Resolver.Metrics.Meter);
 
         Resolve(propagator);

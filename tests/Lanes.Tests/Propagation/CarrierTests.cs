@@ -320,7 +320,7 @@ public sealed class CarrierTests
 
         using (LaneContext.Begin("yellow"))
         {
-            new LaneTextMapPropagator(Every).Inject(new OpenTelemetry.Context.Propagation.PropagationContext(context, default), carrier, Getters.DictionarySetter);
+            new LaneTextMapPropagator(Every).Inject(new global::OpenTelemetry.Context.Propagation.PropagationContext(context, default), carrier, Getters.DictionarySetter);
         }
 
         Assert.Equal("x-lane=yellow,rojo=1", carrier["tracestate"]);

@@ -8,7 +8,7 @@ public class BaggageAndTraceCacheResolutionTests
     private const string TraceA = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     private const string TraceB = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-    private static LaneOptions MSpider() => new LaneOptions().UsePreset(LanePresets.MSpider);
+    private static LaneOptions MSpider() => new LaneOptions().UsePreset("mspider");
 
     private static LaneResolution Resolve(LanePropagator propagator, params (string Key, string Value)[] headers)
     {

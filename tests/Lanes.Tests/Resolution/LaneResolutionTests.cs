@@ -14,7 +14,7 @@ public class LaneResolutionTests
         return LanePropagator.Create(options).Extract(carrier, Getters.Dictionary);
     }
 
-    private static LaneOptions MSpider() => new LaneOptions().UsePreset(LanePresets.MSpider);
+    private static LaneOptions MSpider() => new LaneOptions().UsePreset("mspider");
 
     [Fact]
     public void Extract_CanonicalHeader_WinsOverAlias()
@@ -59,7 +59,7 @@ public class LaneResolutionTests
     [Fact]
     public void Extract_NsfPresetNothingSent_HasNoLane()
     {
-        var result = Resolve(new LaneOptions { Preset = LanePresets.Nsf });
+        var result = Resolve(new LaneOptions { Preset = "nsf" });
 
         Assert.Null(result.Lane);
         Assert.Equal(LaneSource.None, result.Source);
@@ -104,7 +104,7 @@ public class LaneResolutionTests
     [Fact]
     public void Extract_UnknownLaneKeepPolicy_KeepsIt()
     {
-        var options = new LaneOptions { Preset = LanePresets.Nsf };
+        var options = new LaneOptions { Preset = "nsf" };
         options.KnownLanes.Add("dev1");
         options.KnownLanes.Add("dev2");
 
@@ -142,7 +142,7 @@ public class LaneResolutionTests
     [Fact]
     public void Extract_RequireLaneWithNothing_IsRejectedAsMissing()
     {
-        var options = new LaneOptions { Preset = LanePresets.Nsf, RequireLane = true };
+        var options = new LaneOptions { Preset = "nsf", RequireLane = true };
 
         Assert.Equal(LaneRejection.Missing, Resolve(options).Rejection);
         Assert.Equal("dev1", Resolve(options, ("x-nsf-mark", "dev1")).Lane);

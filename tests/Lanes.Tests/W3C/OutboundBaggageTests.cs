@@ -9,13 +9,13 @@ public class OutboundBaggageTests
     /// Writes the lane onto <paramref name="request"/> as the HttpClient handler does: <paramref name="probeRuntime"/> true
     /// when the runtime's propagator has still to run (its Activity baggage is merged), false when it already ran.
     /// </summary>
-    private static void ApplyTo(LanePropagator propagator, HttpRequestMessage request, bool probeRuntime, OpenTelemetry.Baggage otel)
+    private static void ApplyTo(LanePropagator propagator, HttpRequestMessage request, bool probeRuntime, global::OpenTelemetry.Baggage otel)
     {
         var carrier = new RequestCarrier(request);
         propagator.InjectCall(ref carrier, new LaneCallOptions { ExcludeActivityBaggage = !probeRuntime, Baggage = otel });
     }
 
-    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset(LanePresets.MSpider));
+    private static readonly LanePropagator MSpider = LanePropagator.Create(new LaneOptions().UsePreset("mspider"));
 
     private static string? Baggage(HttpRequestMessage request)
         => request.Headers.TryGetValues("baggage", out var values) ? string.Join(",", values) : null;
@@ -80,7 +80,7 @@ public class OutboundBaggageTests
 
         using (LaneContext.Begin((string?)null))
         {
-            ApplyTo(MSpider, request, probeRuntime: true, OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["x-mspider-lane"] = "yellow" }));
+            ApplyTo(MSpider, request, probeRuntime: true, global::OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["x-mspider-lane"] = "yellow" }));
         }
 
         Assert.Null(Lane(request));
@@ -138,7 +138,7 @@ public class OutboundBaggageTests
     {
         await Task.Yield();
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://upstream/");
-        var otel = OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["note"] = "a\r\nInjected: 1", ["bad key"] = "x" });
+        var otel = global::OpenTelemetry.Baggage.Create(new Dictionary<string, string> { ["note"] = "a\r\nInjected: 1", ["bad key"] = "x" });
 
         using (LaneContext.Begin("yellow"))
         {

@@ -14,7 +14,7 @@ namespace Lanes;
 /// over a carrier it can only write to: the canonical header set to the current lane, and the whole <c>baggage</c>
 /// field (the lane member first, then the request's members as they arrived and the context's baggage), with a
 /// setter that replaces. It writes <c>baggage</c> itself, so it is the one writer of that field:
-/// <c>AddOpenTelemetry().WithLanes()</c> (package <c>Lanes.OpenTelemetry</c>) composes it so that the other
+/// <c>AddOpenTelemetry().WithLanes()</c> (this package) registers and composes it so that the other
 /// propagators' <c>baggage</c> output is not written, and routes HttpClient requests through <c>Lanes.Http</c>, which
 /// can read what the request already carries.</para>
 /// <para><b>Extract</b> resolves the lane like the middleware (header, aliases, baggage, trace cache, default) and

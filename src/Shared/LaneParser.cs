@@ -15,7 +15,7 @@ namespace Lanes.Parsing;
 /// section 5.6.1 asks of recipients; a value with no element at all is <see cref="LaneParseStatus.Empty"/>.
 /// Parsing allocates nothing when the lane is the whole header value (the usual case).
 /// </remarks>
-public static class LaneParser
+internal static class LaneParser
 {
     /// <summary>The default maximum length of a lane (docs/behaviour.md, "Lane values").</summary>
     public const int DefaultMaxLength = 63;

@@ -1,7 +1,7 @@
 namespace Lanes.Parsing;
 
 /// <summary>Outcome of parsing a lane value.</summary>
-public enum LaneParseStatus
+internal enum LaneParseStatus
 {
     /// <summary>One valid lane (repeated identical values count as one).</summary>
     Valid,
