@@ -104,7 +104,7 @@ public sealed class LanePropagator
         get
         {
             var settings = _settings.Current;
-            var lane = GetOutboundLane(settings);
+            var lane = GetOutboundLane(settings, LaneContext.CurrentFrame);
             return CanInject(settings, lane) ? lane : null;
         }
     }
@@ -129,7 +129,7 @@ public sealed class LanePropagator
     /// also writes <c>baggage</c>.
     /// </summary>
     internal void Inject<TCarrier>(TCarrier carrier, Action<TCarrier, string, string> setter)
-        => Inject(GetOutboundLane(_settings.Current), carrier, setter);
+        => Inject(GetOutboundLane(_settings.Current, LaneContext.CurrentFrame), carrier, setter);
 
     /// <summary>Writes <paramref name="lane"/> into <paramref name="carrier"/> under the canonical header; nothing when it is null or invalid.</summary>
     internal void Inject<TCarrier>(string? lane, TCarrier carrier, Action<TCarrier, string, string> setter)
@@ -170,8 +170,9 @@ public sealed class LanePropagator
         where TCarrier : struct, ILaneCarrier
     {
         var settings = _settings.Current;
+        var frame = LaneContext.CurrentFrame;                    // read once: each read is an ExecutionContext lookup
         var callerSet = carrier.GetValues(settings.Header);
-        if (!TryGetCallLane(settings, callerSet, out var lane))
+        if (!TryGetCallLane(settings, frame, callerSet, out var lane))
         {
             lane = null;
         }
@@ -182,7 +183,7 @@ public sealed class LanePropagator
 
         if (settings.BaggageKey is not null)
         {
-            InjectBaggage(ref carrier, settings, lane, callerSet.Count > 0, options);
+            InjectBaggage(ref carrier, settings, frame, lane, callerSet.Count > 0, options);
         }
 
         if ((settings.Propagators & ExtraCarriers) != 0)
@@ -190,7 +191,7 @@ public sealed class LanePropagator
             InjectExtraCarriers(ref carrier, settings, lane, options);
         }
 
-        if (LaneContext.CurrentFrame is { Shadow: true })
+        if (frame is { Shadow: true })
         {
             InjectShadowMarker(ref carrier, settings);
         }
@@ -261,7 +262,7 @@ public sealed class LanePropagator
     private const string ShadowMember = LaneContext.ShadowBaggageKey + "=1";
 
     /// <summary>The single <c>baggage</c> value of the call (docs/behaviour.md, "W3C baggage").</summary>
-    private static void InjectBaggage<TCarrier>(ref TCarrier carrier, LaneSettings settings, string? lane, bool callerSetLane, LaneCallOptions options)
+    private static void InjectBaggage<TCarrier>(ref TCarrier carrier, LaneSettings settings, LaneContext.Frame? frame, string? lane, bool callerSetLane, LaneCallOptions options)
         where TCarrier : struct, ILaneCarrier
     {
         var key = settings.BaggageKey!;
@@ -271,7 +272,6 @@ public sealed class LanePropagator
             return;
         }
 
-        var frame = LaneContext.CurrentFrame;
         var activity = Activity.Current;
         var runtime = options.RuntimeBaggage;
         var runtimeMayWrite = false;
@@ -502,7 +502,7 @@ public sealed class LanePropagator
     /// call carries no lane (or an invalid one of its own), so nothing is sent and it is routed as a call without a lane.
     /// </summary>
     public bool TryGetCallLane(StringValues callerSet, [NotNullWhen(true)] out string? lane)
-        => TryGetCallLane(_settings.Current, callerSet, out lane);
+        => TryGetCallLane(_settings.Current, LaneContext.CurrentFrame, callerSet, out lane);
 
     /// <summary>
     /// Resolves the lane of <paramref name="carrier"/> exactly as the middleware resolves a request's:
@@ -516,22 +516,21 @@ public sealed class LanePropagator
         return _resolver.Resolve(ref reader);
     }
 
-    internal string? GetOutboundLane() => GetOutboundLane(_settings.Current);
+    internal string? GetOutboundLane() => GetOutboundLane(_settings.Current, LaneContext.CurrentFrame);
 
-    private bool TryGetCallLane(LaneSettings settings, StringValues callerSet, [NotNullWhen(true)] out string? lane)
+    private bool TryGetCallLane(LaneSettings settings, LaneContext.Frame? frame, StringValues callerSet, [NotNullWhen(true)] out string? lane)
     {
         if (callerSet.Count > 0)
         {
             return LaneParser.Parse(callerSet, settings.MaxLength, out lane) == LaneParseStatus.Valid;
         }
 
-        lane = GetOutboundLane(settings);
+        lane = GetOutboundLane(settings, frame);
         return CanInject(settings, lane);
     }
 
-    private string? GetOutboundLane(LaneSettings settings)
+    private string? GetOutboundLane(LaneSettings settings, LaneContext.Frame? frame)
     {
-        var frame = LaneContext.CurrentFrame;
         if (frame is not null)
         {
             return frame.Lane;
