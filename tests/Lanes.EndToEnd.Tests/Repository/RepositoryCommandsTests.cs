@@ -100,6 +100,50 @@ public sealed partial class RepositoryCommandsTests
     }
 
     [Fact]
+    public void SharedSource_TheReadmeTable_IsWhatTheProjectsCompile()
+    {
+        // src/Shared/README.md says which package compiles which shared file; the lane value rule among them is "one
+        // source file, so every package validates alike" only while the projects link it. Each file in src/Shared has a
+        // row, and each row names exactly the packages whose project links that file.
+        var shared = Path.Combine(RepositoryRoot.Path, "src", "Shared");
+        var compiled = Directory.GetFiles(shared, "*.cs").ToDictionary(static f => Path.GetFileName(f), static _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var project in Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "src"), "*.csproj", SearchOption.AllDirectories))
+        {
+            foreach (Match link in SharedCompileItem().Matches(File.ReadAllText(project)))
+            {
+                var file = link.Groups["file"].Value;
+                Assert.True(compiled.ContainsKey(file), $"{Path.GetFileName(project)} links src/Shared/{file}, which does not exist");
+                compiled[file].Add(Path.GetFileNameWithoutExtension(project));
+            }
+        }
+
+        var listed = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var row in File.ReadAllLines(Path.Combine(shared, "README.md")).Where(static l => l.StartsWith("| `", StringComparison.Ordinal)))
+        {
+            var cells = row.Split('|');
+            var packages = new SortedSet<string>(BacktickedName().Matches(cells[2]).Select(static m => m.Groups["name"].Value), StringComparer.Ordinal);
+            foreach (Match file in BacktickedName().Matches(cells[1]))
+            {
+                listed[file.Groups["name"].Value] = packages;
+            }
+        }
+
+        foreach (var (file, packages) in compiled)
+        {
+            Assert.True(listed.TryGetValue(file, out var row), $"src/Shared/README.md has no row for {file} (compiled into {string.Join(", ", packages)})");
+            Assert.True(row.SetEquals(packages), $"src/Shared/README.md lists {file} in [{string.Join(", ", row)}]; the projects compile it into [{string.Join(", ", packages)}]");
+        }
+
+        Assert.Empty(listed.Keys.Except(compiled.Keys));
+    }
+
+    [GeneratedRegex(@"<Compile Include=""\.\.\\Shared\\(?<file>[A-Za-z0-9_.]+\.cs)""")]
+    private static partial Regex SharedCompileItem();
+
+    [GeneratedRegex(@"`(?<name>[A-Za-z0-9_.]+)`")]
+    private static partial Regex BacktickedName();
+
+    [Fact]
     public void PublicApi_EveryPackagesTypes_AreListedInItsReadme_AndNothingShippedIsRemoved()
     {
         // Each library's public types are its PublicAPI.Shipped.txt (the 1.0 baseline the analyzers hold the build to)
