@@ -46,6 +46,7 @@ start)
       tail -n 20 "$notes/start.out" "$notes/wait.out" 2>/dev/null || true
       find "$dir/log" -name '*.log' -exec tail -n 20 {} + 2>/dev/null || true
     } >&2
+    # A node that never came up stops at once; timeout(1) only guards against the hang seen in CI.
     as_root timeout 60 /usr/sbin/rabbitmqctl -q -n "$try" stop > /dev/null 2>&1 || true
     as_root rm -rf "$dir/mnesia" "$dir/log" "$dir/pid"
   done
